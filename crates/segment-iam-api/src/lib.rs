@@ -1,0 +1,1 @@
+//! Generated low-level client for the Segment Public API IAM operations.

@@ -1,0 +1,1 @@
+//! The segment-iam command-line tool.

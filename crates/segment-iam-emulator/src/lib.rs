@@ -1,0 +1,1 @@
+//! Local emulator of the Segment Public API IAM surface, for tests and demos.

@@ -1,0 +1,1 @@
+//! Reads the Segment IAM OpenAPI document and generates the client crate through progenitor.

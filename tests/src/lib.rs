@@ -1,0 +1,1 @@
+//! Integration tests: the facade against the emulator over real HTTP.
