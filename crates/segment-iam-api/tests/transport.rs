@@ -1,0 +1,312 @@
+//! Every generated operation goes through the pluggable transport, with array query
+//! parameters in the service's `name.N` form, and decodes the documented envelopes.
+
+use std::sync::{Arc, Mutex};
+
+use segment_iam_api::operations::OPERATIONS;
+use segment_iam_api::types;
+use segment_iam_api::{
+    Client, ClientIamGroupsExt, ClientIamUsersExt, Exec, ExecFuture, OperationMeta, ResourceType,
+};
+
+/// Records each request and answers with a canned body for the operation.
+#[derive(Default, Clone)]
+struct Recorder {
+    seen: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+impl Exec for Recorder {
+    fn exec<'a>(
+        &'a self,
+        _client: &'a reqwest::Client,
+        request: reqwest::Request,
+        meta: Option<&'static OperationMeta>,
+    ) -> ExecFuture<'a> {
+        let op = meta.map_or("?", |m| m.operation_id);
+        self.seen.lock().expect("lock").push((
+            op.to_string(),
+            request.method().to_string(),
+            request.url().to_string(),
+        ));
+        let (status, body) = canned(op);
+        let response = http::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .expect("valid response");
+        Box::pin(async move { Ok(reqwest::Response::from(response)) })
+    }
+}
+
+const PAGE: &str = r#""pagination":{"current":"MA==","next":null}"#;
+const GROUP: &str = r#"{"userGroup":{"id":"g1","name":"Eng","memberCount":2,"unknownField":true}}"#;
+const PERMS: &str = r#"{"permissions":[{"roleId":"r","roleName":"Owner","policyId":"p","subjectId":"s","subjectType":"user","resources":[{"id":"w","type":"BRAND_NEW_KIND","labels":[]}]}]}"#;
+
+fn canned(op: &str) -> (u16, String) {
+    let data = match op {
+        "list_users" => {
+            format!(r#"{{"users":[{{"id":"u1","name":"","email":"a@x.com"}}],{PAGE}}}"#)
+        }
+        "get_user" => r#"{"user":{"id":"u1","name":"A","email":"a@x.com"}}"#.to_string(),
+        "list_invites" => format!(r#"{{"invites":["i@x.com"],{PAGE}}}"#),
+        "list_user_groups_from_user" => {
+            format!(r#"{{"groups":[{{"id":"g1","name":"Eng"}}],{PAGE}}}"#)
+        }
+        "list_user_groups" => {
+            format!(r#"{{"userGroups":[{{"id":"g1","name":"Eng","memberCount":1}}],{PAGE}}}"#)
+        }
+        "list_users_from_user_group" => {
+            format!(r#"{{"users":[{{"id":"u1","name":"A","email":"a@x.com"}}],{PAGE}}}"#)
+        }
+        "list_invites_from_user_group" => format!(r#"{{"emails":["i@x.com"],{PAGE}}}"#),
+        "create_invites" => return (201, r#"{"data":{"emails":["i@x.com"]}}"#.to_string()),
+        "delete_invites"
+        | "delete_users"
+        | "remove_users_from_user_group"
+        | "delete_user_group" => r#"{"status":"SUCCESS"}"#.to_string(),
+        "add_permissions_to_user"
+        | "replace_permissions_for_user"
+        | "add_permissions_to_user_group"
+        | "replace_permissions_for_user_group" => PERMS.to_string(),
+        _ => GROUP.to_string(),
+    };
+    (200, format!(r#"{{"data":{data}}}"#))
+}
+
+fn permissions() -> Vec<types::PermissionInputV1> {
+    vec![types::PermissionInputV1 {
+        role_id: "r".into(),
+        resources: vec![types::PermissionResourceV1 {
+            id: "w".into(),
+            type_: ResourceType::Workspace,
+            labels: vec![],
+        }],
+    }]
+}
+
+#[tokio::test]
+async fn all_21_operations_go_through_the_transport() {
+    let recorder = Recorder::default();
+    let client = Client::with_exec(
+        "http://127.0.0.1:9",
+        reqwest::Client::new(),
+        recorder.clone(),
+    );
+    let emails = vec!["a+b@x.com".to_string(), "c d@x.com".to_string()];
+
+    client
+        .list_users()
+        .pagination_count(2)
+        .send()
+        .await
+        .expect("list_users");
+    client
+        .get_user()
+        .user_id("u1")
+        .send()
+        .await
+        .expect("get_user");
+    client.list_invites().send().await.expect("list_invites");
+    client
+        .list_user_groups_from_user()
+        .user_id("u1")
+        .send()
+        .await
+        .expect("groups of user");
+    client
+        .add_permissions_to_user()
+        .user_id("u1")
+        .body(types::AddPermissionsToUserV1Input {
+            permissions: permissions(),
+        })
+        .send()
+        .await
+        .expect("add_permissions_to_user");
+    client
+        .replace_permissions_for_user()
+        .user_id("u1")
+        .body(types::ReplacePermissionsForUserV1Input {
+            permissions: permissions(),
+        })
+        .send()
+        .await
+        .expect("replace_permissions_for_user");
+    client
+        .create_invites()
+        .body(types::CreateInvitesV1Input {
+            invites: vec![types::InviteV1 {
+                email: "i@x.com".into(),
+                permissions: vec![],
+            }],
+        })
+        .send()
+        .await
+        .expect("create_invites answers 201");
+    client
+        .delete_invites()
+        .emails(emails.clone())
+        .send()
+        .await
+        .expect("delete_invites");
+    client
+        .delete_users()
+        .user_ids(vec!["u1".parse::<types::UserId>().expect("id")])
+        .send()
+        .await
+        .expect("delete_users");
+
+    client
+        .list_user_groups()
+        .send()
+        .await
+        .expect("list_user_groups");
+    client
+        .get_user_group()
+        .user_group_id("g1")
+        .send()
+        .await
+        .expect("get_user_group");
+    client
+        .create_user_group()
+        .body(types::CreateUserGroupV1Input {
+            name: "Eng".parse().expect("name"),
+        })
+        .send()
+        .await
+        .expect("create_user_group");
+    client
+        .update_user_group()
+        .user_group_id("g1")
+        .body(types::UpdateUserGroupV1Input {
+            name: "Ops".parse().expect("name"),
+        })
+        .send()
+        .await
+        .expect("update_user_group");
+    client
+        .delete_user_group()
+        .user_group_id("g1")
+        .send()
+        .await
+        .expect("delete_user_group");
+    client
+        .list_users_from_user_group()
+        .user_group_id("g1")
+        .send()
+        .await
+        .expect("members");
+    client
+        .list_invites_from_user_group()
+        .user_group_id("g1")
+        .send()
+        .await
+        .expect("group invites");
+    client
+        .add_users_to_user_group()
+        .user_group_id("g1")
+        .body(types::AddUsersToUserGroupV1Input {
+            emails: emails.clone(),
+        })
+        .send()
+        .await
+        .expect("add_users_to_user_group");
+    client
+        .replace_users_in_user_group()
+        .user_group_id("g1")
+        .body(types::ReplaceUsersInUserGroupV1Input {
+            emails: emails.clone(),
+        })
+        .send()
+        .await
+        .expect("replace_users_in_user_group");
+    client
+        .remove_users_from_user_group()
+        .user_group_id("g1")
+        .emails(vec!["solo@x.com".to_string()])
+        .send()
+        .await
+        .expect("remove_users_from_user_group");
+    let perms = client
+        .add_permissions_to_user_group()
+        .user_group_id("g1")
+        .body(types::AddPermissionsToUserGroupV1Input {
+            permissions: permissions(),
+        })
+        .send()
+        .await
+        .expect("add_permissions_to_user_group");
+    // Unknown resource kinds and unnamed fields decode as data.
+    assert_eq!(
+        perms.into_inner().data.permissions[0].resources[0].type_,
+        ResourceType::Other("BRAND_NEW_KIND".into())
+    );
+    client
+        .replace_permissions_for_user_group()
+        .user_group_id("g1")
+        .body(types::ReplacePermissionsForUserGroupV1Input {
+            permissions: permissions(),
+        })
+        .send()
+        .await
+        .expect("replace_permissions_for_user_group");
+
+    let seen = recorder.seen.lock().expect("lock").clone();
+    let mut ops: Vec<&str> = seen.iter().map(|(op, _, _)| op.as_str()).collect();
+    ops.sort();
+    let mut all: Vec<&str> = OPERATIONS.iter().map(|m| m.operation_id).collect();
+    all.sort();
+    assert_eq!(
+        ops, all,
+        "every operation reached the transport exactly once"
+    );
+
+    let url_of = |op: &str| {
+        seen.iter()
+            .find(|(o, _, _)| o == op)
+            .map(|(_, _, u)| u.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        url_of("delete_invites").ends_with("/invites?emails.0=a%2Bb%40x.com&emails.1=c+d%40x.com")
+    );
+    assert!(url_of("delete_users").ends_with("/users?userIds.0=u1"));
+    assert!(
+        url_of("remove_users_from_user_group").ends_with("/group/g1/users?emails.0=solo%40x.com")
+    );
+    assert!(url_of("list_users").ends_with("/users?pagination.count=2"));
+}
+
+#[tokio::test]
+async fn bad_ids_are_refused_before_the_transport() {
+    let recorder = Recorder::default();
+    let client = Client::with_exec(
+        "http://127.0.0.1:9",
+        reqwest::Client::new(),
+        recorder.clone(),
+    );
+    let long = "x".repeat(256);
+    let err = client
+        .get_user()
+        .user_id(long.as_str())
+        .send()
+        .await
+        .expect_err("too long");
+    assert!(
+        matches!(err, segment_iam_api::Error::InvalidRequest(_)),
+        "{err:?}"
+    );
+    assert!(recorder.seen.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn every_operation_is_in_the_table_once() {
+    assert_eq!(OPERATIONS.len(), 21);
+    for op in OPERATIONS {
+        assert_eq!(OperationMeta::find(op.operation_id), Some(&op));
+    }
+    assert!(OperationMeta::find("get_user").is_some_and(|m| !m.is_mutation() && m.is_idempotent()));
+    assert!(
+        OperationMeta::find("create_invites")
+            .is_some_and(|m| m.is_mutation() && !m.is_idempotent())
+    );
+}
