@@ -1,1 +1,46 @@
-//! Local emulator of the Segment Public API IAM surface, for tests and demos.
+//! Local emulator of the Segment Public API IAM surface, for tests, examples and benchmarks.
+//!
+//! An HTTP server (axum on tokio) with in-memory state that answers the 21 IAM operations
+//! with the documented wire format: `{"data": ...}` / `{"errors": [...]}` envelopes, Bearer
+//! authentication, opaque MAC-protected pagination cursors, per-token rate limits with
+//! `X-RateLimit-*` headers and the documented 429 body, a URL length limit (414), and both
+//! the documented (`emails.0`, `pagination.count`) and the SDKs' bracketed
+//! (`emails[0]`, `pagination[count]`) query forms — or only the documented ones in strict
+//! mode. Tests can inject faults ([`Fault`]) before or after an operation is applied and
+//! read a [`JournalEntry`] per request.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), segment_iam_emulator::EmulatorError> {
+//! use segment_iam_emulator::{Emulator, Fault};
+//!
+//! let emu = Emulator::builder().token("T").seed(7).users(250).groups(3).start().await?;
+//! emu.inject(Fault::status(503).on_operation("get_user").times(2));
+//! // point a client at emu.base_url() with `Authorization: Bearer T` ...
+//! assert!(emu.journal().iter().all(|e| !e.nonstandard_query));
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The admin endpoints (no token, never rate limited or journaled) are listed in [`admin`].
+
+pub mod admin;
+mod error;
+pub mod faults;
+pub mod journal;
+pub mod pagination;
+pub mod query;
+pub mod ratelimit;
+pub mod routes;
+pub mod seed;
+mod server;
+pub mod state;
+mod wire;
+
+pub use error::EmulatorError;
+pub use faults::{Fault, FaultKind, FaultSpec, Phase, Target};
+pub use journal::JournalEntry;
+pub use routes::Operation;
+pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
+pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
+pub use state::{AuditEvent, GroupSnapshot, InviteSnapshot, StateSnapshot, UserSnapshot};
+pub use wire::is_valid_email;

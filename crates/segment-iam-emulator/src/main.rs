@@ -1,0 +1,135 @@
+//! `segment-iam-emulator`: run the emulator as a process.
+//!
+//! Prints its base URL (`http://127.0.0.1:PORT`) on the first line of stdout, then serves
+//! until Ctrl-C (or SIGTERM on Unix).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use segment_iam_emulator::Emulator;
+
+/// A local emulator of the Segment Public API IAM surface.
+#[derive(Debug, Parser)]
+#[command(name = "segment-iam-emulator", version)]
+struct Args {
+    /// Port on 127.0.0.1 (0 = pick a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Accepted bearer token (repeatable; default `emulator-token`).
+    #[arg(long = "token", env = "SEGMENT_IAM_EMULATOR_TOKEN")]
+    tokens: Vec<String>,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Number of users to generate.
+    #[arg(long, default_value_t = 0)]
+    seed_users: usize,
+    /// Number of user groups to generate.
+    #[arg(long, default_value_t = 0)]
+    seed_groups: usize,
+    /// Number of pending invites to generate.
+    #[arg(long, default_value_t = 0)]
+    seed_invites: usize,
+    /// A JSON fixture file to load first.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// Disable rate limits (and the X-RateLimit-* headers).
+    #[arg(long)]
+    no_rate_limits: bool,
+    /// Mutations per window per token.
+    #[arg(long, default_value_t = 60)]
+    mutation_limit: u32,
+    /// Reads per window per token.
+    #[arg(long, default_value_t = 1000)]
+    read_limit: u32,
+    /// Rate-limit window in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    window_ms: u64,
+    /// Longest accepted request URL (path + query) in bytes.
+    #[arg(long, default_value_t = 8192)]
+    max_url_len: usize,
+    /// Accept only the documented dotted query forms.
+    #[arg(long)]
+    strict: bool,
+    /// Extra latency on every list page, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    list_delay_ms: u64,
+    /// Journal capacity (0 disables the journal).
+    #[arg(long, default_value_t = 100_000)]
+    journal_capacity: usize,
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut b = Emulator::builder()
+        .seed(args.seed)
+        .users(args.seed_users)
+        .groups(args.seed_groups)
+        .invites(args.seed_invites)
+        .rate_limits(!args.no_rate_limits)
+        .mutation_limit(args.mutation_limit)
+        .read_limit(args.read_limit)
+        .window(Duration::from_millis(args.window_ms))
+        .max_url_len(args.max_url_len)
+        .strict(args.strict)
+        .list_delay(Duration::from_millis(args.list_delay_ms))
+        .journal_capacity(args.journal_capacity)
+        .port(args.port);
+    for t in args.tokens {
+        b = b.token(t);
+    }
+    if let Some(path) = args.fixture {
+        b = match b.fixture_file(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("segment-iam-emulator: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+    }
+    let emu = match b.start().await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("segment-iam-emulator: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("{}", emu.base_url());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    stop_signal().await;
+    emu.shutdown().await;
+    eprintln!("segment-iam-emulator: stopped");
+    std::process::ExitCode::SUCCESS
+}

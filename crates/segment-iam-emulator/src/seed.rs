@@ -1,0 +1,354 @@
+//! Seeding: deterministic generated data and JSON fixtures.
+//!
+//! Generated data (from [`crate::EmulatorBuilder::users`], `groups`, `invites`) is a pure
+//! function of the seed: user `n` (from 1) is `User n` / `user{n}@example.com` (every 50th
+//! user has an empty name, as the service allows), invite `n` is `invitee{n}@example.com`,
+//! group `n` is `Group n` with up to 5 seeded users and up to 2 seeded invitees as members
+//! and a `Source Read-only` policy. User 1 holds the `Workspace Owner` role on the
+//! workspace. Ids are random base62 strings drawn from the seed.
+//!
+//! A fixture is loaded first, then the generated data is added after it.
+//!
+//! ```json
+//! {
+//!   "roles":   [{"id": "role1", "name": "Custom Role"}],
+//!   "users":   [{"id": "u1", "name": "Ada", "email": "ada@example.com",
+//!                "permissions": [{"roleId": "1WDUuRLxv84rrfCNUwvkrRtkxnS",
+//!                                 "resources": [{"id": "ws", "type": "WORKSPACE"}]}]}],
+//!   "invites": [{"email": "bob@example.com"}],
+//!   "groups":  [{"id": "g1", "name": "Admins", "members": ["ada@example.com", "bob@example.com"]}]
+//! }
+//! ```
+//! Every field but `email` (users, invites) and `name` (groups) is optional.
+
+use std::path::Path;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::EmulatorError;
+use crate::state::{
+    InvitePermission, Member, PermissionInput, PermissionResource, Role, State, email_key,
+};
+
+/// The workspace resource id of the documentation's examples.
+pub const WORKSPACE_ID: &str = "9aQ1Lj62S4bomZKLF4DPqW";
+
+/// A JSON fixture: roles, users, invites and groups to start with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fixture {
+    /// Extra roles (beside the default ones).
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<FixtureUser>,
+    /// Pending invites.
+    #[serde(default)]
+    pub invites: Vec<FixtureInvite>,
+    /// User groups.
+    #[serde(default)]
+    pub groups: Vec<FixtureGroup>,
+}
+
+/// A user of a [`Fixture`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FixtureUser {
+    /// Id; generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Name (may be empty).
+    #[serde(default)]
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Permissions attached to the user.
+    #[serde(default)]
+    pub permissions: Vec<PermissionInput>,
+}
+
+/// A pending invite of a [`Fixture`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FixtureInvite {
+    /// Invited email.
+    pub email: String,
+    /// Permissions the invitee gets.
+    #[serde(default)]
+    pub permissions: Vec<InvitePermission>,
+}
+
+/// A user group of a [`Fixture`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FixtureGroup {
+    /// Id; generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Emails of member users and invitees (each must be a fixture user or invite).
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Permissions attached to the group.
+    #[serde(default)]
+    pub permissions: Vec<PermissionInput>,
+}
+
+impl Fixture {
+    /// Parses a fixture from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, EmulatorError> {
+        serde_json::from_str(text).map_err(|e| EmulatorError::Fixture(e.to_string()))
+    }
+
+    /// Reads a fixture from a JSON file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, EmulatorError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::FixtureIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+}
+
+fn fixture_err(msg: String) -> EmulatorError {
+    EmulatorError::Fixture(msg)
+}
+
+fn check_perm_roles(
+    st: &State,
+    perms: &[PermissionInput],
+    whose: &str,
+) -> Result<(), EmulatorError> {
+    for p in perms {
+        if !st.roles.contains_key(&p.role_id) {
+            return Err(fixture_err(format!(
+                "{whose}: unknown role `{}`",
+                p.role_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Loads a fixture into the state.
+pub(crate) fn apply_fixture(st: &mut State, f: &Fixture) -> Result<(), EmulatorError> {
+    for r in &f.roles {
+        st.add_role(&r.id, &r.name);
+    }
+    for u in &f.users {
+        if !crate::wire::is_valid_email(&u.email) {
+            return Err(fixture_err(format!(
+                "user email `{}` is not valid",
+                u.email
+            )));
+        }
+        if st.member_by_email(&u.email).is_some() {
+            return Err(fixture_err(format!("email `{}` is given twice", u.email)));
+        }
+        let id = match &u.id {
+            Some(id) if st.user_by_id.contains_key(id) => {
+                return Err(fixture_err(format!("user id `{id}` is given twice")));
+            }
+            Some(id) if id.is_empty() || id.chars().count() > 255 => {
+                return Err(fixture_err(format!(
+                    "user id `{id}` must be 1..255 characters"
+                )));
+            }
+            Some(id) => id.clone(),
+            None => st.new_user_id(),
+        };
+        check_perm_roles(st, &u.permissions, &format!("user `{id}`"))?;
+        let seq = st.insert_user(id, u.name.clone(), u.email.clone());
+        let policies: Vec<_> = u
+            .permissions
+            .iter()
+            .map(|p| st.new_policy(p.role_id.clone(), p.resources.clone()))
+            .collect();
+        if let Some(user) = st.users.get_mut(&seq) {
+            user.policies = policies;
+        }
+    }
+    for i in &f.invites {
+        if !crate::wire::is_valid_email(&i.email) {
+            return Err(fixture_err(format!(
+                "invite email `{}` is not valid",
+                i.email
+            )));
+        }
+        if st.member_by_email(&i.email).is_some() {
+            return Err(fixture_err(format!("email `{}` is given twice", i.email)));
+        }
+        st.insert_invite(i.email.clone(), i.permissions.clone());
+    }
+    for g in &f.groups {
+        let id = match &g.id {
+            Some(id) if st.group_by_id.contains_key(id) => {
+                return Err(fixture_err(format!("group id `{id}` is given twice")));
+            }
+            Some(id) if id.is_empty() || id.chars().count() > 255 => {
+                return Err(fixture_err(format!(
+                    "group id `{id}` must be 1..255 characters"
+                )));
+            }
+            Some(id) => id.clone(),
+            None => st.new_group_id(),
+        };
+        check_perm_roles(st, &g.permissions, &format!("group `{id}`"))?;
+        let mut members = Vec::with_capacity(g.members.len());
+        for e in &g.members {
+            members.push(st.member_by_email(e).ok_or_else(|| {
+                fixture_err(format!(
+                    "group `{id}`: member `{e}` is neither a user nor an invite"
+                ))
+            })?);
+        }
+        let seq = st.insert_group(id, g.name.clone());
+        for m in members {
+            st.add_member(seq, m);
+        }
+        let policies: Vec<_> = g
+            .permissions
+            .iter()
+            .map(|p| st.new_policy(p.role_id.clone(), p.resources.clone()))
+            .collect();
+        if let Some(group) = st.groups.get_mut(&seq) {
+            group.policies = policies;
+        }
+    }
+    Ok(())
+}
+
+fn workspace_resource() -> Vec<PermissionResource> {
+    vec![PermissionResource {
+        id: WORKSPACE_ID.to_string(),
+        resource_type: "WORKSPACE".to_string(),
+        labels: Vec::new(),
+    }]
+}
+
+fn free_email(st: &State, base: &str, n: usize) -> String {
+    let first = format!("{base}{n}@example.com");
+    if st.member_by_email(&first).is_none() {
+        return first;
+    }
+    (1..)
+        .map(|k| format!("{base}{n}-{k}@example.com"))
+        .find(|e| {
+            !st.user_by_email.contains_key(&email_key(e))
+                && !st.invite_by_email.contains_key(&email_key(e))
+        })
+        .unwrap_or(first)
+}
+
+/// Adds `users` users, `invites` invites and `groups` groups, deterministically.
+pub(crate) fn seed(st: &mut State, users: usize, invites: usize, groups: usize) {
+    st.users_reserve(users);
+    let mut user_seqs = (0u64, 0u64);
+    for n in 1..=users {
+        let id = st.new_user_id();
+        let name = if n % 50 == 0 {
+            String::new()
+        } else {
+            format!("User {n}")
+        };
+        let email = free_email(st, "user", n);
+        let seq = st.insert_user(id, name, email);
+        if n == 1 {
+            user_seqs.0 = seq;
+            let p = st.new_policy(
+                crate::state::DEFAULT_ROLES[0].0.to_string(),
+                workspace_resource(),
+            );
+            if let Some(u) = st.users.get_mut(&seq) {
+                u.policies.push(p);
+            }
+        }
+        user_seqs.1 = seq;
+    }
+    let mut invite_seqs = (0u64, 0u64);
+    for n in 1..=invites {
+        let email = free_email(st, "invitee", n);
+        let seq = st.insert_invite(email, Vec::new());
+        if n == 1 {
+            invite_seqs.0 = seq;
+        }
+        invite_seqs.1 = seq;
+    }
+    let taken: std::collections::HashSet<String> =
+        st.groups.values().map(|g| g.name.clone()).collect();
+    for n in 1..=groups {
+        let id = st.new_group_id();
+        let mut name = format!("Group {n}");
+        if taken.contains(&name) {
+            name = format!("Group {n} ({id})");
+        }
+        let seq = st.insert_group(id, name);
+        if users > 0 {
+            let k = (st.rng.next_u32() % 6) as usize;
+            for _ in 0..k.min(users) {
+                let u = user_seqs.0 + st.rng.next_u64() % users as u64;
+                st.add_member(seq, Member::User(u));
+            }
+        }
+        if invites > 0 {
+            let k = (st.rng.next_u32() % 3) as usize;
+            for _ in 0..k.min(invites) {
+                let i = invite_seqs.0 + st.rng.next_u64() % invites as u64;
+                st.add_member(seq, Member::Invite(i));
+            }
+        }
+        let p = st.new_policy(
+            crate::state::DEFAULT_ROLES[3].0.to_string(),
+            workspace_resource(),
+        );
+        if let Some(g) = st.groups.get_mut(&seq) {
+            g.policies.push(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic() {
+        let mut a = State::new(42);
+        seed(&mut a, 100, 10, 5);
+        let mut b = State::new(42);
+        seed(&mut b, 100, 10, 5);
+        assert_eq!(a.snapshot(), b.snapshot());
+        let mut c = State::new(43);
+        seed(&mut c, 100, 10, 5);
+        assert_ne!(a.snapshot().users[0].id, c.snapshot().users[0].id);
+        assert_eq!(a.users.len(), 100);
+        assert_eq!(a.invites.len(), 10);
+        assert_eq!(a.groups.len(), 5);
+    }
+
+    #[test]
+    fn fixture() {
+        let f = Fixture::from_json(
+            r#"{"roles":[{"id":"r1","name":"Custom"}],
+                "users":[{"id":"u1","name":"Ada","email":"ada@example.com",
+                          "permissions":[{"roleId":"r1","resources":[{"id":"ws","type":"WORKSPACE"}]}]}],
+                "invites":[{"email":"bob@example.com"}],
+                "groups":[{"id":"g1","name":"Admins","members":["ada@example.com","bob@example.com"]}]}"#,
+        )
+        .expect("parse");
+        let mut st = State::new(1);
+        apply_fixture(&mut st, &f).expect("apply");
+        let snap = st.snapshot();
+        assert_eq!(snap.users[0].permissions[0].role_name, "Custom");
+        assert_eq!(snap.groups[0].member_count, 2);
+        assert_eq!(snap.users[0].groups, vec!["g1".to_string()]);
+        let bad = Fixture::from_json(r#"{"groups":[{"name":"x","members":["nobody@x.io"]}]}"#)
+            .expect("parse");
+        assert!(apply_fixture(&mut State::new(1), &bad).is_err());
+        assert!(Fixture::from_json(r#"{"userz":[]}"#).is_err());
+    }
+}
