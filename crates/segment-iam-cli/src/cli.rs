@@ -1,0 +1,561 @@
+//! The command line, declared with clap's derive API: global options, then one subcommand per
+//! IAM operation.
+//!
+//! Parsing only: nothing here talks to the network, so `Cli::try_parse_from` is unit tested.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::input::{ResourceSpec, parse_resource};
+
+/// The environment variable the token is read from when neither `--token` nor `--token-file`
+/// is given (the same one the library reads).
+pub const TOKEN_ENV: &str = "SEGMENT_PUBLIC_API_TOKEN";
+
+/// `segment-iam`: manage the users, invites, user groups and permissions of a Segment
+/// workspace through the Segment Public API.
+#[derive(Debug, Parser)]
+#[command(
+    name = "segment-iam",
+    version,
+    about = "Manage Segment workspace users, invites, groups and permissions (Segment Public API, IAM)",
+    after_help = "The token is read from --token, else --token-file, else the SEGMENT_PUBLIC_API_TOKEN \
+                  environment variable.\n\nExit codes: 0 success, 1 the service refused or failed, \
+                  2 usage or invalid input, 130 interrupted."
+)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after any subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Base URL of the API (e.g. a local emulator); overrides --region.
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Region of the workspace: us (api.segmentapis.com) or eu (eu1.api.segmentapis.com).
+    #[arg(long, global = true, value_enum, default_value_t = RegionArg::Us)]
+    pub region: RegionArg,
+
+    /// API token. Discouraged: visible to other users in `ps` and shell history; prefer
+    /// SEGMENT_PUBLIC_API_TOKEN or --token-file. Takes precedence over both.
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<Secret>,
+
+    /// Read the API token from this file (first non-blank line; `-` for stdin). Takes
+    /// precedence over SEGMENT_PUBLIC_API_TOKEN.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, short = 'o', global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+
+    /// Items per page requested from the service (1..=1000; default 200).
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: Option<u32>,
+
+    /// Trace requests on stderr (-v debug, -vv trace). The token is never printed.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `--region`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegionArg {
+    /// US workspaces.
+    Us,
+    /// EU workspaces.
+    Eu,
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON document (a list command prints one array of all items across pages).
+    Json,
+    /// One JSON value per line, streamed as pages arrive.
+    Ndjson,
+}
+
+/// A secret string whose `Debug` never shows the value, so logging the parsed command line
+/// can never leak the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+/// The top-level subcommands, one per resource.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Users of the workspace.
+    #[command(subcommand, visible_alias = "user")]
+    Users(UsersCmd),
+    /// Pending invites.
+    #[command(subcommand, visible_alias = "invite")]
+    Invites(InvitesCmd),
+    /// User groups, their members and invites.
+    #[command(subcommand, visible_alias = "group")]
+    Groups(GroupsCmd),
+    /// Grant permissions to a user or a group.
+    #[command(subcommand, visible_alias = "perms")]
+    Permissions(PermissionsCmd),
+    /// Run the local emulator of the IAM API (for trying things out and tests).
+    Emulator(EmulatorArgs),
+}
+
+/// `users ...`
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// List every user (all pages).
+    #[command(visible_alias = "ls")]
+    List,
+    /// Show one user with their permissions.
+    Get {
+        /// User id.
+        id: String,
+    },
+    /// Delete users (batched; at most a few requests).
+    #[command(visible_alias = "rm")]
+    Delete(Ids),
+    /// List the groups a user belongs to.
+    Groups {
+        /// User id.
+        id: String,
+    },
+}
+
+/// `invites ...`
+#[derive(Debug, Subcommand)]
+pub enum InvitesCmd {
+    /// List every pending invite (emails).
+    #[command(visible_alias = "ls")]
+    List,
+    /// Invite people by email, optionally with permissions.
+    Create {
+        /// Who to invite.
+        #[command(flatten)]
+        emails: Emails,
+        /// Permissions the invites carry.
+        #[command(flatten)]
+        grants: OptionalGrants,
+    },
+    /// Withdraw invites.
+    #[command(visible_alias = "rm")]
+    Delete(Emails),
+}
+
+/// `groups ...`
+#[derive(Debug, Subcommand)]
+pub enum GroupsCmd {
+    /// List every user group.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Show one group with its permissions.
+    Get {
+        /// Group id.
+        id: String,
+    },
+    /// Create a group.
+    Create {
+        /// Name of the new group.
+        name: String,
+    },
+    /// Rename a group.
+    Rename {
+        /// Group id.
+        id: String,
+        /// New name.
+        name: String,
+    },
+    /// Delete a group.
+    #[command(visible_alias = "rm")]
+    Delete {
+        /// Group id.
+        id: String,
+    },
+    /// Members of a group.
+    #[command(subcommand, visible_alias = "member")]
+    Members(MembersCmd),
+    /// List the pending invites of a group.
+    Invites {
+        /// Group id.
+        id: String,
+    },
+}
+
+/// `groups members ...`
+#[derive(Debug, Subcommand)]
+pub enum MembersCmd {
+    /// List the members of a group.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Group id.
+        id: String,
+    },
+    /// Add users (or invitees) to a group by email.
+    Add(GroupEmails),
+    /// Remove users from a group by email.
+    #[command(visible_alias = "rm")]
+    Remove(GroupEmails),
+    /// Make these emails the group's exact membership.
+    Replace(GroupEmails),
+}
+
+/// `permissions ...`
+#[derive(Debug, Subcommand)]
+pub enum PermissionsCmd {
+    /// Add permissions to a user or group (keeps existing ones).
+    Add(PermissionArgs),
+    /// Replace all permissions of a user or group with these.
+    Replace(PermissionArgs),
+}
+
+/// A list of ids: arguments and/or `--from-file`.
+#[derive(Debug, Args)]
+pub struct Ids {
+    /// Ids (more may come from --from-file).
+    #[arg(value_name = "ID")]
+    pub values: Vec<String>,
+    /// Read ids from a file, one per line (`-` for stdin; blank lines and # comments ignored).
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+}
+
+/// A list of emails: arguments and/or `--from-file`.
+#[derive(Debug, Args)]
+pub struct Emails {
+    /// Emails (more may come from --from-file).
+    #[arg(value_name = "EMAIL")]
+    pub values: Vec<String>,
+    /// Read emails from a file, one per line (`-` for stdin; blank lines and # comments ignored).
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+}
+
+/// A group id followed by emails.
+#[derive(Debug, Args)]
+pub struct GroupEmails {
+    /// Group id.
+    pub id: String,
+    /// The emails.
+    #[command(flatten)]
+    pub emails: Emails,
+}
+
+/// Optional `--role R --resource T:ID ...` groups (for invites).
+#[derive(Debug, Args)]
+pub struct OptionalGrants {
+    /// Role id to grant; repeat for several roles. Each --resource belongs to the --role before it.
+    #[arg(long = "role", value_name = "ROLE_ID")]
+    pub roles: Vec<String>,
+    /// Resource the preceding --role applies to, as TYPE:ID (e.g. WORKSPACE:9aQ1Lj62S4bomZKLF4DPqW).
+    #[arg(long = "resource", value_name = "TYPE:ID", value_parser = parse_resource, requires = "roles")]
+    pub resources: Vec<ResourceSpec>,
+}
+
+/// Who receives permissions, and which.
+#[derive(Debug, Args)]
+pub struct PermissionArgs {
+    /// The subject.
+    #[command(flatten)]
+    pub subject: Subject,
+    /// Role id to grant; repeat for several roles. Each --resource belongs to the --role before it.
+    #[arg(long = "role", value_name = "ROLE_ID", required = true)]
+    pub roles: Vec<String>,
+    /// Resource the preceding --role applies to, as TYPE:ID (e.g. WORKSPACE:9aQ1Lj62S4bomZKLF4DPqW).
+    #[arg(long = "resource", value_name = "TYPE:ID", value_parser = parse_resource, required = true)]
+    pub resources: Vec<ResourceSpec>,
+}
+
+/// Exactly one of `--user ID` or `--group ID`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Subject {
+    /// Grant to this user id.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// Grant to this group id.
+    #[arg(long, value_name = "ID")]
+    pub group: Option<String>,
+}
+
+/// `emulator` options. The token comes from the global --token / --token-file /
+/// SEGMENT_PUBLIC_API_TOKEN, so one exported variable serves both the emulator and the client.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Users to create at start.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed_users: usize,
+    /// Groups to create at start.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed_groups: usize,
+    /// Invites to create at start.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed_invites: usize,
+    /// Seed of the random generator (same seed, same data).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+}
+
+/// One role and the resources it is granted on, after pairing each `--resource` with the
+/// `--role` before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Role id.
+    pub role_id: String,
+    /// Resources of this grant.
+    pub resources: Vec<ResourceSpec>,
+}
+
+/// Pairs `--resource` values with the `--role` that precedes each on the command line, using
+/// clap's argument indices (derive alone loses the interleaving). With a single `--role`, every
+/// resource belongs to it wherever it was written. A resource before the first of several roles
+/// is ambiguous and refused.
+pub fn pair_grants(
+    roles: &[String],
+    role_indices: &[usize],
+    resources: &[ResourceSpec],
+    resource_indices: &[usize],
+) -> Result<Vec<Grant>, String> {
+    let mut grants: Vec<Grant> = roles
+        .iter()
+        .map(|r| Grant {
+            role_id: r.clone(),
+            resources: Vec::new(),
+        })
+        .collect();
+    if grants.len() == 1 {
+        if let Some(g) = grants.first_mut() {
+            g.resources = resources.to_vec();
+        }
+        return Ok(grants);
+    }
+    for (res, at) in resources.iter().zip(resource_indices) {
+        let owner = role_indices.iter().rposition(|ri| ri < at);
+        match owner.and_then(|i| grants.get_mut(i)) {
+            Some(g) => g.resources.push(res.clone()),
+            None => {
+                return Err(format!(
+                    "--resource {}:{} comes before any --role; with several roles, write each \
+                     --resource after the --role it belongs to",
+                    res.kind, res.id
+                ));
+            }
+        }
+    }
+    Ok(grants)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("segment-iam").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn globals_anywhere() -> Result<(), clap::Error> {
+        let cli = parse(&[
+            "users",
+            "list",
+            "--output",
+            "ndjson",
+            "--page-size",
+            "5",
+            "-vv",
+        ])?;
+        assert_eq!(cli.global.output, Some(OutputFormat::Ndjson));
+        assert_eq!(cli.global.page_size, Some(5));
+        assert_eq!(cli.global.verbose, 2);
+        assert_eq!(cli.global.region, RegionArg::Us);
+        let cli = parse(&["--region", "eu", "groups", "ls"])?;
+        assert_eq!(cli.global.region, RegionArg::Eu);
+        Ok(())
+    }
+
+    #[test]
+    fn page_size_range() {
+        assert!(parse(&["users", "list", "--page-size", "0"]).is_err());
+        assert!(parse(&["users", "list", "--page-size", "1001"]).is_err());
+        assert!(parse(&["users", "list", "--page-size", "1000"]).is_ok());
+    }
+
+    #[test]
+    fn token_debug_is_redacted() -> Result<(), clap::Error> {
+        let cli = parse(&["--token", "hunter2", "users", "list"])?;
+        assert!(!format!("{cli:?}").contains("hunter2"));
+        Ok(())
+    }
+
+    #[test]
+    fn shapes() -> Result<(), clap::Error> {
+        parse(&["users", "get", "u1"])?;
+        parse(&["users", "delete", "u1", "u2"])?;
+        parse(&["users", "delete", "--from-file", "-"])?;
+        parse(&["users", "groups", "u1"])?;
+        parse(&["invites", "list"])?;
+        parse(&[
+            "invites",
+            "create",
+            "a@x.com",
+            "--role",
+            "r",
+            "--resource",
+            "workspace:w",
+        ])?;
+        parse(&["invites", "delete", "a@x.com"])?;
+        parse(&["groups", "create", "Eng"])?;
+        parse(&["groups", "rename", "g1", "Eng 2"])?;
+        parse(&["groups", "delete", "g1"])?;
+        parse(&["groups", "members", "list", "g1"])?;
+        parse(&["groups", "members", "add", "g1", "a@x.com"])?;
+        parse(&["groups", "members", "remove", "g1", "--from-file", "-"])?;
+        parse(&["groups", "members", "replace", "g1", "a@x.com", "b@x.com"])?;
+        parse(&["groups", "invites", "g1"])?;
+        parse(&[
+            "permissions",
+            "add",
+            "--user",
+            "u1",
+            "--role",
+            "r",
+            "--resource",
+            "SOURCE:s",
+        ])?;
+        parse(&[
+            "permissions",
+            "replace",
+            "--group",
+            "g",
+            "--role",
+            "r",
+            "--resource",
+            "SPACE:s",
+        ])?;
+        parse(&[
+            "emulator",
+            "--port",
+            "0",
+            "--token",
+            "t",
+            "--seed-users",
+            "3",
+        ])?;
+        Ok(())
+    }
+
+    #[test]
+    fn usage_errors() {
+        // Both subjects, or neither.
+        assert!(
+            parse(&[
+                "permissions",
+                "add",
+                "--user",
+                "u",
+                "--group",
+                "g",
+                "--role",
+                "r",
+                "--resource",
+                "SOURCE:s"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "permissions",
+                "add",
+                "--role",
+                "r",
+                "--resource",
+                "SOURCE:s"
+            ])
+            .is_err()
+        );
+        // A resource needs a role.
+        assert!(parse(&["invites", "create", "a@x.com", "--resource", "SOURCE:s"]).is_err());
+        // Bad resource.
+        assert!(
+            parse(&[
+                "permissions",
+                "add",
+                "--user",
+                "u",
+                "--role",
+                "r",
+                "--resource",
+                "nope"
+            ])
+            .is_err()
+        );
+        assert!(parse(&["users", "get"]).is_err());
+        assert!(parse(&["--output", "yaml", "users", "list"]).is_err());
+    }
+
+    fn res(kind: &str, id: &str) -> ResourceSpec {
+        ResourceSpec {
+            kind: kind.into(),
+            id: id.into(),
+        }
+    }
+
+    #[test]
+    fn grants_pair_by_position() {
+        let roles = vec!["r1".to_string(), "r2".to_string()];
+        let resources = vec![res("SOURCE", "a"), res("SPACE", "b"), res("WORKSPACE", "c")];
+        let got = pair_grants(&roles, &[1, 5], &resources, &[3, 7, 9]);
+        assert_eq!(
+            got,
+            Ok(vec![
+                Grant {
+                    role_id: "r1".into(),
+                    resources: vec![res("SOURCE", "a")]
+                },
+                Grant {
+                    role_id: "r2".into(),
+                    resources: vec![res("SPACE", "b"), res("WORKSPACE", "c")]
+                },
+            ])
+        );
+        // A single role takes everything, even resources written before it.
+        let got = pair_grants(&roles[..1], &[5], &resources[..1], &[1]);
+        assert_eq!(got.map(|g| g.len()), Ok(1));
+        // Ambiguous with several roles.
+        assert!(pair_grants(&roles, &[3, 5], &resources[..1], &[1]).is_err());
+    }
+}

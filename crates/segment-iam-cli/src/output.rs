@@ -1,0 +1,406 @@
+//! Rendering results as a table, one JSON document, or newline-delimited JSON.
+//!
+//! The table is hand-rolled (a few dozen lines) rather than a dependency: columns are plain
+//! text, widths are measured in characters, and control characters in data are escaped so a
+//! crafted user name cannot drive the operator's terminal.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::types;
+
+/// A value that knows its table columns. Its JSON form is its serde form (the service's wire
+/// shape), so `--output json` is stable and scriptable.
+pub trait Tabular: Serialize {
+    /// Column titles.
+    fn headers() -> &'static [&'static str];
+    /// Cell texts, one per header.
+    fn cells(&self) -> Vec<String>;
+}
+
+fn resources_text(resources: &[types::PermissionResourceV1]) -> String {
+    resources
+        .iter()
+        .map(|r| format!("{}:{}", r.type_, r.id))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn permissions_text(perms: &[types::PermissionV1]) -> String {
+    perms
+        .iter()
+        .map(|p| {
+            let name = if p.role_name.is_empty() {
+                &p.role_id
+            } else {
+                &p.role_name
+            };
+            format!("{name}[{}]", resources_text(&p.resources))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Tabular for types::UserV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "NAME", "EMAIL", "PERMISSIONS"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            self.email.clone(),
+            permissions_text(&self.permissions),
+        ]
+    }
+}
+
+impl Tabular for types::MinimalUserV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "NAME", "EMAIL"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![self.id.clone(), self.name.clone(), self.email.clone()]
+    }
+}
+
+impl Tabular for types::UserGroupV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "NAME", "MEMBERS", "PERMISSIONS"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            format!("{}", self.member_count),
+            permissions_text(&self.permissions),
+        ]
+    }
+}
+
+impl Tabular for types::MinimalUserGroupV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "NAME"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![self.id.clone(), self.name.clone()]
+    }
+}
+
+impl Tabular for types::AccessPermissionV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ROLE_ID", "ROLE_NAME", "RESOURCES"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.role_id.clone(),
+            self.role_name.clone(),
+            resources_text(&self.resources),
+        ]
+    }
+}
+
+/// Invite lists are plain emails.
+impl Tabular for String {
+    fn headers() -> &'static [&'static str] {
+        &["EMAIL"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
+/// What a mutation without a returned resource did (deletes, member removal): the ids or
+/// emails the service confirmed, and how many requests it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// What was done, e.g. `deleted`.
+    pub action: &'static str,
+    /// The ids or emails the change applied to.
+    pub applied: Vec<String>,
+    /// Requests sent.
+    pub requests: usize,
+}
+
+/// Escapes control characters so data cannot move the cursor or recolour the terminal.
+fn clean(cell: &str) -> String {
+    if !cell.chars().any(char::is_control) {
+        return cell.to_string();
+    }
+    cell.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Writes rows under headers, columns padded to the widest cell, two spaces apart, the last
+/// column unpadded; lines carry no trailing spaces.
+pub fn write_table(out: &mut impl Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clean(c)).collect())
+        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header_row).chain(rows.iter()) {
+        let mut line = String::new();
+        let last = row.len().saturating_sub(1);
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i < last {
+                let pad = w.saturating_sub(cell.chars().count());
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Prints one value (a get, create, rename...): a one-row table, a pretty JSON document, or
+/// one JSON line.
+pub fn write_one<T: Tabular>(
+    out: &mut impl Write,
+    format: OutputFormat,
+    value: &T,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => write_table(out, T::headers(), &[value.cells()]),
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, value)?;
+            writeln!(out)
+        }
+        OutputFormat::Ndjson => {
+            serde_json::to_writer(&mut *out, value)?;
+            writeln!(out)
+        }
+    }?;
+    out.flush()
+}
+
+/// Prints an [`Applied`] summary: a sentence for people, the object as JSON otherwise.
+pub fn write_applied(
+    out: &mut impl Write,
+    format: OutputFormat,
+    value: &Applied,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => {
+            let n = value.applied.len();
+            writeln!(
+                out,
+                "{} {n} ({} request{}): {}",
+                value.action,
+                value.requests,
+                if value.requests == 1 { "" } else { "s" },
+                clean(&value.applied.join(", "))
+            )
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, value)?;
+            writeln!(out)
+        }
+        OutputFormat::Ndjson => {
+            serde_json::to_writer(&mut *out, value)?;
+            writeln!(out)
+        }
+    }?;
+    out.flush()
+}
+
+/// Receives a list page by page. `ndjson` writes (and flushes) each page as it arrives, so a
+/// consumer sees items while later pages are still loading; `json` and `table` need every item
+/// first (one array; column widths) and write in [`ListWriter::finish`].
+pub struct ListWriter<T, W> {
+    format: OutputFormat,
+    out: W,
+    held: Vec<T>,
+    count: usize,
+}
+
+impl<T: Tabular, W: Write> ListWriter<T, W> {
+    /// A writer for `format` onto `out`.
+    pub fn new(format: OutputFormat, out: W) -> Self {
+        Self {
+            format,
+            out,
+            held: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Items received so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Takes one page of items.
+    pub fn push(&mut self, items: Vec<T>) -> io::Result<()> {
+        self.count = self.count.saturating_add(items.len());
+        match self.format {
+            OutputFormat::Ndjson => {
+                for item in &items {
+                    serde_json::to_writer(&mut self.out, item)?;
+                    self.out.write_all(b"\n")?;
+                }
+                self.out.flush()
+            }
+            OutputFormat::Json | OutputFormat::Table => {
+                self.held.extend(items);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes whatever was held back and flushes.
+    pub fn finish(mut self) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Ndjson => {}
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut self.out, &self.held)?;
+                self.out.write_all(b"\n")?;
+            }
+            OutputFormat::Table => {
+                let rows: Vec<Vec<String>> = self.held.iter().map(Tabular::cells).collect();
+                write_table(&mut self.out, T::headers(), &rows)?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(buf: Vec<u8>) -> String {
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    fn group(id: &str, name: &str, members: f64) -> types::UserGroupV1 {
+        types::UserGroupV1 {
+            id: id.into(),
+            name: name.into(),
+            member_count: members,
+            permissions: vec![],
+        }
+    }
+
+    #[test]
+    fn table_aligns_without_trailing_spaces() -> io::Result<()> {
+        let mut buf = Vec::new();
+        write_table(
+            &mut buf,
+            &["ID", "NAME"],
+            &[
+                vec!["1".into(), "alpha".into()],
+                vec!["12345".into(), "b".into()],
+            ],
+        )?;
+        assert_eq!(text(buf), "ID     NAME\n1      alpha\n12345  b\n");
+        Ok(())
+    }
+
+    #[test]
+    fn table_escapes_control_characters() -> io::Result<()> {
+        let mut buf = Vec::new();
+        write_table(&mut buf, &["NAME"], &[vec!["evil\u{1b}[2J\nname".into()]])?;
+        let out = text(buf);
+        assert!(!out.contains('\u{1b}'));
+        assert_eq!(out.lines().count(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn json_list_is_one_array_across_pages() -> io::Result<()> {
+        let mut buf = Vec::new();
+        let mut w = ListWriter::new(OutputFormat::Json, &mut buf);
+        w.push(vec!["a@x.com".to_string()])?;
+        w.push(vec!["b@x.com".to_string()])?;
+        assert_eq!(w.count(), 2);
+        w.finish()?;
+        let v: serde_json::Value = serde_json::from_slice(&buf)?;
+        assert_eq!(v, serde_json::json!(["a@x.com", "b@x.com"]));
+        Ok(())
+    }
+
+    #[test]
+    fn empty_json_list_is_empty_array() -> io::Result<()> {
+        let mut buf = Vec::new();
+        ListWriter::<String, _>::new(OutputFormat::Json, &mut buf).finish()?;
+        assert_eq!(text(buf).trim(), "[]");
+        Ok(())
+    }
+
+    #[test]
+    fn ndjson_streams_each_page() -> io::Result<()> {
+        let mut buf = Vec::new();
+        {
+            let mut w = ListWriter::new(OutputFormat::Ndjson, &mut buf);
+            w.push(vec![group("g1", "One", 2.0)])?;
+            w.push(vec![group("g2", "Two", 0.0)])?;
+            w.finish()?;
+        }
+        let out = text(buf);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let first: serde_json::Value = serde_json::from_str(lines.first().copied().unwrap_or(""))?;
+        assert_eq!(first["id"], "g1");
+        assert_eq!(first["memberCount"], 2.0);
+        Ok(())
+    }
+
+    #[test]
+    fn table_list_and_one() -> io::Result<()> {
+        let mut buf = Vec::new();
+        let mut w = ListWriter::new(OutputFormat::Table, &mut buf);
+        w.push(vec![group("g1", "One", 2.0)])?;
+        w.finish()?;
+        assert_eq!(text(buf), "ID  NAME  MEMBERS  PERMISSIONS\ng1  One   2\n");
+
+        let mut buf = Vec::new();
+        let user = types::MinimalUserV1 {
+            id: "u1".into(),
+            name: "Ann".into(),
+            email: "ann@x.com".into(),
+        };
+        write_one(&mut buf, OutputFormat::Ndjson, &user)?;
+        assert_eq!(
+            text(buf),
+            "{\"email\":\"ann@x.com\",\"id\":\"u1\",\"name\":\"Ann\"}\n"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn applied_forms() -> io::Result<()> {
+        let a = Applied {
+            action: "deleted",
+            applied: vec!["u1".into(), "u2".into()],
+            requests: 1,
+        };
+        let mut buf = Vec::new();
+        write_applied(&mut buf, OutputFormat::Table, &a)?;
+        assert_eq!(text(buf), "deleted 2 (1 request): u1, u2\n");
+        let mut buf = Vec::new();
+        write_applied(&mut buf, OutputFormat::Json, &a)?;
+        let v: serde_json::Value = serde_json::from_slice(&buf)?;
+        assert_eq!(v["applied"], serde_json::json!(["u1", "u2"]));
+        Ok(())
+    }
+}

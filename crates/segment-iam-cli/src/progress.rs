@@ -1,0 +1,193 @@
+//! The progress line for long work: many pages, bulk changes, waits on the rate limit.
+//!
+//! Shown on stderr only when stderr is a terminal (never on pipes or in CI logs), and only once
+//! the work has taken longer than [`SHOW_AFTER`], so quick commands never flicker. It says what
+//! is being done and, while the client holds a request back for the rate limit, that it is
+//! waiting and for how long so far. Dropping it clears the line (also on error or Ctrl-C).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Work that finishes sooner than this shows no progress line at all.
+pub const SHOW_AFTER: Duration = Duration::from_millis(400);
+
+/// How often the line is refreshed from the client's counters.
+const REFRESH: Duration = Duration::from_millis(120);
+
+/// What the client is doing right now, read from its metrics on every refresh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests sent so far (including retries).
+    pub requests: u64,
+    /// Whether a request is being held back for the rate limit at this moment.
+    pub waiting: bool,
+}
+
+/// A progress line; a no-op when disabled.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    items: Arc<AtomicU64>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Progress {
+    /// A line that shows nothing (pipes, `-v`, tests).
+    pub fn disabled() -> Self {
+        Self {
+            bar: None,
+            items: Arc::new(AtomicU64::new(0)),
+            ticker: None,
+        }
+    }
+
+    /// Starts a line labelled `label` (e.g. "listing users") if `enabled`; `stats` reads the
+    /// client's counters. Must be called inside a tokio runtime.
+    pub fn start(
+        enabled: bool,
+        label: impl Into<String>,
+        stats: impl Fn() -> Stats + Send + 'static,
+    ) -> Self {
+        if !enabled {
+            return Self::disabled();
+        }
+        let label = label.into();
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(spinner_style());
+        let items = Arc::new(AtomicU64::new(0));
+        let ticker = {
+            let bar = bar.clone();
+            let items = Arc::clone(&items);
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let base = stats().requests;
+                let mut shown = false;
+                let mut wait_started: Option<Instant> = None;
+                loop {
+                    tokio::time::sleep(REFRESH).await;
+                    let s = stats();
+                    if !shown && started.elapsed() >= SHOW_AFTER {
+                        bar.set_draw_target(ProgressDrawTarget::stderr());
+                        bar.enable_steady_tick(REFRESH);
+                        shown = true;
+                    }
+                    wait_started = match (s.waiting, wait_started) {
+                        (true, None) => Some(Instant::now()),
+                        (true, Some(t)) => Some(t),
+                        (false, _) => None,
+                    };
+                    bar.set_message(message(
+                        &label,
+                        items.load(Ordering::Relaxed),
+                        s.requests.saturating_sub(base),
+                        wait_started.map(|t| t.elapsed()),
+                    ));
+                }
+            })
+        };
+        Self {
+            bar: Some(bar),
+            items,
+            ticker: Some(ticker),
+        }
+    }
+
+    /// Counts items received (list commands); with a known total the line becomes a bar.
+    pub fn add_items(&self, n: usize, total: Option<u64>) {
+        self.items.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            if let Some(total) = total {
+                if bar.length() != Some(total) {
+                    bar.set_length(total);
+                    bar.set_style(bar_style());
+                }
+            }
+            bar.inc(n as u64);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticker.take() {
+            t.abort();
+        }
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The text of the line, e.g. `listing users: 400 items, 2 requests — waiting on the rate limit (12s)`.
+pub fn message(label: &str, items: u64, requests: u64, waiting: Option<Duration>) -> String {
+    let mut m = label.to_string();
+    let mut parts = Vec::new();
+    if items > 0 {
+        parts.push(format!("{items} item{}", if items == 1 { "" } else { "s" }));
+    }
+    if requests > 0 {
+        parts.push(format!(
+            "{requests} request{}",
+            if requests == 1 { "" } else { "s" }
+        ));
+    }
+    if !parts.is_empty() {
+        m.push_str(": ");
+        m.push_str(&parts.join(", "));
+    }
+    if let Some(w) = waiting {
+        m.push_str(&format!(" — waiting on the rate limit ({}s)", w.as_secs()));
+    }
+    m
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} [{elapsed}]")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_forms() {
+        assert_eq!(message("listing users", 0, 0, None), "listing users");
+        assert_eq!(
+            message("listing users", 1, 1, None),
+            "listing users: 1 item, 1 request"
+        );
+        assert_eq!(
+            message("deleting 3 users", 0, 2, Some(Duration::from_secs(12))),
+            "deleting 3 users: 2 requests — waiting on the rate limit (12s)"
+        );
+    }
+
+    #[test]
+    fn templates_parse() {
+        assert!(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").is_ok());
+        assert!(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} [{elapsed}]")
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn disabled_is_inert_and_enabled_drops_cleanly() {
+        let p = Progress::disabled();
+        p.add_items(3, Some(10));
+        drop(p);
+        let p = Progress::start(true, "x", Stats::default);
+        p.add_items(3, Some(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(p);
+    }
+}
