@@ -1,1 +1,63 @@
-//! Ergonomic Rust SDK for the Segment Public API IAM surface: pagination, rate-limit pacing, retries, batching.
+//! A Rust SDK for the IAM part of the Segment Public API: users, invites, user groups and
+//! their permissions.
+//!
+//! * **Handlers per resource**: [`Client::users`], [`Client::invites`], [`Client::groups`].
+//! * **Lists as streams**: every list returns a [`Paginator`], lazy and one page ahead,
+//!   as pages ([`Paginator::pages`]) or items ([`Paginator::items`]).
+//! * **Rate limits handled**: requests are paced from the service's `X-RateLimit-*` headers;
+//!   a 429 waits exactly what the service advises (`msBeforeNext`), shared by every clone.
+//! * **Retries as a value**: [`RetryConfig`] retries transient failures of idempotent
+//!   operations with capped, jittered backoff; a POST is never re-sent once it may have arrived.
+//! * **Bulk removals split for you**: ids and emails travel as `emails.0=..&emails.1=..`, and
+//!   lists too long for one URL are split; a failure reports what was applied ([`Error::Partial`]).
+//! * **Input checked before sending**: ids, emails, page sizes ([`Error::InvalidInput`]).
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use segment_iam::{Client, Permission, ResourceType};
+//!
+//! # async fn demo() -> segment_iam::Result<()> {
+//! // Token from SEGMENT_PUBLIC_API_TOKEN; `.base_url(..)` points at the local emulator.
+//! let client = Client::builder().build()?;
+//! let mut users = client.users().list().page_size(500).items();
+//! while let Some(user) = users.try_next().await? {
+//!     println!("{} <{}>", user.name, user.email);
+//! }
+//! let group = client.groups().create("Analysts").await?;
+//! client.groups().add_members(&group.id, ["ana@example.com", "bo+qa@example.com"]).await?;
+//! client
+//!     .groups()
+//!     .add_permissions(&group.id, [Permission::new("roleId").resource(ResourceType::Workspace, "wsId")])
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A runnable tour against the local emulator is `cargo run --example quickstart`.
+
+mod bulk;
+mod client;
+mod config;
+mod engine;
+mod error;
+mod metrics;
+mod model;
+mod paginate;
+mod ratelimit;
+mod resources;
+mod transport;
+mod validate;
+
+pub use bulk::{BulkOutcome, plan_chunks};
+pub use client::{Client, ClientBuilder};
+pub use config::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Region,
+    RetryConfig, TOKEN_ENV,
+};
+pub use error::{Error, Outcome, Result, ServiceError};
+pub use metrics::Metrics;
+pub use model::{Invite, Permission};
+pub use paginate::{PREFETCH_AFTER_ITEMS, Page, Paginator};
+pub use resources::{Groups, Invites, Users};
+pub use segment_iam_api::ResourceType;
+/// The generated wire models (`UserV1`, `UserGroupV1`, ...).
+pub use segment_iam_api::types;

@@ -1,0 +1,304 @@
+//! [`Client`] and its builder: one connection pool, one rate-limit state and one set of
+//! counters, shared by every clone.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::{Error as ApiError, ResponseValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use segment_iam_api::types::RequestErrorEnvelope;
+
+use crate::config::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, Region, RetryConfig,
+    TOKEN_ENV, Token,
+};
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::ratelimit::Limiter;
+use crate::resources::{Groups, Invites, Users};
+use crate::transport::{PacedExec, Shared};
+use crate::validate;
+
+/// A client of the Segment IAM API. Cheap to clone; clones share the connection pool, the
+/// rate-limit state and the counters, so pacing holds across every task using it.
+///
+/// ```no_run
+/// # async fn demo() -> segment_iam::Result<()> {
+/// use futures::TryStreamExt;
+/// let client = segment_iam::Client::builder().token("sgp_...").build()?;
+/// let admins = client.groups().create("Admins").await?;
+/// let everyone: Vec<_> = client.users().list().items().try_collect().await?;
+/// # let _ = (admins, everyone); Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api: segment_iam_api::Client,
+    shared: Arc<Shared>,
+    retry: RetryConfig,
+    page_size: u32,
+    max_url_len: usize,
+    base_url: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("retry", &self.inner.retry)
+            .field("page_size", &self.inner.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Users, their groups and permissions.
+    pub fn users(&self) -> Users<'_> {
+        Users::new(self)
+    }
+
+    /// Pending invites to the workspace.
+    pub fn invites(&self) -> Invites<'_> {
+        Invites::new(self)
+    }
+
+    /// User groups, their members, invites and permissions.
+    pub fn groups(&self) -> Groups<'_> {
+        Groups::new(self)
+    }
+
+    /// Counters since the client was built, shared by all clones.
+    pub fn metrics(&self) -> Metrics {
+        self.inner.shared.counters.snapshot()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The page size list calls use unless told otherwise.
+    pub fn page_size(&self) -> u32 {
+        self.inner.page_size
+    }
+
+    /// The longest request URL this client sends; longer bulk lists are split.
+    pub fn max_url_len(&self) -> usize {
+        self.inner.max_url_len
+    }
+
+    /// The generated low-level client underneath, for anything the facade does not cover.
+    /// Its requests still go through this client's pacing.
+    pub fn api(&self) -> &segment_iam_api::Client {
+        &self.inner.api
+    }
+
+    /// Runs one operation under the retry policy and unwraps the response value.
+    pub(crate) async fn call<'a, T, F, Fut>(
+        &'a self,
+        operation_id: &'static str,
+        mut send: F,
+    ) -> Result<T>
+    where
+        F: FnMut(&'a segment_iam_api::Client) -> Fut,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
+    {
+        let api = &self.inner.api;
+        crate::engine::run(&self.inner.shared, &self.inner.retry, operation_id, || {
+            send(api)
+        })
+        .await
+        .map(ResponseValue::into_inner)
+    }
+}
+
+/// Configures a [`Client`]; every knob has a sensible default.
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    token: Option<Token>,
+    region: Region,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: Option<RetryConfig>,
+    pacing: Option<bool>,
+    page_size: Option<u32>,
+    max_url_len: Option<usize>,
+    max_response_bytes: Option<usize>,
+}
+
+impl ClientBuilder {
+    /// The Public API token. Without one, `SEGMENT_PUBLIC_API_TOKEN` is read at `build`.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Token(token.into()));
+        self
+    }
+
+    /// The workspace's region (default US). Ignored when a base URL is set.
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Sends to this base URL instead of the region's, e.g. the local emulator's. Plain
+    /// `http://` is refused except on loopback, so a token never crosses a network in clear.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The most one request may take, from sending to the end of the body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The most connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (default `segment-iam-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The retry policy (default [`RetryConfig::standard`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Whether to hold requests when the rate-limit headers say the window is spent (default
+    /// on). Off, the client only reacts to 429s.
+    pub fn pacing(mut self, on: bool) -> Self {
+        self.pacing = Some(on);
+        self
+    }
+
+    /// The page size of list calls, 1..=1000 (default 200).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = Some(page_size);
+        self
+    }
+
+    /// The longest request URL to send (default 8 KiB); bulk lists are split to fit.
+    pub fn max_url_len(mut self, len: usize) -> Self {
+        self.max_url_len = Some(len);
+        self
+    }
+
+    /// The most bytes of one response body to read (default 32 MiB).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let token = match self.token {
+            Some(token) => token,
+            None => Token(std::env::var(TOKEN_ENV).map_err(|_| {
+                Error::Config(format!(
+                    "no token: call ClientBuilder::token or set {TOKEN_ENV}"
+                ))
+            })?),
+        };
+        let token = token.0.trim().to_string();
+        if token.is_empty() {
+            return Err(Error::Config("the token is empty".into()));
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Error::Config("the token contains characters not allowed in a header".into())
+        })?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| self.region.base_url().to_string())
+            .trim_end_matches('/')
+            .to_string();
+        check_base_url(&base_url)?;
+
+        let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        validate::page_size(page_size)?;
+        let max_url_len = self.max_url_len.unwrap_or(DEFAULT_MAX_URL_LEN);
+        if max_url_len < base_url.len() + 64 {
+            return Err(Error::Config(format!(
+                "max_url_len {max_url_len} is too small for {base_url}"
+            )));
+        }
+        let retry = self.retry.unwrap_or_default();
+
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(
+                self.user_agent
+                    .unwrap_or_else(|| format!("segment-iam-rust/{}", env!("CARGO_PKG_VERSION"))),
+            )
+            .timeout(self.timeout.unwrap_or(Duration::from_secs(30)))
+            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let shared = Arc::new(Shared {
+            limiter: Limiter::default(),
+            counters: Default::default(),
+            pacing: self.pacing.unwrap_or(true),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            max_jitter: retry.max_jitter,
+        });
+        let api = segment_iam_api::Client::with_exec(&base_url, http, PacedExec(shared.clone()));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api,
+                shared,
+                retry,
+                page_size,
+                max_url_len,
+                base_url,
+            }),
+        })
+    }
+}
+
+fn check_base_url(base_url: &str) -> Result<()> {
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = url.host_str().unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(Error::Config(format!(
+                    "base URL {base_url:?} is plain http: only loopback may be reached without TLS"
+                )))
+            }
+        }
+        other => Err(Error::Config(format!(
+            "base URL scheme {other:?} is not http(s)"
+        ))),
+    }
+}

@@ -1,0 +1,209 @@
+//! The one error type of the facade. Variants say what a caller can act on; none carries the
+//! token (requests are never stored in errors).
+
+use std::fmt;
+use std::time::Duration;
+
+use segment_iam_api::types::RequestError;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What is known about whether a failed mutation took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The request was refused or never reached the service: nothing changed.
+    NotApplied,
+    /// The service answered success but the answer could not be read: the change was made.
+    Applied,
+    /// The request may or may not have been applied (e.g. a timeout after sending a POST).
+    Ambiguous,
+}
+
+/// The service's error envelope with the status that carried it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServiceError {
+    /// HTTP status.
+    pub status: u16,
+    /// The `errors` of the envelope, as sent.
+    pub errors: Vec<RequestError>,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        for e in &self.errors {
+            write!(f, "; {}", e.type_)?;
+            if let Some(message) = &e.message {
+                write!(f, ": {message}")?;
+            }
+            if let Some(field) = &e.field {
+                write!(f, " (field {field})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every way a call can fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input was refused before anything was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The argument at fault.
+        field: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The client could not be configured (no token, bad base URL, ...).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// 401: the token is missing, invalid or lacks the privilege.
+    #[error("unauthorized: {0}")]
+    Unauthorized(ServiceError),
+    /// 404: an id does not exist.
+    #[error("not found: {0}")]
+    NotFound(ServiceError),
+    /// 409: the change conflicts with the current state.
+    #[error("conflict: {0}")]
+    Conflict(ServiceError),
+    /// 422: the service refused the input.
+    #[error("validation failed: {0}")]
+    Validation(ServiceError),
+    /// 429 until the retry budget ran out.
+    #[error(
+        "rate limited after {attempts} attempts and {waited:?} waited; the service advised waiting {advised_wait:?} more"
+    )]
+    RateLimited {
+        /// The last wait the service advised.
+        advised_wait: Option<Duration>,
+        /// Requests made for this call.
+        attempts: u32,
+        /// Time spent waiting on retries and pacing for this call.
+        waited: Duration,
+        /// The last 429 envelope.
+        error: ServiceError,
+    },
+    /// 5xx that retries did not cure (or a POST, which is not retried after it may have been applied).
+    #[error("server error after {attempts} attempts and {waited:?}: {error}")]
+    Server {
+        /// The last error envelope (empty `errors` when the body was not an envelope).
+        error: ServiceError,
+        /// Requests made for this call.
+        attempts: u32,
+        /// Time spent waiting on retries for this call.
+        waited: Duration,
+        /// Whether the change took effect.
+        outcome: Outcome,
+    },
+    /// Any other documented error status (e.g. 413, 414).
+    #[error("service refused the request: {0}")]
+    Service(ServiceError),
+    /// The connection failed, timed out or was cut.
+    #[error("transport failed after {attempts} attempts and {waited:?}: {message}")]
+    Transport {
+        /// What failed.
+        message: String,
+        /// Requests made for this call.
+        attempts: u32,
+        /// Time spent waiting on retries for this call.
+        waited: Duration,
+        /// Whether the change took effect.
+        outcome: Outcome,
+    },
+    /// The response could not be read as the documented type.
+    #[error("cannot decode the response (HTTP {status:?}) after {attempts} attempts: {message}")]
+    Decode {
+        /// The status, when known.
+        status: Option<u16>,
+        /// What was wrong.
+        message: String,
+        /// Requests made for this call.
+        attempts: u32,
+        /// Whether the change took effect.
+        outcome: Outcome,
+    },
+    /// The response body exceeded the configured limit; it was not read further.
+    #[error("response body larger than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// A list the service returned repeated a cursor: stopping instead of looping forever.
+    #[error("pagination cursor {cursor:?} repeated; stopping to avoid an endless loop")]
+    RepeatedCursor {
+        /// The cursor seen twice.
+        cursor: String,
+    },
+    /// A bulk change was split into several requests and one of them failed.
+    #[error("{} of {} items applied before a request failed: {source}", applied.len(), applied.len() + not_applied.len())]
+    Partial {
+        /// Items whose request succeeded, in input order.
+        applied: Vec<String>,
+        /// Items not applied (the failed request's and every later one), in input order.
+        not_applied: Vec<String>,
+        /// Why the request failed.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The service's envelope, when the service answered with one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Unauthorized(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::Validation(e)
+            | Error::Service(e)
+            | Error::RateLimited { error: e, .. }
+            | Error::Server { error: e, .. } => Some(e),
+            Error::Partial { source, .. } => source.service_error(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status the service answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Decode { status, .. } => *status,
+            _ => self.service_error().map(|e| e.status),
+        }
+    }
+
+    /// Whether the input was refused before sending (nothing reached the service).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput { .. })
+    }
+
+    /// Whether trying the same call again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Server { .. } | Error::Transport { .. } => true,
+            Error::Decode { .. } => true,
+            Error::Partial { source, .. } => source.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// Whether a failed mutation took effect, when that is known.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Error::Server { outcome, .. }
+            | Error::Transport { outcome, .. }
+            | Error::Decode { outcome, .. } => *outcome,
+            Error::Partial { .. } => Outcome::Ambiguous,
+            _ => Outcome::NotApplied,
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Client-side pacing from the service's own rate-limit headers.
+//!
+//! The service limits per token and per bucket (mutations at 60 per window; reads higher) and
+//! tells us after each request how many remain (`X-RateLimit-Remaining`) and when the window
+//! resets (`X-RateLimit-Reset`). One [`Limiter`], shared by all clones of a client, spends that
+//! budget: when a bucket is empty it holds the next request until the reset instead of sending
+//! it to learn that it is empty. A 429's advised wait closes the bucket for everyone.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::HeaderMap;
+use tokio::sync::Notify;
+
+/// The service's limit buckets as the documentation describes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bucket {
+    /// GET operations, under the default (higher) limit.
+    Reads = 0,
+    /// Every other method, under the 60-per-window limit.
+    Mutations = 1,
+}
+
+#[derive(Debug, Default)]
+struct BucketState {
+    /// Requests per window, learned from `Consumed + Remaining`.
+    limit: Option<u32>,
+    /// Requests we may still send in the current window; `None` until a response tells us.
+    available: Option<u32>,
+    /// When the current window ends.
+    reset_at: Option<Instant>,
+    /// No request before this instant (a 429's advice).
+    closed_until: Option<Instant>,
+    /// Requests sent and not yet answered.
+    in_flight: u32,
+    /// The service sent no rate-limit headers: do not pace.
+    unmetered: bool,
+}
+
+/// What a caller must do before sending.
+enum Decision {
+    Go,
+    SleepUntil(Instant),
+    WaitForAnswer,
+}
+
+/// The shared pacing state of one client.
+#[derive(Debug, Default)]
+pub(crate) struct Limiter {
+    buckets: Mutex<[BucketState; 2]>,
+    answered: Notify,
+}
+
+/// A sent request's place in its bucket; frees it when dropped.
+pub(crate) struct Permit<'a> {
+    limiter: &'a Limiter,
+    bucket: Bucket,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut buckets) = self.limiter.buckets.lock() {
+            let state = &mut buckets[self.bucket as usize];
+            state.in_flight = state.in_flight.saturating_sub(1);
+        }
+        self.limiter.answered.notify_waiters();
+    }
+}
+
+impl Limiter {
+    /// Waits until `bucket` may send one more request and reserves it. Returns the permit and
+    /// how long it waited.
+    pub(crate) async fn acquire(&self, bucket: Bucket, jitter: Duration) -> (Permit<'_>, Duration) {
+        let started = Instant::now();
+        // Bounded: each turn either sends, or sleeps until a known instant, or waits for an
+        // answer (with a timeout), so the loop always makes progress.
+        loop {
+            let answered = self.answered.notified();
+            match self.decide(bucket, Instant::now()) {
+                Decision::Go => {
+                    return (
+                        Permit {
+                            limiter: self,
+                            bucket,
+                        },
+                        started.elapsed(),
+                    );
+                }
+                Decision::SleepUntil(until) => {
+                    tracing::debug!(
+                        target: "segment_iam::ratelimit",
+                        bucket = ?bucket,
+                        wait_ms = until.saturating_duration_since(Instant::now()).as_millis() as u64,
+                        "rate-limit window is spent; holding the request until it resets"
+                    );
+                    tokio::time::sleep_until((until + jitter).into()).await;
+                }
+                Decision::WaitForAnswer => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
+                }
+            }
+        }
+    }
+
+    fn decide(&self, bucket: Bucket, now: Instant) -> Decision {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Decision::Go;
+        };
+        let state = &mut buckets[bucket as usize];
+        if let Some(until) = state.closed_until {
+            if until > now {
+                return Decision::SleepUntil(until);
+            }
+            state.closed_until = None;
+        }
+        if state.unmetered {
+            state.in_flight += 1;
+            return Decision::Go;
+        }
+        if state.reset_at.is_some_and(|reset| reset <= now) {
+            // A new window: the whole limit is ours again, if we know it.
+            state.reset_at = None;
+            state.available = state.limit;
+        }
+        match state.available {
+            Some(0) => match state.reset_at {
+                Some(reset) => Decision::SleepUntil(reset),
+                None => Decision::WaitForAnswer,
+            },
+            Some(n) => {
+                state.available = Some(n - 1);
+                state.in_flight += 1;
+                Decision::Go
+            }
+            // Nothing known yet: one request at a time until an answer tells us the budget.
+            None if state.in_flight == 0 => {
+                state.in_flight += 1;
+                Decision::Go
+            }
+            None => Decision::WaitForAnswer,
+        }
+    }
+
+    /// Learns from a response's `X-RateLimit-*` headers.
+    pub(crate) fn observe(&self, bucket: Bucket, headers: &HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        let remaining = number("x-ratelimit-remaining");
+        let consumed = number("x-ratelimit-consumed");
+        let reset = headers
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(reset_instant);
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return;
+        };
+        let state = &mut buckets[bucket as usize];
+        let Some(remaining) = remaining else {
+            state.unmetered = true;
+            return;
+        };
+        state.unmetered = false;
+        if let Some(consumed) = consumed {
+            state.limit = Some(consumed.saturating_add(remaining));
+        }
+        // Requests still in flight besides this one may not be counted in `remaining` yet.
+        let others = state.in_flight.saturating_sub(1);
+        let estimate = remaining.saturating_sub(others);
+        let new_window = match (reset, state.reset_at) {
+            (Some(new), Some(old)) => new > old + Duration::from_millis(500),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if new_window {
+            state.reset_at = reset;
+            state.available = Some(estimate);
+        } else {
+            state.available = Some(state.available.map_or(estimate, |a| a.min(estimate)));
+        }
+        drop(buckets);
+        self.answered.notify_waiters();
+    }
+
+    /// Closes `bucket` until `until`: the service said so with a 429.
+    pub(crate) fn close_until(&self, bucket: Bucket, until: Instant) {
+        if let Ok(mut buckets) = self.buckets.lock() {
+            let state = &mut buckets[bucket as usize];
+            state.closed_until = Some(state.closed_until.map_or(until, |c| c.max(until)));
+            state.available = Some(0);
+            state.reset_at = Some(state.reset_at.map_or(until, |r| r.max(until)));
+        }
+    }
+}
+
+/// Converts an RFC 5322 date into a local instant (now plus the time until that date).
+pub(crate) fn reset_instant(value: &str) -> Option<Instant> {
+    let at = httpdate::parse_http_date(value.trim()).ok()?;
+    let until = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(Instant::now() + until)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(consumed: u32, remaining: u32, reset_in: Duration) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-consumed", HeaderValue::from(consumed));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        let date = httpdate::fmt_http_date(SystemTime::now() + reset_in);
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&date).expect("date"),
+        );
+        h
+    }
+
+    #[tokio::test]
+    async fn first_request_probes_then_budget_is_spent_without_waiting() {
+        let limiter = Limiter::default();
+        let (permit, waited) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        assert!(waited < Duration::from_millis(50), "{waited:?}");
+        limiter.observe(Bucket::Mutations, &headers(1, 2, Duration::from_secs(30)));
+        drop(permit);
+        for _ in 0..2 {
+            let (p, waited) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+            assert!(waited < Duration::from_millis(50));
+            drop(p);
+        }
+        // The window is spent: the next acquire must not be granted before the reset.
+        let blocked = tokio::time::timeout(
+            Duration::from_millis(200),
+            limiter.acquire(Bucket::Mutations, Duration::ZERO),
+        )
+        .await;
+        assert!(blocked.is_err(), "an empty bucket must hold the request");
+    }
+
+    #[tokio::test]
+    async fn a_closed_bucket_waits_the_advised_time() {
+        let limiter = Limiter::default();
+        limiter.close_until(Bucket::Reads, Instant::now() + Duration::from_millis(150));
+        let (_p, waited) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        assert!(waited >= Duration::from_millis(140), "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn no_headers_means_no_pacing() {
+        let limiter = Limiter::default();
+        let (p, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        limiter.observe(Bucket::Reads, &HeaderMap::new());
+        let (q, waited) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        assert!(waited < Duration::from_millis(50), "{waited:?}");
+        drop((p, q));
+    }
+
+    #[test]
+    fn reset_dates_parse() {
+        assert!(reset_instant("Sun, 22 Nov 2026 10:15:00 GMT").is_some());
+        assert!(reset_instant("not a date").is_none());
+    }
+}
