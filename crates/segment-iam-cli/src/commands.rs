@@ -2,7 +2,7 @@
 //! facade method the command names, and render the result. There is no other HTTP path: every
 //! request goes through the facade's pacing, retries, batching and validation.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 

@@ -51,11 +51,11 @@ pub async fn run(
     }
     .and_then(|()| out.flush());
     drop(out);
-    if let Err(e) = printed {
-        if let Some(f) = crate::exit::from_io(e) {
-            handle.shutdown().await;
-            return Err(f);
-        }
+    if let Err(e) = printed
+        && let Some(f) = crate::exit::from_io(e)
+    {
+        handle.shutdown().await;
+        return Err(f);
     }
     // Serve until Ctrl-C. The signal is awaited here (not only in `main`) so the server is
     // shut down gracefully and the command exits 0: stopping the emulator is its normal end.

@@ -122,17 +122,17 @@ impl Failure {
                         None => writeln!(err, "  {ty}: {msg}")?,
                     }
                 }
-                if let Some(list) = self.envelope.get("notApplied").and_then(Value::as_array) {
-                    if !list.is_empty() {
-                        let items: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
-                        writeln!(err, "  not applied: {}", items.join(", "))?;
-                    }
+                if let Some(list) = self.envelope.get("notApplied").and_then(Value::as_array)
+                    && !list.is_empty()
+                {
+                    let items: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+                    writeln!(err, "  not applied: {}", items.join(", "))?;
                 }
-                if let Some(list) = self.envelope.get("applied").and_then(Value::as_array) {
-                    if !list.is_empty() {
-                        let items: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
-                        writeln!(err, "  applied before the failure: {}", items.join(", "))?;
-                    }
+                if let Some(list) = self.envelope.get("applied").and_then(Value::as_array)
+                    && !list.is_empty()
+                {
+                    let items: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+                    writeln!(err, "  applied before the failure: {}", items.join(", "))?;
                 }
             }
         }

@@ -98,11 +98,11 @@ impl Progress {
     pub fn add_items(&self, n: usize, total: Option<u64>) {
         self.items.fetch_add(n as u64, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
-            if let Some(total) = total {
-                if bar.length() != Some(total) {
-                    bar.set_length(total);
-                    bar.set_style(bar_style());
-                }
+            if let Some(total) = total
+                && bar.length() != Some(total)
+            {
+                bar.set_length(total);
+                bar.set_style(bar_style());
             }
             bar.inc(n as u64);
         }

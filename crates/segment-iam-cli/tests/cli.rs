@@ -1,0 +1,839 @@
+//! End-to-end tests of the `segment-iam` binary against an embedded emulator: every command,
+//! each output format, `--from-file -`, every exit code, Ctrl-C, and that `-v` tracing never
+//! prints the token. Each test starts its own emulator (on a tokio runtime the test keeps
+//! alive), runs the real binary with `--base-url` and the token in `SEGMENT_PUBLIC_API_TOKEN`,
+//! and checks stdout JSON plus what the emulator's state and journal say was applied.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use segment_iam_emulator::{Emulator, EmulatorHandle, Fault};
+use serde_json::Value;
+
+/// A token distinctive enough that finding it in any output is a real leak.
+const TOKEN: &str = "sgp_cli-test-TOKEN-4f1e9c2a7b";
+const BIN: &str = env!("CARGO_BIN_EXE_segment-iam");
+const OWNER_ROLE: &str = "1WDUuRLxv84rrfCNUwvkrRtkxnS";
+const MEMBER_ROLE: &str = "1WDUuVBnqMOgaTtWbvNrvOhQFNY";
+const WORKSPACE: &str = "9aQ1Lj62S4bomZKLF4DPqW";
+
+/// An emulator running on its own runtime for the duration of one test.
+struct Emu {
+    rt: tokio::runtime::Runtime,
+    handle: Option<EmulatorHandle>,
+}
+
+impl Emu {
+    fn start(users: usize, groups: usize, invites: usize) -> Emu {
+        Self::with(|b| b.users(users).groups(groups).invites(invites))
+    }
+
+    fn with(
+        f: impl FnOnce(segment_iam_emulator::EmulatorBuilder) -> segment_iam_emulator::EmulatorBuilder,
+    ) -> Emu {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let builder = f(Emulator::builder().token(TOKEN).seed(42));
+        let handle = rt.block_on(builder.start()).expect("emulator starts");
+        Emu {
+            rt,
+            handle: Some(handle),
+        }
+    }
+
+    fn h(&self) -> &EmulatorHandle {
+        self.handle.as_ref().expect("running")
+    }
+
+    /// The binary pointed at this emulator, token in the environment.
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("SEGMENT_PUBLIC_API_TOKEN", TOKEN)
+            .arg("--base-url")
+            .arg(self.h().base_url())
+            .timeout(Duration::from_secs(60));
+        c
+    }
+
+    fn requests(&self, operation: &str) -> Vec<segment_iam_emulator::JournalEntry> {
+        self.h().journal_for(operation)
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.rt.block_on(h.shutdown());
+        }
+    }
+}
+
+fn json(stdout: &[u8]) -> Value {
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(stdout)
+        )
+    })
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ids_of(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+// ---- users -------------------------------------------------------------------------------
+
+#[test]
+fn users_list_json_is_one_array_across_pages() {
+    let emu = Emu::start(7, 0, 0);
+    let out = emu
+        .cmd()
+        .args(["users", "list", "--page-size", "3", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v = json(&out.stdout);
+    assert_eq!(ids_of(&v), emu.h().user_ids());
+    assert_eq!(emu.requests("list_users").len(), 3, "7 users at 3 per page");
+    assert!(
+        emu.requests("list_users")[0]
+            .query
+            .contains("pagination.count=3")
+    );
+}
+
+#[test]
+fn users_list_defaults_to_json_when_piped() {
+    let emu = Emu::start(2, 0, 0);
+    let out = emu
+        .cmd()
+        .args(["users", "ls"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json(&out.stdout).as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn users_list_ndjson_one_item_per_line() {
+    let emu = Emu::start(5, 0, 0);
+    let out = emu
+        .cmd()
+        .args(["-o", "ndjson", "--page-size", "2", "users", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON value per line"))
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["email"], "user1@example.com");
+}
+
+#[test]
+fn users_list_table() {
+    let emu = Emu::start(3, 0, 0);
+    let out = emu
+        .cmd()
+        .args(["users", "list", "--output", "table"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let t = text(&out.stdout);
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 4, "{t}");
+    assert!(lines[0].starts_with("ID"));
+    assert!(lines[0].contains("EMAIL"));
+    assert!(t.contains("user2@example.com"));
+    assert!(t.contains("Workspace Owner"), "user 1's role shows: {t}");
+}
+
+#[test]
+fn users_get_each_format() {
+    let emu = Emu::start(2, 0, 0);
+    let id = emu.h().user_ids()[0].clone();
+    let out = emu
+        .cmd()
+        .args(["users", "get", &id, "-o", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v = json(&out.stdout);
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["permissions"][0]["roleId"], OWNER_ROLE);
+
+    let out = emu
+        .cmd()
+        .args(["users", "get", &id, "-o", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+
+    let out = emu
+        .cmd()
+        .args(["users", "get", &id, "-o", "table"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(text(&out.stdout).contains("user1@example.com"));
+}
+
+#[test]
+fn users_get_missing_is_exit_1_with_envelope() {
+    let emu = Emu::start(1, 0, 0);
+    let out = emu
+        .cmd()
+        .args(["users", "get", "nosuchuser", "--output", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    let env = json(&out.stderr);
+    assert_eq!(env["status"], 404);
+    assert!(env["errors"][0]["type"].is_string());
+
+    let out = emu
+        .cmd()
+        .args(["users", "get", "nosuchuser", "--output", "table"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(
+        text(&out.stderr).starts_with("error: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn users_delete_args_and_stdin() {
+    let emu = Emu::start(6, 0, 0);
+    let ids = emu.h().user_ids();
+    let out = emu
+        .cmd()
+        .args(["users", "delete", &ids[0], &ids[1], "-o", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v = json(&out.stdout);
+    assert_eq!(v["applied"], serde_json::json!([ids[0], ids[1]]));
+    assert_eq!(emu.h().user_count(), 4);
+    let q = &emu.requests("delete_users")[0].query;
+    assert!(q.contains("userIds.0=") && q.contains("userIds.1="), "{q}");
+
+    let stdin = format!("# users to remove\n{}\n\n   {}  \n", ids[2], ids[3]);
+    emu.cmd()
+        .args(["users", "rm", &ids[4], "--from-file", "-", "-o", "ndjson"])
+        .write_stdin(stdin)
+        .assert()
+        .success();
+    assert_eq!(emu.h().user_ids(), vec![ids[5].clone()]);
+}
+
+#[test]
+fn users_groups() {
+    let emu = Emu::start(5, 2, 0);
+    let state = emu.h().state();
+    let group = &state.groups[0];
+    let user = group
+        .users
+        .first()
+        .expect("seeded groups have users")
+        .clone();
+    let out = emu
+        .cmd()
+        .args(["users", "groups", &user])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v = json(&out.stdout);
+    assert!(ids_of(&v).contains(&group.id));
+}
+
+// ---- invites -----------------------------------------------------------------------------
+
+#[test]
+fn invites_list_each_format() {
+    let emu = Emu::start(0, 0, 3);
+    let out = emu
+        .cmd()
+        .args(["invites", "list", "--page-size", "2"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(
+        json(&out.stdout),
+        serde_json::json!(emu.h().invite_emails())
+    );
+    let out = emu
+        .cmd()
+        .args(["invites", "list", "-o", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some("\"invitee1@example.com\"")
+    );
+    let out = emu
+        .cmd()
+        .args(["invites", "list", "-o", "table"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(text(&out.stdout).lines().next(), Some("EMAIL"));
+}
+
+#[test]
+fn invites_create_with_permissions_then_delete() {
+    let emu = Emu::start(0, 0, 0);
+    let out = emu
+        .cmd()
+        .args([
+            "invites",
+            "create",
+            "ann@example.com",
+            "bob+qa@example.com",
+            "--role",
+            OWNER_ROLE,
+            "--resource",
+            &format!("workspace:{WORKSPACE}"),
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(
+        json(&out.stdout),
+        serde_json::json!(["ann@example.com", "bob+qa@example.com"])
+    );
+    let state = emu.h().state();
+    assert_eq!(state.invites.len(), 2);
+    let p = &state.invites[0].permissions[0];
+    assert_eq!(p.role_id, OWNER_ROLE);
+    assert_eq!(p.resources[0].resource_type, "WORKSPACE");
+    assert_eq!(p.resources[0].id, WORKSPACE);
+
+    emu.cmd()
+        .args(["invites", "delete", "--from-file", "-"])
+        .write_stdin("bob+qa@example.com\n")
+        .assert()
+        .success();
+    assert_eq!(emu.h().invite_emails(), vec!["ann@example.com".to_string()]);
+    let q = &emu.requests("delete_invites")[0].query;
+    assert!(q.contains("emails.0=bob%2Bqa%40example.com"), "{q}");
+}
+
+#[test]
+fn invites_create_from_file_without_permissions() {
+    let emu = Emu::start(0, 0, 0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("emails.txt");
+    std::fs::write(&path, "# new hires\ncat@example.com\ndan@example.com\n").expect("write");
+    emu.cmd()
+        .args(["invites", "create", "--from-file"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(
+        emu.h().invite_emails(),
+        vec!["cat@example.com", "dan@example.com"]
+    );
+}
+
+// ---- groups ------------------------------------------------------------------------------
+
+#[test]
+fn groups_crud() {
+    let emu = Emu::start(0, 2, 0);
+    let out = emu
+        .cmd()
+        .args(["groups", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(ids_of(&json(&out.stdout)), emu.h().group_ids());
+
+    let out = emu
+        .cmd()
+        .args(["groups", "create", "Data Team"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let created = json(&out.stdout);
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(created["name"], "Data Team");
+    assert_eq!(emu.h().group(&id).map(|g| g.name), Some("Data Team".into()));
+
+    let out = emu
+        .cmd()
+        .args(["groups", "rename", &id, "Analytics"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json(&out.stdout)["name"], "Analytics");
+
+    let out = emu
+        .cmd()
+        .args(["groups", "get", &id, "-o", "table"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(text(&out.stdout).contains("Analytics"));
+
+    let out = emu
+        .cmd()
+        .args(["groups", "delete", &id])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json(&out.stdout)["applied"], serde_json::json!([id]));
+    assert!(emu.h().group(&id).is_none());
+
+    emu.cmd().args(["groups", "get", &id]).assert().code(1);
+}
+
+#[test]
+fn groups_members_and_invites() {
+    let emu = Emu::start(4, 1, 1);
+    let gid = emu.h().group_ids()[0].clone();
+    // Start from a known membership.
+    let out = emu
+        .cmd()
+        .args(["groups", "members", "replace", &gid, "user1@example.com"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json(&out.stdout)["memberCount"], 1.0);
+
+    emu.cmd()
+        .args([
+            "groups",
+            "members",
+            "add",
+            &gid,
+            "user2@example.com",
+            "--from-file",
+            "-",
+        ])
+        .write_stdin("user3@example.com\ninvitee1@example.com\n")
+        .assert()
+        .success();
+    let g = emu.h().group(&gid).expect("group");
+    assert_eq!(g.users.len(), 3);
+    assert_eq!(g.invites, vec!["invitee1@example.com".to_string()]);
+
+    let out = emu
+        .cmd()
+        .args(["groups", "members", "list", &gid, "-o", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(text(&out.stdout).lines().count(), 3);
+
+    let out = emu
+        .cmd()
+        .args(["groups", "invites", &gid])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(
+        json(&out.stdout),
+        serde_json::json!(["invitee1@example.com"])
+    );
+
+    let out = emu
+        .cmd()
+        .args([
+            "groups",
+            "members",
+            "remove",
+            &gid,
+            "user2@example.com",
+            "-o",
+            "table",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        text(&out.stdout).starts_with("removed 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(emu.h().group(&gid).map(|g| g.users.len()), Some(2));
+    assert_eq!(emu.requests("remove_users_from_user_group").len(), 1);
+}
+
+// ---- permissions ------------------------------------------------------------------------
+
+#[test]
+fn permissions_add_user_and_replace_group() {
+    let emu = Emu::start(2, 1, 0);
+    let uid = emu.h().user_ids()[1].clone();
+    let out = emu
+        .cmd()
+        .args([
+            "permissions",
+            "add",
+            "--user",
+            &uid,
+            "--role",
+            MEMBER_ROLE,
+            "--resource",
+            &format!("WORKSPACE:{WORKSPACE}"),
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v = json(&out.stdout);
+    assert!(
+        v.as_array()
+            .expect("array")
+            .iter()
+            .any(|p| p["roleId"] == MEMBER_ROLE)
+    );
+    let user = emu.h().user(&uid).expect("user");
+    assert!(user.permissions.iter().any(|p| p.role_id == MEMBER_ROLE));
+
+    let gid = emu.h().group_ids()[0].clone();
+    emu.cmd()
+        .args([
+            "permissions",
+            "replace",
+            "--group",
+            &gid,
+            "--role",
+            OWNER_ROLE,
+            "--resource",
+            &format!("workspace:{WORKSPACE}"),
+            "--role",
+            MEMBER_ROLE,
+            "--resource",
+            "source:src1",
+            "--resource",
+            "space:sp1",
+        ])
+        .assert()
+        .success();
+    let g = emu.h().group(&gid).expect("group");
+    assert_eq!(g.permissions.len(), 2, "{:?}", g.permissions);
+    let member = g
+        .permissions
+        .iter()
+        .find(|p| p.role_id == MEMBER_ROLE)
+        .expect("member role");
+    let kinds: Vec<&str> = member
+        .resources
+        .iter()
+        .map(|r| r.resource_type.as_str())
+        .collect();
+    assert_eq!(kinds, vec!["SOURCE", "SPACE"]);
+    let body = emu.requests("replace_permissions_for_user_group")[0]
+        .body
+        .clone()
+        .unwrap_or_default();
+    assert!(body.contains("\"SOURCE\""), "{body}");
+}
+
+// ---- exit codes and failures -------------------------------------------------------------
+
+#[test]
+fn usage_errors_exit_2_and_send_nothing() {
+    let emu = Emu::start(1, 1, 0);
+    // clap: unknown command, missing argument, bad value.
+    emu.cmd().args(["users", "frobnicate"]).assert().code(2);
+    emu.cmd().args(["groups", "rename", "g1"]).assert().code(2);
+    emu.cmd()
+        .args(["users", "list", "--page-size", "5000"])
+        .assert()
+        .code(2);
+    emu.cmd()
+        .args([
+            "permissions",
+            "add",
+            "--user",
+            "u",
+            "--role",
+            "r",
+            "--resource",
+            "bogus",
+        ])
+        .assert()
+        .code(2);
+    // Empty list from stdin.
+    emu.cmd()
+        .args(["users", "delete", "--from-file", "-"])
+        .write_stdin("# nothing\n\n")
+        .assert()
+        .code(2);
+    // Unreadable file.
+    emu.cmd()
+        .args(["invites", "delete", "--from-file", "/nonexistent/list.txt"])
+        .assert()
+        .code(2);
+    // The facade refuses an impossible email before sending.
+    let out = emu
+        .cmd()
+        .args(["invites", "create", "not an email", "-o", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(json(&out.stderr)["errors"][0]["message"].is_string());
+    assert!(emu.h().journal().is_empty(), "nothing reached the service");
+}
+
+#[test]
+fn missing_token_is_exit_2() {
+    let emu = Emu::start(1, 0, 0);
+    let out = Command::new(BIN)
+        .env_clear()
+        .args(["--base-url", &emu.h().base_url(), "users", "list"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(text(&out.stderr).contains("SEGMENT_PUBLIC_API_TOKEN"));
+    assert!(emu.h().journal().is_empty());
+}
+
+#[test]
+fn wrong_token_is_exit_1() {
+    let emu = Emu::start(1, 0, 0);
+    let out = emu
+        .cmd()
+        .env("SEGMENT_PUBLIC_API_TOKEN", "wrong-token")
+        .args(["users", "list", "-o", "ndjson"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let env = json(&out.stderr);
+    assert_eq!(env["status"], 401);
+}
+
+#[test]
+fn server_error_on_post_is_exit_1() {
+    let emu = Emu::start(0, 0, 0);
+    emu.h().inject(
+        Fault::status(500)
+            .on_operation("create_user_group")
+            .times(1),
+    );
+    emu.cmd().args(["groups", "create", "X"]).assert().code(1);
+}
+
+#[test]
+fn token_file_and_flag_take_precedence_over_env() {
+    let emu = Emu::start(1, 0, 0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("token");
+    std::fs::write(&path, format!("{TOKEN}\n")).expect("write");
+    emu.cmd()
+        .env("SEGMENT_PUBLIC_API_TOKEN", "wrong")
+        .args(["users", "list", "--token-file"])
+        .arg(&path)
+        .assert()
+        .success();
+    emu.cmd()
+        .env("SEGMENT_PUBLIC_API_TOKEN", "wrong")
+        .args(["users", "list", "--token", TOKEN])
+        .assert()
+        .success();
+    emu.cmd()
+        .args(["users", "list", "--token", "wrong", "--token-file"])
+        .arg(&path)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn verbose_tracing_never_prints_the_token() {
+    let emu = Emu::start(3, 1, 0);
+    let gid = emu.h().group_ids()[0].clone();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["-v", "users", "list", "--page-size", "2"],
+        vec!["-vv", "groups", "get", &gid],
+        vec!["-vv", "users", "get", "missing-user", "-o", "json"],
+        vec!["-vv", "groups", "members", "add", &gid, "user3@example.com"],
+    ];
+    for args in runs {
+        let out = emu.cmd().args(&args).output().expect("runs");
+        let err = text(&out.stderr);
+        assert!(!err.is_empty(), "-v traces something for {args:?}");
+        assert!(
+            !err.contains(TOKEN),
+            "token leaked on stderr for {args:?}:\n{err}"
+        );
+        assert!(!text(&out.stdout).contains(TOKEN));
+    }
+    // Also when the token is given on the command line.
+    let out = emu
+        .cmd()
+        .env_remove("SEGMENT_PUBLIC_API_TOKEN")
+        .args(["-vv", "--token", TOKEN, "users", "list"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(!text(&out.stderr).contains(TOKEN));
+}
+
+#[test]
+fn rate_limit_waits_then_succeeds() {
+    let emu = Emu::with(|b| b.mutation_limit(1).window(Duration::from_secs(1)));
+    for name in ["A", "B"] {
+        emu.cmd()
+            .args(["groups", "create", name])
+            .assert()
+            .success();
+    }
+    assert_eq!(emu.h().group_ids().len(), 2);
+}
+
+// ---- Ctrl-C and the emulator command -----------------------------------------------------
+
+fn sigint(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("process did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_command_with_130() {
+    let emu = Emu::start(1, 0, 0);
+    // Waiting on stdin that never ends: only Ctrl-C stops it.
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("SEGMENT_PUBLIC_API_TOKEN", TOKEN)
+        .args([
+            "--base-url",
+            &emu.h().base_url(),
+            "users",
+            "delete",
+            "--from-file",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(500));
+    sigint(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
+    assert!(emu.requests("delete_users").is_empty());
+}
+
+#[test]
+fn emulator_command_serves_until_ctrl_c() {
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--token",
+            "emu-tok",
+            "--seed-users",
+            "3",
+            "--seed-groups",
+            "1",
+            "-o",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let info: Value = serde_json::from_str(&line).expect("JSON line");
+    let url = info["baseUrl"].as_str().expect("baseUrl").to_string();
+    assert_eq!(info["token"], "emu-tok");
+
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("SEGMENT_PUBLIC_API_TOKEN", "emu-tok")
+        .args(["--base-url", &url, "users", "list"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json(&out.stdout).as_array().map(Vec::len), Some(3));
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("SEGMENT_PUBLIC_API_TOKEN", "emu-tok")
+        .args(["--base-url", &url, "groups", "list"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json(&out.stdout).as_array().map(Vec::len), Some(1));
+
+    sigint(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
