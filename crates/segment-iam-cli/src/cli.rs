@@ -322,6 +322,13 @@ pub struct EmulatorArgs {
     /// Seed of the random generator (same seed, same data).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Mutations allowed per token per minute (the service allows 60); lower it to see how
+    /// scripts behave when rate limited.
+    #[arg(long, value_name = "N")]
+    pub mutation_limit: Option<u32>,
+    /// Delay every list page by this many milliseconds (to try progress output and timeouts).
+    #[arg(long, value_name = "MS")]
+    pub list_delay_ms: Option<u64>,
 }
 
 /// One role and the resources it is granted on, after pairing each `--resource` with the

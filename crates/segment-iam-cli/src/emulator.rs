@@ -24,6 +24,12 @@ pub async fn run(
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    if let Some(n) = args.mutation_limit {
+        builder = builder.mutation_limit(n);
+    }
+    if let Some(ms) = args.list_delay_ms {
+        builder = builder.list_delay(std::time::Duration::from_millis(ms));
+    }
     if let Some(token) = token {
         builder = builder.token(token);
     }

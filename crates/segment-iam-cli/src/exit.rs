@@ -94,7 +94,8 @@ impl Failure {
     }
 
     /// Writes the failure to `err`: the envelope as JSON under `json`/`ndjson` output (compact
-    /// for ndjson), otherwise `error: message` plus one indented line per service error.
+    /// for ndjson), otherwise `error: message` plus, for a partly applied bulk change, what
+    /// was and was not applied.
     pub fn report(&self, format: OutputFormat, err: &mut impl Write) -> io::Result<()> {
         if self.kind == Kind::OutputClosed {
             return Ok(());
@@ -109,19 +110,8 @@ impl Failure {
                 writeln!(err)?;
             }
             OutputFormat::Table => {
+                // The message already names each service error (type, message, field).
                 writeln!(err, "error: {}", self.message)?;
-                let errors = self.envelope.get("errors").and_then(Value::as_array);
-                for e in errors.into_iter().flatten() {
-                    let ty = e.get("type").and_then(Value::as_str).unwrap_or("error");
-                    if ty == "usage" || ty == "client" || ty == "interrupted" {
-                        continue;
-                    }
-                    let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
-                    match e.get("field").and_then(Value::as_str) {
-                        Some(field) => writeln!(err, "  {ty}: {msg} (field {field})")?,
-                        None => writeln!(err, "  {ty}: {msg}")?,
-                    }
-                }
                 if let Some(list) = self.envelope.get("notApplied").and_then(Value::as_array)
                     && !list.is_empty()
                 {
@@ -186,14 +176,13 @@ mod tests {
     }
 
     #[test]
-    fn table_report_lists_errors() -> Result<(), Box<dyn std::error::Error>> {
+    fn table_report_lists_partial_progress() -> Result<(), Box<dyn std::error::Error>> {
         let env = json!({"status": 422, "errors": [{"type": "input-validation", "message": "bad", "field": "id"}],
                          "applied": ["a"], "notApplied": ["b"]});
         let mut buf = Vec::new();
         Failure::service("validation failed", env).report(OutputFormat::Table, &mut buf)?;
         let out = String::from_utf8(buf)?;
         assert!(out.starts_with("error: validation failed\n"));
-        assert!(out.contains("input-validation: bad (field id)"));
         assert!(out.contains("not applied: b"));
         assert!(out.contains("applied before the failure: a"));
         Ok(())

@@ -100,7 +100,10 @@ pub fn main_entry() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let _ = f.report(format, &mut std::io::stderr().lock());
+            // Errors are JSON when JSON output was asked for; a default picked because stdout
+            // is a pipe keeps errors readable for the person watching stderr.
+            let error_format = cli.global.output.unwrap_or(cli::OutputFormat::Table);
+            let _ = f.report(error_format, &mut std::io::stderr().lock());
             f.exit_code()
         }
     }

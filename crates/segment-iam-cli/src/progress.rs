@@ -78,9 +78,15 @@ impl Progress {
                         (true, Some(t)) => Some(t),
                         (false, _) => None,
                     };
+                    // With a known total the bar shows the count; the message need not.
+                    let shown_items = if bar.length().is_some() {
+                        0
+                    } else {
+                        items.load(Ordering::Relaxed)
+                    };
                     bar.set_message(message(
                         &label,
-                        items.load(Ordering::Relaxed),
+                        shown_items,
                         s.requests.saturating_sub(base),
                         wait_started.map(|t| t.elapsed()),
                     ));

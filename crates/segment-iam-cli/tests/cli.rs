@@ -625,6 +625,56 @@ fn usage_errors_exit_2_and_send_nothing() {
 }
 
 #[test]
+fn partial_bulk_delete_reports_what_was_applied() {
+    let emu = Emu::start(400, 0, 0);
+    let mut ids = emu.h().user_ids();
+    ids.push("no-such-user".into());
+    let out = emu
+        .cmd()
+        .args(["users", "delete", "--from-file", "-", "-o", "json"])
+        .write_stdin(ids.join("\n"))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let env = json(&out.stderr);
+    let applied = env["applied"].as_array().expect("applied").len();
+    let not_applied = env["notApplied"].as_array().expect("notApplied").len();
+    assert!(applied > 0, "the first batches went through: {env}");
+    assert_eq!(applied + not_applied, ids.len());
+    assert_eq!(env["status"], 404);
+    assert_eq!(emu.h().user_count(), 400 - applied);
+    assert!(
+        emu.requests("delete_users").len() >= 2,
+        "split into several requests"
+    );
+}
+
+#[test]
+fn errors_are_text_unless_json_is_asked_for() {
+    let emu = Emu::start(1, 0, 0);
+    // stdout is a pipe, so results default to JSON, but nobody asked for JSON errors.
+    let out = emu
+        .cmd()
+        .args(["groups", "get", "nope"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: not found"), "{err}");
+    let out = emu
+        .cmd()
+        .args(["groups", "get", "nope", "-o", "ndjson"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+    assert_eq!(json(&out.stderr)["status"], 404);
+}
+
+#[test]
 fn missing_token_is_exit_2() {
     let emu = Emu::start(1, 0, 0);
     let out = Command::new(BIN)
@@ -721,7 +771,7 @@ fn verbose_tracing_never_prints_the_token() {
 
 #[test]
 fn rate_limit_waits_then_succeeds() {
-    let emu = Emu::with(|b| b.mutation_limit(1).window(Duration::from_secs(1)));
+    let emu = Emu::with(|b| b.mutation_limit(1).window(Duration::from_secs(2)));
     for name in ["A", "B"] {
         emu.cmd()
             .args(["groups", "create", name])
@@ -729,6 +779,10 @@ fn rate_limit_waits_then_succeeds() {
             .success();
     }
     assert_eq!(emu.h().group_ids().len(), 2);
+    assert!(
+        emu.h().journal().iter().any(|e| e.rate_limited),
+        "the second create was rate limited, waited, and retried"
+    );
 }
 
 // ---- Ctrl-C and the emulator command -----------------------------------------------------
