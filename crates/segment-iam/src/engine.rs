@@ -5,7 +5,6 @@
 //! what the transport observed of the last exchange (status, whether a connection was made),
 //! which it reads from a task-local so that concurrent calls never mix.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -17,7 +16,7 @@ use segment_iam_api::types::RequestErrorEnvelope;
 
 use crate::config::RetryConfig;
 use crate::error::{Error, Outcome, Result, ServiceError};
-use crate::transport::{BodyTooLarge, LAST_EXCHANGE, LastExchange, Shared, bucket_of};
+use crate::transport::{BodyTooLarge, CALL, CallContext, LastExchange, Shared, bucket_of};
 
 /// A uniformly random duration in `[0, max]`.
 pub(crate) fn jitter(max: Duration) -> Duration {
@@ -147,7 +146,7 @@ impl Failure {
                         advised_wait: advised,
                         attempts,
                         waited,
-                        error,
+                        error: Some(error),
                     },
                     500..=599 => Error::Server {
                         error,
@@ -275,6 +274,7 @@ where
 {
     let meta = OperationMeta::find(operation_id);
     let idempotent = meta.is_some_and(OperationMeta::is_idempotent);
+    let bucket = bucket_of(meta);
     let started = Instant::now();
     let mut waited = Duration::ZERO;
     let mut attempts = 0u32;
@@ -284,12 +284,46 @@ where
         if attempts > 1 {
             shared.counters.retry();
         }
-        let (result, exchange) = LAST_EXCHANGE
-            .scope(Cell::new(LastExchange::default()), async {
+        let permit = if shared.pacing {
+            let budget = retry.max_total_wait.saturating_sub(waited);
+            let _waiting = shared.counters.waiting();
+            match shared
+                .limiter
+                .acquire_within(bucket, jitter(retry.max_jitter), budget)
+                .await
+            {
+                Ok((permit, paced)) => {
+                    if !paced.is_zero() {
+                        shared.counters.waited(paced);
+                        waited += paced;
+                    }
+                    Some(permit)
+                }
+                Err(needed) => {
+                    // The window is spent and opens too late for the budget: fail without
+                    // spending a request to hear a 429.
+                    return Err(Error::RateLimited {
+                        advised_wait: Some(needed),
+                        attempts: attempts - 1,
+                        waited: started.elapsed(),
+                        error: None,
+                    });
+                }
+            }
+        } else {
+            None
+        };
+        let context = CallContext {
+            exchange: Default::default(),
+            paced: permit.is_some(),
+        };
+        let (result, exchange) = CALL
+            .scope(context, async {
                 let result = attempt().await;
-                (result, LAST_EXCHANGE.with(Cell::get))
+                (result, CALL.with(|c| c.exchange.get()))
             })
             .await;
+        drop(permit);
         let failure = match result {
             Ok(value) => return Ok(value),
             Err(error) => Failure::from_api(error, exchange),

@@ -84,8 +84,8 @@ pub enum Error {
         attempts: u32,
         /// Time spent waiting on retries and pacing for this call.
         waited: Duration,
-        /// The last 429 envelope.
-        error: ServiceError,
+        /// The last 429 envelope; `None` when pacing knew the window was spent and sent nothing.
+        error: Option<ServiceError>,
     },
     /// 5xx that retries did not cure (or a POST, which is not retried after it may have been applied).
     #[error("server error after {attempts} attempts and {waited:?}: {error}")]
@@ -166,8 +166,8 @@ impl Error {
             | Error::Conflict(e)
             | Error::Validation(e)
             | Error::Service(e)
-            | Error::RateLimited { error: e, .. }
             | Error::Server { error: e, .. } => Some(e),
+            Error::RateLimited { error, .. } => error.as_ref(),
             Error::Partial { source, .. } => source.service_error(),
             _ => None,
         }
@@ -177,6 +177,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Decode { status, .. } => *status,
+            Error::RateLimited { .. } => Some(429),
             _ => self.service_error().map(|e| e.status),
         }
     }

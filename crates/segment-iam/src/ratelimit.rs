@@ -71,6 +71,27 @@ impl Limiter {
     /// Waits until `bucket` may send one more request and reserves it. Returns the permit and
     /// how long it waited.
     pub(crate) async fn acquire(&self, bucket: Bucket, jitter: Duration) -> (Permit<'_>, Duration) {
+        match self.acquire_within(bucket, jitter, Duration::MAX).await {
+            Ok(granted) => granted,
+            // Unreachable with an unbounded budget; granting is the safe fallback.
+            Err(_) => (
+                Permit {
+                    limiter: self,
+                    bucket,
+                },
+                Duration::ZERO,
+            ),
+        }
+    }
+
+    /// Like [`acquire`](Self::acquire), but gives up at once, returning the wait it would
+    /// need, when the bucket will not open within `budget`.
+    pub(crate) async fn acquire_within(
+        &self,
+        bucket: Bucket,
+        jitter: Duration,
+        budget: Duration,
+    ) -> Result<(Permit<'_>, Duration), Duration> {
         let started = Instant::now();
         // Bounded: each turn either sends, or sleeps until a known instant, or waits for an
         // answer (with a timeout), so the loop always makes progress.
@@ -78,15 +99,17 @@ impl Limiter {
             let answered = self.answered.notified();
             match self.decide(bucket, Instant::now()) {
                 Decision::Go => {
-                    return (
-                        Permit {
-                            limiter: self,
-                            bucket,
-                        },
-                        started.elapsed(),
-                    );
+                    let permit = Permit {
+                        limiter: self,
+                        bucket,
+                    };
+                    return Ok((permit, started.elapsed()));
                 }
                 Decision::SleepUntil(until) => {
+                    let needed = until.saturating_duration_since(started);
+                    if needed > budget {
+                        return Err(until.saturating_duration_since(Instant::now()));
+                    }
                     tracing::debug!(
                         target: "segment_iam::ratelimit",
                         bucket = ?bucket,

@@ -32,8 +32,17 @@ pub(crate) struct LastExchange {
     pub(crate) connected: bool,
 }
 
+/// Per-call context the engine sets around each attempt.
+#[derive(Debug, Default)]
+pub(crate) struct CallContext {
+    /// Filled in by the transport for the engine.
+    pub(crate) exchange: std::cell::Cell<LastExchange>,
+    /// The engine already holds a rate-limit permit for this attempt.
+    pub(crate) paced: bool,
+}
+
 tokio::task_local! {
-    pub(crate) static LAST_EXCHANGE: std::cell::Cell<LastExchange>;
+    pub(crate) static CALL: CallContext;
 }
 
 pub(crate) fn bucket_of(meta: Option<&OperationMeta>) -> Bucket {
@@ -62,7 +71,10 @@ impl Exec for PacedExec {
         Box::pin(async move {
             let shared = &self.0;
             let bucket = bucket_of(meta);
-            let permit = if shared.pacing {
+            // Calls through the facade are paced by the engine (within their retry budget);
+            // this covers requests made directly on `Client::api()`.
+            let paced_by_engine = CALL.try_with(|c| c.paced).unwrap_or(false);
+            let permit = if shared.pacing && !paced_by_engine {
                 let jitter = crate::engine::jitter(shared.max_jitter);
                 let _waiting = shared.counters.waiting();
                 let (permit, waited) = shared.limiter.acquire(bucket, jitter).await;
@@ -82,8 +94,8 @@ impl Exec for PacedExec {
                 "sending"
             );
             let result = client.execute(request).await;
-            let _ = LAST_EXCHANGE.try_with(|cell| {
-                cell.set(LastExchange {
+            let _ = CALL.try_with(|call| {
+                call.exchange.set(LastExchange {
                     status: result.as_ref().ok().map(|r| r.status().as_u16()),
                     connected: match &result {
                         Ok(_) => true,
