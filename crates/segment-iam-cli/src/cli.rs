@@ -35,8 +35,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options accepted before or after any subcommand.
+/// Options accepted before or after any subcommand (listed under their own heading so a
+/// subcommand's help shows its own options first).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the API (e.g. a local emulator); overrides --region.
     #[arg(long, global = true, value_name = "URL")]

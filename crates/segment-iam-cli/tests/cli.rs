@@ -109,6 +109,7 @@ fn users_list_json_is_one_array_across_pages() {
         .clone();
     let v = json(&out.stdout);
     assert_eq!(ids_of(&v), emu.h().user_ids());
+    assert!(out.stderr.is_empty(), "no progress output on a pipe");
     assert_eq!(emu.requests("list_users").len(), 3, "7 users at 3 per page");
     assert!(
         emu.requests("list_users")[0]
@@ -621,6 +622,12 @@ fn usage_errors_exit_2_and_send_nothing() {
         .get_output()
         .clone();
     assert!(json(&out.stderr)["errors"][0]["message"].is_string());
+    // stdin cannot feed both the token and the list.
+    emu.cmd()
+        .args(["users", "delete", "--from-file", "-", "--token-file", "-"])
+        .write_stdin("tok\nid1\n")
+        .assert()
+        .code(2);
     assert!(emu.h().journal().is_empty(), "nothing reached the service");
 }
 
