@@ -113,6 +113,10 @@ impl Fault {
         self.target = Target::Operation(operation_id.into());
         self
     }
+    /// Hit only this operation.
+    pub fn on(self, operation: crate::Operation) -> Self {
+        self.on_operation(operation.id())
+    }
     /// Hit only requests whose path starts with `prefix` (e.g. `/users`).
     pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
         self.target = Target::PathPrefix(prefix.into());
@@ -279,6 +283,9 @@ pub(crate) struct Faults {
 
 impl Faults {
     pub fn inject(&self, fault: Fault) {
+        if fault.times == Some(0) {
+            return;
+        }
         let rng = fault.fraction.map(|(_, seed)| StdRng::seed_from_u64(seed));
         self.armed
             .lock()

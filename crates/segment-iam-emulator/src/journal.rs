@@ -24,8 +24,8 @@ pub struct JournalEntry {
     pub query: String,
     /// The operation the request was routed to, e.g. `get_user`.
     pub operation: Option<String>,
-    /// The status answered (after any fault; 0 when the connection was dropped before a
-    /// status could be sent).
+    /// The status of the response head (after any fault; with an injected
+    /// `dropConnection` the client may never see it).
     pub status: u16,
     /// Selected request headers (`authorization` redacted).
     pub headers: Vec<(String, String)>,

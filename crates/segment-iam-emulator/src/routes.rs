@@ -36,28 +36,48 @@ use crate::wire::{
 
 /// The operations of the IAM surface, named by their documented `operationId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum Operation {
+    /// `add_permissions_to_user`.
     AddPermissionsToUser,
+    /// `replace_permissions_for_user`.
     ReplacePermissionsForUser,
+    /// `create_invites`.
     CreateInvites,
+    /// `delete_invites`.
     DeleteInvites,
+    /// `delete_users`.
     DeleteUsers,
+    /// `get_user`.
     GetUser,
+    /// `list_invites`.
     ListInvites,
+    /// `list_user_groups_from_user`.
     ListUserGroupsFromUser,
+    /// `list_users`.
     ListUsers,
+    /// `add_permissions_to_user_group`.
     AddPermissionsToUserGroup,
+    /// `replace_permissions_for_user_group`.
     ReplacePermissionsForUserGroup,
+    /// `add_users_to_user_group`.
     AddUsersToUserGroup,
+    /// `replace_users_in_user_group`.
     ReplaceUsersInUserGroup,
+    /// `remove_users_from_user_group`.
     RemoveUsersFromUserGroup,
+    /// `create_user_group`.
     CreateUserGroup,
+    /// `update_user_group`.
     UpdateUserGroup,
+    /// `delete_user_group`.
     DeleteUserGroup,
+    /// `get_user_group`.
     GetUserGroup,
+    /// `list_user_groups`.
     ListUserGroups,
+    /// `list_users_from_user_group`.
     ListUsersFromUserGroup,
+    /// `list_invites_from_user_group`.
     ListInvitesFromUserGroup,
 }
 
