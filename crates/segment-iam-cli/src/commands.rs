@@ -280,6 +280,12 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
             "no API token: set {TOKEN_ENV}, or pass --token-file PATH (or --token, which other users can see in `ps`)"
         ))
     })?;
+    tracing::debug!(
+        base_url = g.base_url.as_deref().unwrap_or("(by region)"),
+        region = ?g.region,
+        page_size = ?g.page_size,
+        "building the client"
+    );
     let ctx = Ctx {
         client: client(g, token)?,
         format,

@@ -836,11 +836,41 @@ fn ctrl_c_stops_a_command_with_130() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1000));
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
     assert!(emu.requests("delete_users").is_empty());
+}
+
+#[test]
+fn ctrl_c_stops_a_slow_list_with_130() {
+    let emu = Emu::with(|b| b.users(3).list_delay(Duration::from_secs(30)));
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("SEGMENT_PUBLIC_API_TOKEN", TOKEN)
+        .args([
+            "--base-url",
+            &emu.h().base_url(),
+            "users",
+            "list",
+            "-o",
+            "ndjson",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Let the first page request get in flight (it takes 30 s to answer), then interrupt.
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(1000));
+    sigint(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "did not wait for the slow page"
+    );
 }
 
 #[test]
