@@ -47,6 +47,11 @@ pub struct JournalEntry {
     pub fault: Option<String>,
     /// Whether the request was rejected by the rate limiter.
     pub rate_limited: bool,
+    /// The request's count in its rate-limit window (`X-RateLimit-Consumed`), when limits
+    /// are on and the request was counted.
+    pub rate_limit_consumed: Option<u32>,
+    /// What was left in the window after it (`X-RateLimit-Remaining`).
+    pub rate_limit_remaining: Option<u32>,
 }
 
 mod duration_ms {

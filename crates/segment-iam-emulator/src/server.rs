@@ -582,6 +582,8 @@ async fn handle(AxState(inner): AxState<Arc<Inner>>, req: Request) -> Response {
         applied: false,
         fault: None,
         rate_limited: false,
+        rate_limit_consumed: None,
+        rate_limit_remaining: None,
     };
     let reply = process(&inner, req, &method, &path, &query, &mut entry).await;
     entry.status = reply.status;
@@ -668,6 +670,10 @@ async fn process(
         Bucket::Reads
     };
     let decision = inner.limiter.check(&token, bucket);
+    if let Some(d) = &decision {
+        entry.rate_limit_consumed = Some(d.consumed);
+        entry.rate_limit_remaining = Some(d.remaining);
+    }
     if let Some(d) = &decision
         && !d.allowed
     {

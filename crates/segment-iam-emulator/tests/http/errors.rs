@@ -328,3 +328,72 @@ async fn accept_header() {
         .await;
     assert_eq!(r.status, 406);
 }
+
+#[tokio::test]
+async fn hostile_input_never_panics() {
+    let api = Api::fixture().await;
+    for pq in [
+        "/users/%FF%FE",
+        "/users?%",
+        "/users?%FF=1",
+        "/users?pagination.count=99999999999999999999",
+        "/users?pagination.cursor=%00%01",
+        "/users?=&&&=&pagination.",
+        "/users?userIds.18446744073709551616=a",
+        "/groups/%2F..%2F/users",
+        "/users/u1/groups?pagination[count]=1&pagination.count=2",
+    ] {
+        let r = api.get(pq).await;
+        assert!(r.status < 500, "{pq}: {}", r.status);
+        assert!(
+            r.json.get("data").is_some() || r.json.get("errors").is_some(),
+            "{pq}"
+        );
+    }
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    for path in ["/groups", "/invites", "/users/u1/permissions"] {
+        let r = api
+            .send(
+                api.http
+                    .post(api.url(path))
+                    .bearer_auth(&api.token)
+                    .body(deep.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{path}");
+    }
+    let r = api
+        .delete("/users?userIds.99999999999999999999999=u1")
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(api.get("/users/u1").await.status, 200, "still serving");
+}
+
+#[tokio::test]
+async fn fixture_file_and_fixed_port() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        r#"{"users":[{"id":"x1","email":"x@example.com"}]}"#,
+    )
+    .unwrap();
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let emu = Emulator::builder()
+        .fixture_file(file.path())
+        .unwrap()
+        .port(port)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(emu.base_url(), format!("http://127.0.0.1:{port}"));
+    assert_eq!(emu.user_ids(), vec!["x1"]);
+    std::fs::write(file.path(), "{").unwrap();
+    assert!(Emulator::builder().fixture_file(file.path()).is_err());
+    assert!(
+        Emulator::builder()
+            .fixture_file("/nonexistent.json")
+            .is_err()
+    );
+}

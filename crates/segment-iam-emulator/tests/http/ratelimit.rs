@@ -57,6 +57,10 @@ async fn mutations_are_limited_per_window() {
     assert_eq!(api.emu.group_ids().len(), 3);
     let last = api.emu.journal().pop().unwrap();
     assert!(last.rate_limited && !last.applied && last.status == 429);
+    assert_eq!(
+        (last.rate_limit_consumed, last.rate_limit_remaining),
+        (Some(4), Some(0))
+    );
     // Reads have their own bucket.
     let r = api.get("/groups").await;
     assert_eq!(r.status, 200);
