@@ -101,20 +101,23 @@ pub fn is_valid_email(email: &str) -> bool {
     if email.is_empty() || email.chars().count() > 254 {
         return false;
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if email.chars().any(char::is_control) {
         return false;
     }
-    let mut parts = email.split('@');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(local), Some(domain), None) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains("..")
-        }
-        _ => false,
+    // Split at the last `@`: a quoted local part may itself contain `@` and spaces
+    // (`"first last"@example.com` is a valid address); elsewhere whitespace is refused.
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+    if local.is_empty() || (!quoted && (local.contains('@') || local.chars().any(char::is_whitespace))) {
+        return false;
     }
+    !domain.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !domain.chars().any(char::is_whitespace)
 }
 
 pub(crate) fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
@@ -227,6 +230,8 @@ mod tests {
             "o'brien@x.io",
             "a@localhost",
             "\"weird\"@x.y",
+            "\"first last\"@example.com",
+            "\"a@b\"@example.com",
         ] {
             assert!(is_valid_email(ok), "{ok}");
         }
