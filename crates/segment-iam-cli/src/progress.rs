@@ -2,8 +2,9 @@
 //!
 //! Shown on stderr only when stderr is a terminal (never on pipes or in CI logs), and only once
 //! the work has taken longer than [`SHOW_AFTER`], so quick commands never flicker. It says what
-//! is being done and, while the client holds a request back for the rate limit, that it is
-//! waiting and for how long so far. Dropping it clears the line (also on error or Ctrl-C).
+//! is being done and, while the client holds a request back (rate-limit pacing, a 429's advised
+//! wait, or retry backoff), that it is waiting and for how long so far. Dropping it clears the
+//! line (also on error or Ctrl-C).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,7 +127,9 @@ impl Drop for Progress {
     }
 }
 
-/// The text of the line, e.g. `listing users: 400 items, 2 requests — waiting on the rate limit (12s)`.
+/// The text of the line, e.g. `listing users: 400 items, 2 requests — waiting to send: rate
+/// limit or retry backoff (12s)`. The client's counters do not say which of the two holds a
+/// request back, so the line names both.
 pub fn message(label: &str, items: u64, requests: u64, waiting: Option<Duration>) -> String {
     let mut m = label.to_string();
     let mut parts = Vec::new();
@@ -144,7 +147,10 @@ pub fn message(label: &str, items: u64, requests: u64, waiting: Option<Duration>
         m.push_str(&parts.join(", "));
     }
     if let Some(w) = waiting {
-        m.push_str(&format!(" — waiting on the rate limit ({}s)", w.as_secs()));
+        m.push_str(&format!(
+            " — waiting to send: rate limit or retry backoff ({}s)",
+            w.as_secs()
+        ));
     }
     m
 }
@@ -173,7 +179,7 @@ mod tests {
         );
         assert_eq!(
             message("deleting 3 users", 0, 2, Some(Duration::from_secs(12))),
-            "deleting 3 users: 2 requests — waiting on the rate limit (12s)"
+            "deleting 3 users: 2 requests — waiting to send: rate limit or retry backoff (12s)"
         );
     }
 
