@@ -57,6 +57,9 @@ pub(crate) fn email(field: &str, value: &str) -> Result<()> {
     if !quoted && local.chars().any(char::is_whitespace) {
         return refuse("whitespace outside a quoted local part");
     }
+    if !quoted && local.contains('@') {
+        return refuse("more than one @ outside a quoted local part");
+    }
     if domain.chars().any(|c| c.is_whitespace() || c == '@') {
         return refuse("invalid domain");
     }
