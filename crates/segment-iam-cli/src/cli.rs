@@ -129,6 +129,26 @@ pub enum Command {
     Emulator(EmulatorArgs),
 }
 
+impl Command {
+    /// Whether the command changes the workspace: an interrupted change may be partly applied,
+    /// and the operator should be told so.
+    pub fn is_mutation(&self) -> bool {
+        match self {
+            Command::Users(cmd) => matches!(cmd, UsersCmd::Delete(_)),
+            Command::Invites(cmd) => !matches!(cmd, InvitesCmd::List),
+            Command::Groups(cmd) => !matches!(
+                cmd,
+                GroupsCmd::List
+                    | GroupsCmd::Get { .. }
+                    | GroupsCmd::Invites { .. }
+                    | GroupsCmd::Members(MembersCmd::List { .. })
+            ),
+            Command::Permissions(_) => true,
+            Command::Emulator(_) => false,
+        }
+    }
+}
+
 /// `users ...`
 #[derive(Debug, Subcommand)]
 pub enum UsersCmd {
@@ -534,6 +554,28 @@ mod tests {
         );
         assert!(parse(&["users", "get"]).is_err());
         assert!(parse(&["--output", "yaml", "users", "list"]).is_err());
+    }
+
+    #[test]
+    fn mutations_are_known() -> Result<(), clap::Error> {
+        assert!(!parse(&["users", "list"])?.command.is_mutation());
+        assert!(
+            !parse(&["groups", "members", "list", "g"])?
+                .command
+                .is_mutation()
+        );
+        assert!(
+            parse(&["groups", "members", "add", "g", "a@x.com"])?
+                .command
+                .is_mutation()
+        );
+        assert!(parse(&["users", "delete", "u"])?.command.is_mutation());
+        assert!(
+            parse(&["invites", "create", "a@x.com"])?
+                .command
+                .is_mutation()
+        );
+        Ok(())
     }
 
     fn res(kind: &str, id: &str) -> ResourceSpec {

@@ -113,6 +113,7 @@ impl Ctx {
         })
     }
 
+    /// Buffered stdout: one write per page or value instead of one per line.
     fn stdout(&self) -> BufWriter<io::Stdout> {
         BufWriter::new(io::stdout())
     }
@@ -135,16 +136,19 @@ impl Ctx {
         writer.finish().map_err(output_failure)
     }
 
+    /// Prints one resource (get, create, rename, member changes).
     fn one<T: Tabular>(&self, value: &T) -> Result<(), Failure> {
         write_one(&mut self.stdout(), self.format, value).map_err(output_failure)
     }
 
+    /// Prints a list the service returned in one answer (created invites, permissions).
     fn many<T: Tabular>(&self, values: Vec<T>) -> Result<(), Failure> {
         let mut w = ListWriter::new(self.format, self.stdout());
         w.push(values).map_err(output_failure)?;
         w.finish().map_err(output_failure)
     }
 
+    /// Prints what a delete or removal applied.
     fn applied(
         &self,
         action: &'static str,
@@ -160,6 +164,7 @@ impl Ctx {
     }
 }
 
+/// A failed write to stdout: a closed pipe ends the command quietly, anything else is exit 1.
 fn output_failure(e: io::Error) -> Failure {
     crate::exit::from_io(e).unwrap_or_else(Failure::output_closed)
 }
@@ -223,10 +228,12 @@ async fn gather(
     .map_err(Failure::from)
 }
 
+/// The ids of an [`Ids`] argument group.
 async fn ids(i: &Ids) -> Result<Vec<String>, Failure> {
     gather(&i.values, i.from_file.as_deref(), "ids").await
 }
 
+/// The emails of an [`Emails`] argument group.
 async fn emails(e: &Emails) -> Result<Vec<String>, Failure> {
     gather(&e.values, e.from_file.as_deref(), "emails").await
 }
@@ -300,6 +307,7 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
     }
 }
 
+/// `users ...`: one facade call per subcommand.
 async fn users(ctx: &Ctx, cmd: &UsersCmd) -> Result<(), Failure> {
     let users = ctx.client.users();
     match cmd {
@@ -326,6 +334,7 @@ async fn users(ctx: &Ctx, cmd: &UsersCmd) -> Result<(), Failure> {
     }
 }
 
+/// `invites ...`; every invite of one `create` carries the same permissions.
 async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<(), Failure> {
     let invites = ctx.client.invites();
     match cmd {
@@ -357,6 +366,7 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
     }
 }
 
+/// `groups ...`.
 async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
     let groups = ctx.client.groups();
     match cmd {
@@ -396,6 +406,7 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
     }
 }
 
+/// `groups members ...`.
 async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
     let groups = ctx.client.groups();
     match cmd {
@@ -439,6 +450,7 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
     }
 }
 
+/// `permissions add|replace` for a user or a group.
 async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<(), Failure> {
     let (args, replace): (&PermissionArgs, bool) = match cmd {
         PermissionsCmd::Add(a) => (a, false),

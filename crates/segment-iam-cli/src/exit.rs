@@ -70,12 +70,18 @@ impl Failure {
         }
     }
 
-    /// Interrupted by Ctrl-C (exit 130).
-    pub fn interrupted() -> Self {
+    /// Interrupted by Ctrl-C (exit 130). For a change, a request already sent may have been
+    /// applied, which the operator must know before running it again.
+    pub fn interrupted(during_change: bool) -> Self {
+        let message = if during_change {
+            "interrupted; a request already sent may have been applied (list to check before retrying)"
+        } else {
+            "interrupted"
+        };
         Self {
             kind: Kind::Interrupted,
-            message: "interrupted".into(),
-            envelope: json!({"errors": [{"type": "interrupted", "message": "interrupted"}]}),
+            message: message.into(),
+            envelope: json!({"errors": [{"type": "interrupted", "message": message}]}),
         }
     }
 

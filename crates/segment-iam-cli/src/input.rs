@@ -85,6 +85,7 @@ pub fn read_list(path: &Path, stdin: impl Read) -> Result<Vec<String>, InputErro
     Ok(parse_lines(&text))
 }
 
+/// The whole text of `path`, or of `stdin` for `-`.
 fn read_text(path: &Path, mut stdin: impl Read) -> Result<String, InputError> {
     if path.as_os_str() == "-" {
         let mut text = String::new();

@@ -90,7 +90,7 @@ pub fn main_entry() -> ExitCode {
             _ => {
                 tokio::select! {
                     r = commands::run(&cli, &matches, format) => r,
-                    _ = tokio::signal::ctrl_c() => Err(Failure::interrupted()),
+                    _ = tokio::signal::ctrl_c() => Err(Failure::interrupted(cli.command.is_mutation())),
                 }
             }
         }

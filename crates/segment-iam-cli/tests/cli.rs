@@ -4,7 +4,7 @@
 //! alive), runs the real binary with `--base-url` and the token in `SEGMENT_PUBLIC_API_TOKEN`,
 //! and checks stdout JSON plus what the emulator's state and journal say was applied.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -841,6 +841,17 @@ fn ctrl_c_stops_a_command_with_130() {
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
     assert!(emu.requests("delete_users").is_empty());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read stderr");
+    assert!(
+        err.contains("interrupted") && err.contains("may have been applied"),
+        "{err}"
+    );
 }
 
 #[test]
