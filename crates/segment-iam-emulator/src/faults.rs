@@ -33,6 +33,16 @@ pub enum FaultKind {
     MalformedBody,
     /// Send the body as `text/html` instead of JSON.
     WrongContentType,
+    /// Answer exactly this status, content type and body instead of the real response
+    /// (hostile or odd server data: megabytes of junk, deeply nested JSON, absurd numbers).
+    Respond {
+        /// The status of the answer.
+        status: u16,
+        /// The `Content-Type` header.
+        content_type: String,
+        /// The body, sent as is.
+        body: bytes::Bytes,
+    },
 }
 
 /// When a fault applies relative to the operation.
@@ -71,6 +81,9 @@ pub struct Fault {
     pub times: Option<u32>,
     /// The probability of hitting a matching request, with the seed of its draws.
     pub fraction: Option<(f64, u64)>,
+    /// How many matching requests pass untouched before the fault starts hitting (default 0),
+    /// e.g. to fail the third chunk of a bulk call.
+    pub skip: u32,
 }
 
 impl Fault {
@@ -82,6 +95,7 @@ impl Fault {
             phase: Phase::BeforeApply,
             times: Some(1),
             fraction: None,
+            skip: 0,
         }
     }
     /// Answer `status` with an error envelope.
@@ -107,6 +121,23 @@ impl Fault {
     /// Send the body with a wrong content type.
     pub fn wrong_content_type() -> Self {
         Self::new(FaultKind::WrongContentType)
+    }
+    /// Answer `status` with exactly `body` as `content_type` instead of the real response.
+    pub fn respond(
+        status: u16,
+        content_type: impl Into<String>,
+        body: impl Into<bytes::Bytes>,
+    ) -> Self {
+        Self::new(FaultKind::Respond {
+            status,
+            content_type: content_type.into(),
+            body: body.into(),
+        })
+    }
+    /// Let the first `n` matching requests through untouched, then start hitting.
+    pub fn skip_first(mut self, n: u32) -> Self {
+        self.skip = n;
+        self
     }
     /// Hit only the operation with this `operationId` (e.g. `get_user`).
     pub fn on_operation(mut self, operation_id: impl Into<String>) -> Self {
@@ -166,7 +197,9 @@ impl Fault {
 /// `{"kind": "status", "status": 503, "operation": "get_user", "times": 2, "phase": "before"}`;
 /// `kind` is one of `status`, `delay` (with `delayMs`), `dropConnection`, `truncatedBody`,
 /// `malformedBody`, `wrongContentType`; `pathPrefix` instead of `operation`; `fraction` with
-/// `seed`; `phase` `before` (default) or `after`.
+/// `seed`; `phase` `before` (default) or `after`; `skip` to let the first matching requests
+/// through. Kind `respond` answers `status` with `body` (text) as `contentType` (default
+/// `application/json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultSpec {
@@ -196,6 +229,15 @@ pub struct FaultSpec {
     /// `before` (default) or `after`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// Matching requests to let through before hitting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<u32>,
+    /// For `respond`: the body to send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// For `respond`: the content type (default `application/json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
 }
 
 impl TryFrom<FaultSpec> for Fault {
@@ -216,6 +258,24 @@ impl TryFrom<FaultSpec> for Fault {
             "truncatedBody" => FaultKind::TruncatedBody,
             "malformedBody" => FaultKind::MalformedBody,
             "wrongContentType" => FaultKind::WrongContentType,
+            "respond" => {
+                let code = s.status.ok_or("`status` is required for kind `respond`")?;
+                if !(100..=599).contains(&code) {
+                    return Err(format!("`{code}` is not an HTTP status"));
+                }
+                FaultKind::Respond {
+                    status: code,
+                    content_type: s
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/json".into()),
+                    body: bytes::Bytes::from(
+                        s.body
+                            .clone()
+                            .ok_or("`body` is required for kind `respond`")?,
+                    ),
+                }
+            }
             other => return Err(format!("unknown fault kind `{other}`")),
         };
         let mut f = Fault::new(kind);
@@ -237,12 +297,14 @@ impl TryFrom<FaultSpec> for Fault {
         if let Some(phase) = s.phase {
             f.phase = phase;
         }
+        f.skip = s.skip.unwrap_or(0);
         Ok(f)
     }
 }
 
 impl From<&Fault> for FaultSpec {
     fn from(f: &Fault) -> Self {
+        let (mut body, mut content_type) = (None, None);
         let (kind, status, delay_ms) = match &f.kind {
             FaultKind::Status(c) => ("status", Some(*c), None),
             FaultKind::Delay(d) => ("delay", None, Some(d.as_millis() as u64)),
@@ -250,6 +312,15 @@ impl From<&Fault> for FaultSpec {
             FaultKind::TruncatedBody => ("truncatedBody", None, None),
             FaultKind::MalformedBody => ("malformedBody", None, None),
             FaultKind::WrongContentType => ("wrongContentType", None, None),
+            FaultKind::Respond {
+                status,
+                content_type: ct,
+                body: b,
+            } => {
+                body = Some(String::from_utf8_lossy(b).into_owned());
+                content_type = Some(ct.clone());
+                ("respond", Some(*status), None)
+            }
         };
         let (operation, path_prefix) = match &f.target {
             Target::Any => (None, None),
@@ -266,6 +337,9 @@ impl From<&Fault> for FaultSpec {
             fraction: f.fraction.map(|(p, _)| p),
             seed: f.fraction.map(|(_, s)| s),
             phase: Some(f.phase),
+            skip: (f.skip > 0).then_some(f.skip),
+            body,
+            content_type,
         }
     }
 }
@@ -313,6 +387,10 @@ impl Faults {
         let mut hit = None;
         for (i, a) in armed.iter_mut().enumerate() {
             if a.fault.phase != phase || !a.fault.matches(operation, path) {
+                continue;
+            }
+            if a.fault.skip > 0 {
+                a.fault.skip -= 1;
                 continue;
             }
             if let (Some((p, _)), Some(rng)) = (a.fault.fraction, a.rng.as_mut())
@@ -363,6 +441,53 @@ mod tests {
                 .is_none()
         );
         assert!(f.list().is_empty());
+    }
+
+    #[test]
+    fn skip_first_lets_requests_through() {
+        let f = Faults::default();
+        f.inject(
+            Fault::status(500)
+                .on_operation("delete_invites")
+                .skip_first(2),
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                f.take(Phase::BeforeApply, Some("delete_invites"), "/invites"),
+                None
+            );
+        }
+        // Other operations do not count towards the skip.
+        assert_eq!(
+            f.take(Phase::BeforeApply, Some("get_user"), "/users/x"),
+            None
+        );
+        assert_eq!(
+            f.take(Phase::BeforeApply, Some("delete_invites"), "/invites"),
+            Some(FaultKind::Status(500))
+        );
+        assert!(f.list().is_empty());
+    }
+
+    #[test]
+    fn respond_spec_roundtrip() {
+        let f = Fault::respond(200, "application/json", "{\"data\":[[[]]]}")
+            .on_operation("list_users")
+            .skip_first(1);
+        let spec = FaultSpec::from(&f);
+        assert_eq!(spec.kind, "respond");
+        assert_eq!(Fault::try_from(spec).expect("valid"), f);
+        let json = r#"{"kind":"respond","status":200,"body":"junk","contentType":"text/plain"}"#;
+        let f =
+            Fault::try_from(serde_json::from_str::<FaultSpec>(json).expect("json")).expect("valid");
+        assert_eq!(
+            f.kind,
+            FaultKind::Respond {
+                status: 200,
+                content_type: "text/plain".into(),
+                body: bytes::Bytes::from_static(b"junk"),
+            }
+        );
     }
 
     #[test]

@@ -487,6 +487,7 @@ fn fault_name(k: &FaultKind) -> String {
         FaultKind::TruncatedBody => "truncatedBody".into(),
         FaultKind::MalformedBody => "malformedBody".into(),
         FaultKind::WrongContentType => "wrongContentType".into(),
+        FaultKind::Respond { status, body, .. } => format!("respond:{status}:{}B", body.len()),
     }
 }
 
@@ -522,6 +523,18 @@ fn damage(kind: &FaultKind, mut r: Reply) -> Reply {
         FaultKind::WrongContentType => Reply {
             content_type: "text/html; charset=utf-8",
             ..r
+        },
+        FaultKind::Respond {
+            status,
+            content_type,
+            body,
+        } => Reply {
+            status: *status,
+            body: body.to_vec(),
+            content_type: JSON,
+            // Inserted after the default content type, so it replaces it.
+            headers: vec![("content-type", content_type.clone())],
+            drop_midway: false,
         },
     }
 }
