@@ -15,8 +15,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["codegen"] => codegen(Mode::Write),
-        ["codegen", "--check"] => codegen(Mode::Check),
+        ["codegen"] => codegen(&workspace_root(), Mode::Write),
+        ["codegen", "--check"] => codegen(&workspace_root(), Mode::Check),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -41,8 +41,9 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn codegen(mode: Mode) -> Result<(), String> {
-    let root = workspace_root();
+/// Generates every file from `root/openapi/segment-iam.yaml` into `root`, or (in check mode)
+/// compares them with what is there and fails on any difference.
+fn codegen(root: &Path, mode: Mode) -> Result<(), String> {
     let started = Instant::now();
     let document = Document::load(root.join(DOCUMENT)).map_err(|e| e.to_string())?;
     let files = generate(&document).map_err(|e| e.to_string())?;
@@ -101,5 +102,50 @@ fn print_diff(file: &GeneratedFile, current: &str) {
     }
     if total > MAX_LINES {
         println!("... ({} more diff lines)", total - MAX_LINES);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A copy of the document and generated files in a temporary workspace root.
+    fn scratch_root() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = workspace_root();
+        std::fs::create_dir_all(dir.path().join("openapi")).expect("mkdir");
+        std::fs::copy(root.join(DOCUMENT), dir.path().join(DOCUMENT)).expect("copy document");
+        codegen(dir.path(), Mode::Write).expect("initial generation");
+        dir
+    }
+
+    #[test]
+    fn check_fails_after_an_edit_until_codegen_runs() {
+        let dir = scratch_root();
+        codegen(dir.path(), Mode::Check).expect("fresh output passes the check");
+
+        let document = dir.path().join(DOCUMENT);
+        let text = std::fs::read_to_string(&document).expect("read");
+        let edited = text.replacen(
+            "Returns a user given their id.",
+            "Returns one user by id.",
+            1,
+        );
+        assert_ne!(text, edited, "the edit must apply");
+        std::fs::write(&document, edited).expect("write");
+
+        let err = codegen(dir.path(), Mode::Check).expect_err("stale output fails the check");
+        assert!(
+            err.contains("crates/segment-iam-api/src/generated.rs"),
+            "{err}"
+        );
+        codegen(dir.path(), Mode::Write).expect("regenerate");
+        codegen(dir.path(), Mode::Check).expect("passes again");
+    }
+
+    #[test]
+    fn checked_in_files_match_the_document() {
+        codegen(&workspace_root(), Mode::Check)
+            .expect("the repository's generated files are current");
     }
 }
