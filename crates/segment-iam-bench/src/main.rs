@@ -1,2 +1,236 @@
-//! Benchmarks.
-fn main() {}
+//! `segment-iam-bench`: measures the segment-iam SDK against the local emulator on loopback and
+//! prints one markdown table of SDK and baseline figures side by side, with their ratios.
+//!
+//! ```text
+//! cargo run --release -p segment-iam-bench -- [--quick] [--full-baseline] [--only 1,3]
+//! ```
+//!
+//! Absolute times drift on shared machines; ratios measured in the same run hold, so every
+//! figure is paired with a baseline written here as a user would write it without the SDK
+//! (plain reqwest, serde structs, a naive retry loop). One module per scenario:
+//!
+//! 1. [`overhead`]: CPU cost per call, `get_user` vs reqwest by hand.
+//! 2. [`pagination`]: item stream vs fetch-then-process loop; peak memory of long listings.
+//! 3. [`bulk`]: batched, paced bulk removals vs a per-item loop with exponential backoff.
+//! 4. [`concurrent`]: 64 tasks on one client under the mutation limit.
+//! 5. [`codegen`]: `cargo xtask codegen --check` time and generated size.
+//!
+//! Every scenario runs under a hard deadline; everything listens on 127.0.0.1 only.
+//! `--quick` shrinks the sizes to finish in under a minute (a smoke run); the full run takes a
+//! few minutes.
+
+mod backoff;
+mod bulk;
+mod codegen;
+mod common;
+mod concurrent;
+mod overhead;
+mod pagination;
+mod report;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+use report::Report;
+
+/// Command-line options.
+#[derive(Debug, Default)]
+struct Options {
+    quick: bool,
+    full_baseline: bool,
+    only: Option<Vec<u32>>,
+}
+
+const USAGE: &str = "usage: segment-iam-bench [--quick] [--full-baseline] [--only 1,2,3,4,5]
+  --quick          smaller sizes, finishes in under a minute (smoke run)
+  --full-baseline  run scenario 3's per-item baseline on all 10,000 items per half (~6 min)
+  --only LIST      run only these scenarios";
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--full-baseline" => options.full_baseline = true,
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list such as 1,3")?;
+                let numbers = list
+                    .split(',')
+                    .map(|n| {
+                        n.trim()
+                            .parse::<u32>()
+                            .map_err(|_| format!("--only: {n:?} is not a number"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                options.only = Some(numbers);
+            }
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(pagination::CHILD_COMMAND) {
+        return match pagination::child_main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = runtime.block_on(run(&options));
+    if report.has_failures() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs the selected scenarios in order and prints the table.
+async fn run(options: &Options) -> Report {
+    let started = Instant::now();
+    let quick = options.quick;
+    let wanted = |n: u32| options.only.as_ref().is_none_or(|only| only.contains(&n));
+    let secs = Duration::from_secs;
+    let mut report = Report::default();
+
+    if wanted(1) {
+        eprintln!("scenario 1: call overhead");
+        let (calls, rounds) = if quick { (2_000, 2) } else { (20_000, 4) };
+        let result = common::deadline(
+            "scenario 1",
+            secs(if quick { 30 } else { 240 }),
+            overhead::run(&mut report, calls, rounds),
+        )
+        .await;
+        if let Err(e) = result {
+            report.failed("1 call overhead", &e);
+        }
+    }
+    if wanted(2) {
+        eprintln!("scenario 2: pagination");
+        let rounds = if quick { 1 } else { 3 };
+        let result = common::deadline(
+            "scenario 2 (time)",
+            secs(if quick { 30 } else { 120 }),
+            pagination::run_time(&mut report, 100_000, rounds),
+        )
+        .await;
+        if let Err(e) = result {
+            report.failed("2 pagination time", &e);
+        }
+        let sizes = if quick {
+            (10_000, 100_000)
+        } else {
+            (100_000, 1_000_000)
+        };
+        let result = common::deadline(
+            "scenario 2 (memory)",
+            secs(if quick { 30 } else { 300 }),
+            pagination::run_memory(&mut report, sizes),
+        )
+        .await;
+        if let Err(e) = result {
+            report.failed("2 pagination memory", &e);
+        }
+    }
+    if wanted(3) {
+        eprintln!("scenario 3: bulk under the rate limit");
+        let (sample, budget, limit) = if options.full_baseline {
+            (10_000, secs(400), secs(900))
+        } else if quick {
+            (150, secs(5), secs(40))
+        } else {
+            (1_200, secs(40), secs(180))
+        };
+        let result =
+            common::deadline("scenario 3", limit, bulk::run(&mut report, sample, budget)).await;
+        if let Err(e) = result {
+            report.failed("3 bulk", &e);
+        }
+    }
+    if wanted(4) {
+        eprintln!("scenario 4: concurrent callers");
+        let (steps, baseline_deadline, limit) = if quick {
+            (2, secs(15), secs(40))
+        } else {
+            (5, secs(90), secs(180))
+        };
+        let result = common::deadline(
+            "scenario 4",
+            limit,
+            concurrent::run(&mut report, steps, baseline_deadline),
+        )
+        .await;
+        if let Err(e) = result {
+            report.failed("4 concurrent callers", &e);
+        }
+    }
+    if wanted(5) {
+        eprintln!("scenario 5: codegen");
+        let limit = secs(if quick { 45 } else { 120 });
+        let result = common::deadline("scenario 5", limit, codegen::run(&mut report, limit)).await;
+        if let Err(e) = result {
+            report.failed("5 codegen", &e);
+        }
+    }
+
+    let mut command = String::from("cargo run --release -p segment-iam-bench --");
+    if quick {
+        command.push_str(" --quick");
+    }
+    if options.full_baseline {
+        command.push_str(" --full-baseline");
+    }
+    if let Some(only) = &options.only {
+        let list: Vec<String> = only.iter().map(u32::to_string).collect();
+        command.push_str(&format!(" --only {}", list.join(",")));
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let header = [
+        ("command", format!("`{command}`")),
+        (
+            "mode",
+            if quick {
+                "quick (smoke)".into()
+            } else {
+                "full".to_string()
+            },
+        ),
+        ("cores", cores.to_string()),
+        ("date", httpdate::fmt_http_date(SystemTime::now())),
+        ("bench wall time", common::secs(started.elapsed())),
+        (
+            "all targets met",
+            if report.all_met() {
+                "yes".into()
+            } else {
+                "no (see the verdict column and notes)".to_string()
+            },
+        ),
+    ];
+    println!("{}", report.markdown(&header));
+    report
+}
