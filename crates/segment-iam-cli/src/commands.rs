@@ -546,6 +546,42 @@ mod tests {
     }
 
     #[test]
+    fn envelopes() {
+        use segment_iam::{Error, Outcome, ServiceError, types::RequestError};
+        let transport = Error::Transport {
+            message: "connection refused".into(),
+            attempts: 3,
+            waited: std::time::Duration::from_secs(1),
+            outcome: Outcome::NotApplied,
+        };
+        let env = envelope(&transport);
+        assert_eq!(env["errors"][0]["type"], "transport");
+        assert!(env.get("status").is_none());
+        assert_eq!(failure(transport).kind, crate::exit::Kind::Service);
+
+        let not_found = Error::NotFound(ServiceError {
+            status: 404,
+            errors: vec![RequestError {
+                type_: "not-found".into(),
+                message: Some("no such user".into()),
+                field: None,
+                data: None,
+                status: None,
+            }],
+        });
+        let partial = Error::Partial {
+            applied: vec!["a".into()],
+            not_applied: vec!["b".into(), "c".into()],
+            source: Box::new(not_found),
+        };
+        let env = envelope(&partial);
+        assert_eq!(env["status"], 404);
+        assert_eq!(env["errors"][0]["type"], "not-found");
+        assert_eq!(env["applied"], json!(["a"]));
+        assert_eq!(env["notApplied"], json!(["b", "c"]));
+    }
+
+    #[test]
     fn invalid_input_and_config_are_usage() {
         use crate::exit::Kind;
         let e = segment_iam::Error::InvalidInput {
