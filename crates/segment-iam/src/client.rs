@@ -113,11 +113,44 @@ impl Client {
         Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
     {
         let api = &self.inner.api;
-        crate::engine::run(&self.inner.shared, &self.inner.retry, operation_id, || {
-            send(api)
-        })
-        .await
+        crate::engine::run(
+            &self.inner.shared,
+            &self.inner.retry,
+            operation_id,
+            false,
+            || send(api),
+        )
+        .await?
         .map(ResponseValue::into_inner)
+        .ok_or_else(|| Error::Transport {
+            message: format!("{operation_id}: no response value (internal error)"),
+            attempts: 0,
+            waited: std::time::Duration::ZERO,
+            outcome: crate::error::Outcome::Ambiguous,
+        })
+    }
+
+    /// Runs one deletion under the retry policy. A 404 on a retry after an attempt that may
+    /// have been applied counts as done: the earlier attempt deleted it.
+    pub(crate) async fn call_delete<'a, T, F, Fut>(
+        &'a self,
+        operation_id: &'static str,
+        mut send: F,
+    ) -> Result<()>
+    where
+        F: FnMut(&'a segment_iam_api::Client) -> Fut,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
+    {
+        let api = &self.inner.api;
+        crate::engine::run(
+            &self.inner.shared,
+            &self.inner.retry,
+            operation_id,
+            true,
+            || send(api),
+        )
+        .await
+        .map(drop)
     }
 }
 

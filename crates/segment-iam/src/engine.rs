@@ -129,6 +129,23 @@ impl Failure {
         }
     }
 
+    fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have been applied although it failed.
+    fn may_have_applied(&self) -> bool {
+        match self {
+            Failure::Status { status, .. } => *status >= 500,
+            Failure::Sent(_) => true,
+            Failure::BadBody { status, .. } => status.is_none_or(|s| !(400..500).contains(&s)),
+            Failure::Connect(_) | Failure::TooLarge(_) | Failure::Invalid(_) => false,
+        }
+    }
+
     fn is_rate_limited(&self) -> bool {
         matches!(self, Failure::Status { status: 429, .. })
     }
@@ -173,10 +190,12 @@ impl Failure {
                 status,
                 message,
                 attempts,
+                waited,
                 outcome: match status {
-                    Some(s) if (200..300).contains(&s) => Outcome::Applied,
                     Some(s) if (400..500).contains(&s) => Outcome::NotApplied,
-                    // A 5xx or unknown status with an unreadable body leaves it open.
+                    // A 2xx head with a cut, truncated or non-JSON body proves nothing: a proxy
+                    // answers like that too (the emulator's before-apply faults do). A 5xx or
+                    // unknown status with an unreadable body leaves it open as well.
                     _ => Outcome::Ambiguous,
                 },
             },
@@ -262,12 +281,18 @@ fn backoff(retry: &RetryConfig, n: u32) -> Duration {
 }
 
 /// Runs `attempt` (one request of operation `operation_id`) under the retry policy.
+///
+/// With `deletion`, a 404 on a retry after an attempt that may have been applied (a cut
+/// connection, a timeout, a 5xx, an unreadable answer) means the earlier attempt did the
+/// deletion: the call succeeded and `Ok(None)` says so. Without `deletion`, `Ok(None)` never
+/// happens.
 pub(crate) async fn run<T, F, Fut>(
     shared: &Shared,
     retry: &RetryConfig,
     operation_id: &'static str,
+    deletion: bool,
     mut attempt: F,
-) -> Result<ResponseValue<T>>
+) -> Result<Option<ResponseValue<T>>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
@@ -279,6 +304,7 @@ where
     let mut waited = Duration::ZERO;
     let mut attempts = 0u32;
     let mut transient_failures = 0u32;
+    let mut maybe_applied_earlier = false;
     loop {
         attempts += 1;
         if attempts > 1 {
@@ -325,9 +351,19 @@ where
             .await;
         drop(permit);
         let failure = match result {
-            Ok(value) => return Ok(value),
+            Ok(value) => return Ok(Some(value)),
             Err(error) => Failure::from_api(error, exchange),
         };
+        if deletion && maybe_applied_earlier && failure.status() == Some(404) {
+            tracing::info!(
+                target: "segment_iam::retry",
+                operation = operation_id,
+                attempt = attempts,
+                "404 on a retried deletion whose earlier attempt may have been applied: done"
+            );
+            return Ok(None);
+        }
+        maybe_applied_earlier |= failure.may_have_applied();
         if !failure.is_rate_limited() {
             transient_failures += 1;
         }

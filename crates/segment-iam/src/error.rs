@@ -15,7 +15,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Outcome {
     /// The request was refused or never reached the service: nothing changed.
     NotApplied,
-    /// The service answered success but the answer could not be read: the change was made.
+    /// The change was made. Never inferred from an unreadable answer: a 2xx head followed by
+    /// a cut, truncated or non-JSON body may come from a proxy as well as from the service,
+    /// so that is [`Outcome::Ambiguous`].
     Applied,
     /// The request may or may not have been applied (e.g. a timeout after sending a POST).
     Ambiguous,
@@ -115,7 +117,9 @@ pub enum Error {
         outcome: Outcome,
     },
     /// The response could not be read as the documented type.
-    #[error("cannot decode the response (HTTP {status:?}) after {attempts} attempts: {message}")]
+    #[error(
+        "cannot decode the response (HTTP {status:?}) after {attempts} attempts and {waited:?}: {message}"
+    )]
     Decode {
         /// The status, when known.
         status: Option<u16>,
@@ -123,6 +127,8 @@ pub enum Error {
         message: String,
         /// Requests made for this call.
         attempts: u32,
+        /// Time spent on this call, retries included.
+        waited: Duration,
         /// Whether the change took effect.
         outcome: Outcome,
     },

@@ -111,11 +111,10 @@ impl<'a> Groups<'a> {
         let group_id = group_id.as_ref();
         validate::id("group_id", group_id)?;
         self.client
-            .call("delete_user_group", |api| {
+            .call_delete("delete_user_group", |api| {
                 api.delete_user_group().user_group_id(group_id).send()
             })
             .await
-            .map(drop)
     }
 
     /// The users in a group.
@@ -239,14 +238,13 @@ impl<'a> Groups<'a> {
             self.client.max_url_len(),
             |batch| async move {
                 self.client
-                    .call("remove_users_from_user_group", |api| {
+                    .call_delete("remove_users_from_user_group", |api| {
                         api.remove_users_from_user_group()
                             .user_group_id(group_id)
                             .emails(batch.clone())
                             .send()
                     })
                     .await
-                    .map(drop)
             },
         )
         .await

@@ -80,11 +80,10 @@ impl<'a> Invites<'a> {
             self.client.max_url_len(),
             |batch| async move {
                 self.client
-                    .call("delete_invites", |api| {
+                    .call_delete("delete_invites", |api| {
                         api.delete_invites().emails(batch.clone()).send()
                     })
                     .await
-                    .map(drop)
             },
         )
         .await

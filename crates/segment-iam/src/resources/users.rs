@@ -101,11 +101,10 @@ impl<'a> Users<'a> {
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|e| crate::Error::invalid("user_ids", format!("{e}")))?;
                 self.client
-                    .call("delete_users", |api| {
+                    .call_delete("delete_users", |api| {
                         api.delete_users().user_ids(batch.clone()).send()
                     })
                     .await
-                    .map(drop)
             },
         )
         .await
