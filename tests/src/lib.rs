@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+pub mod reliability;
+
 use segment_iam::{Client, RetryConfig};
 use segment_iam_emulator::{Emulator, EmulatorBuilder, EmulatorHandle};
 

@@ -58,6 +58,10 @@ impl Failure {
             ApiError::CommunicationError(e) if e.is_connect() || !exchange.connected => {
                 Failure::Connect(describe(e))
             }
+            // The head arrived (an error status) and reading its body failed: keep the status.
+            ApiError::CommunicationError(e) if exchange.status.is_some() => {
+                Failure::body(exchange.status, describe(e))
+            }
             ApiError::CommunicationError(e) | ApiError::InvalidUpgrade(e) => {
                 Failure::Sent(describe(e))
             }
@@ -129,9 +133,11 @@ impl Failure {
         }
     }
 
+    /// The status of the answer, also when its body could not be read.
     fn status(&self) -> Option<u16> {
         match self {
             Failure::Status { status, .. } => Some(*status),
+            Failure::BadBody { status, .. } => *status,
             _ => None,
         }
     }

@@ -1,0 +1,105 @@
+//! Helpers of the `reliability_*` tests: the fault kinds they sweep, a client tuned for fast
+//! fault tests, a log capture, and the checks they share.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use segment_iam::{Client, RetryConfig};
+use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry};
+
+use crate::TOKEN;
+
+/// The client timeout of the fault tests; [`SLOW`] responses take longer than this.
+pub const TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A response delay beyond [`TIMEOUT`].
+pub const SLOW: Duration = Duration::from_millis(600);
+
+/// Every transient fault kind, by name: 5xx, a connection dropped mid-response, a response
+/// slower than the timeout, truncated and malformed JSON bodies, a wrong content type.
+pub fn transient_faults() -> Vec<(&'static str, Fault)> {
+    vec![
+        ("status 500", Fault::status(500)),
+        ("status 502", Fault::status(502)),
+        ("status 503", Fault::status(503)),
+        ("connection dropped mid-response", Fault::drop_connection()),
+        ("slower than the timeout", Fault::delay(SLOW)),
+        ("truncated body", Fault::truncated_body()),
+        ("malformed JSON body", Fault::malformed_body()),
+        ("wrong content type", Fault::wrong_content_type()),
+    ]
+}
+
+/// [`transient_faults`] in both phases: before the operation is applied, and after it.
+pub fn transient_faults_both_phases() -> Vec<(String, Fault)> {
+    let mut all = Vec::new();
+    for (name, fault) in transient_faults() {
+        all.push((format!("{name} before apply"), fault.clone().before_apply()));
+        all.push((format!("{name} after apply"), fault.after_apply()));
+    }
+    all
+}
+
+/// Fast retries: `attempts` requests at most, 10..40 ms backoff, 5 s budget.
+pub fn fast_retry(attempts: u32) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(attempts)
+        .with_initial_backoff(Duration::from_millis(10))
+        .with_max_backoff(Duration::from_millis(40))
+        .with_max_total_wait(Duration::from_secs(5))
+        .with_max_jitter(Duration::from_millis(5))
+}
+
+/// A client with the [`TIMEOUT`] and [`fast_retry`] of `attempts`.
+pub fn fault_client(emulator: &EmulatorHandle, attempts: u32) -> Client {
+    Client::builder()
+        .token(TOKEN)
+        .base_url(emulator.base_url())
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(2))
+        .retry(fast_retry(attempts))
+        .build()
+        .expect("client builds")
+}
+
+/// Journal entries of `operation`.
+pub fn requests(emulator: &EmulatorHandle, operation: &str) -> Vec<JournalEntry> {
+    emulator.journal_for(operation)
+}
+
+/// A `Write` that keeps everything written, shareable with a tracing subscriber.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// A TRACE-level subscriber writing here, set as the default until the guard drops.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
