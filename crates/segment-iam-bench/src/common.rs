@@ -102,7 +102,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -112,9 +112,35 @@ pub fn count(n: u64) -> String {
 
 /// A ratio as `0.93×`.
 pub fn ratio(r: f64) -> String {
-    if r >= 100.0 {
+    if r > 0.0 && r < 0.01 {
+        format!("1/{:.0}", 1.0 / r)
+    } else if r >= 100.0 {
         format!("{r:.0}×")
     } else {
         format!("{r:.2}×")
     }
+}
+
+/// How late a client started each new rate-limit window, from the emulator's journal: the
+/// emulator opens a window at the first request after the previous one ended, so the gap
+/// between a window's end and the next request is time the client spent waiting needlessly.
+/// Returns the number of window boundaries crossed and the summed gap.
+pub fn window_lateness(
+    journal: &[segment_iam_emulator::JournalEntry],
+    window: Duration,
+) -> (u32, Duration) {
+    let mut times: Vec<Duration> = journal.iter().map(|e| e.elapsed).collect();
+    times.sort();
+    let Some(&first) = times.first() else {
+        return (0, Duration::ZERO);
+    };
+    let (mut start, mut boundaries, mut late) = (first, 0u32, Duration::ZERO);
+    for t in times {
+        if t >= start + window {
+            boundaries += 1;
+            late += t - (start + window);
+            start = t;
+        }
+    }
+    (boundaries, late)
 }

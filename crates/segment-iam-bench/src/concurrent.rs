@@ -161,6 +161,7 @@ pub async fn run(report: &mut Report, steps: usize, baseline_deadline: Duration)
     }
     let wall = started.elapsed();
     let m = client.metrics();
+    let late = common::window_lateness(&emu.journal(), WINDOW);
     emu.shutdown().await;
 
     // --- Baseline: 64 hand-written tasks, each backing off on its own ---
@@ -243,9 +244,13 @@ pub async fn run(report: &mut Report, steps: usize, baseline_deadline: Duration)
     );
     report.note(format!(
         "scenario 4: the SDK's tasks waited {} in total (summed over tasks) on pacing and 429s; \
-         {mutations} mutations need {windows} windows, fixed-window floor {}.",
+         {mutations} mutations need {windows} windows, fixed-window floor {}. The SDK crossed {} \
+         window boundaries and started each next window on average {:.0} ms after the previous \
+         one had ended (from the emulator's journal).",
         common::secs(m.waited),
         common::secs(WINDOW * (windows.saturating_sub(1) as u32)),
+        late.0,
+        late.1.as_secs_f64() * 1e3 / f64::from(late.0.max(1)),
     ));
     Ok(())
 }

@@ -122,7 +122,7 @@ async fn run(options: &Options) -> Report {
         let result = common::deadline(
             "scenario 1",
             secs(if quick { 30 } else { 240 }),
-            overhead::run(&mut report, calls, rounds),
+            overhead::run(&mut report, calls, rounds, !quick),
         )
         .await;
         if let Err(e) = result {
@@ -165,8 +165,13 @@ async fn run(options: &Options) -> Report {
         } else {
             (1_200, secs(40), secs(180))
         };
-        let result =
-            common::deadline("scenario 3", limit, bulk::run(&mut report, sample, budget)).await;
+        let trials = if quick { 1 } else { 5 };
+        let result = common::deadline(
+            "scenario 3",
+            limit,
+            bulk::run(&mut report, trials, sample, budget),
+        )
+        .await;
         if let Err(e) = result {
             report.failed("3 bulk", &e);
         }

@@ -36,7 +36,7 @@ struct RawUser {
 }
 
 /// Runs the scenario: `calls` calls per side and concurrency, split into `rounds`.
-pub async fn run(report: &mut Report, calls: usize, rounds: usize) -> Outcome<()> {
+pub async fn run(report: &mut Report, calls: usize, rounds: usize, attribute: bool) -> Outcome<()> {
     let emu = Emulator::builder()
         .token(TOKEN)
         .seed(1)
@@ -117,6 +117,9 @@ pub async fn run(report: &mut Report, calls: usize, rounds: usize) -> Outcome<()
             Verdict::check(r >= 0.90),
         );
     }
+    if attribute {
+        attribution(report, &emu, &ids, raw_call, sdk_call).await?;
+    }
     let m = sdk.metrics();
     if m.retries > 0 || m.rate_limited > 0 {
         report.note(format!(
@@ -125,5 +128,151 @@ pub async fn run(report: &mut Report, calls: usize, rounds: usize) -> Outcome<()
         ));
     }
     emu.shutdown().await;
+    Ok(())
+}
+
+/// Where the SDK's extra time per call goes: the same `get_user` through each layer in turn,
+/// best of 5 interleaved rounds of 5,000 calls, in microseconds per call.
+///
+/// Layers: reqwest by hand; by hand plus the SDK's body cap (the response body re-wrapped as a
+/// stream, as `PacedExec` does); the generated client with the pass-through transport; the
+/// generated client through the SDK's transport (`client.api()`); the facade with pacing off;
+/// the facade as built by default.
+async fn attribution<R, S, RF, SF>(
+    report: &mut Report,
+    emu: &segment_iam_emulator::EmulatorHandle,
+    ids: &Arc<Vec<String>>,
+    raw_call: R,
+    sdk_call: S,
+) -> Outcome<()>
+where
+    R: Fn(usize) -> RF + Clone + Send + Sync + 'static,
+    RF: std::future::Future<Output = Outcome<()>> + Send + 'static,
+    S: Fn(usize) -> SF + Clone + Send + Sync + 'static,
+    SF: std::future::Future<Output = Outcome<()>> + Send + 'static,
+{
+    use futures::StreamExt;
+    use segment_iam_api::ClientIamUsersExt;
+
+    const N: usize = 5_000;
+    let base = emu.base_url();
+    let raw = common::raw_http(TOKEN)?;
+    let capped_call = {
+        let (raw, ids, base) = (raw.clone(), ids.clone(), base.clone());
+        move |i: usize| {
+            let (raw, ids, base) = (raw.clone(), ids.clone(), base.clone());
+            async move {
+                let url = format!("{base}/users/{}", ids[i % ids.len()]);
+                let response = raw.get(url).send().await.map_err(|e| e.to_string())?;
+                let response: http::Response<reqwest::Body> = response.into();
+                let (parts, body) = response.into_parts();
+                let stream = reqwest::Response::from(http::Response::new(body))
+                    .bytes_stream()
+                    .map(|r| {
+                        r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                    });
+                let response = reqwest::Response::from(http::Response::from_parts(
+                    parts,
+                    reqwest::Body::wrap_stream(stream),
+                ));
+                let body: Envelope = response.json().await.map_err(|e| e.to_string())?;
+                std::hint::black_box(body.data.user);
+                Ok(())
+            }
+        }
+    };
+    let pass = Arc::new(segment_iam_api::Client::with_exec(
+        &base,
+        raw.clone(),
+        segment_iam_api::PassThrough,
+    ));
+    let pass_call = {
+        let (pass, ids) = (pass.clone(), ids.clone());
+        move |i: usize| {
+            let (pass, ids) = (pass.clone(), ids.clone());
+            async move {
+                let user = pass
+                    .get_user()
+                    .user_id(ids[i % ids.len()].as_str())
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::hint::black_box(user);
+                Ok(())
+            }
+        }
+    };
+    let sdk = common::facade(emu)?;
+    let generated_call = {
+        let (sdk, ids) = (sdk.clone(), ids.clone());
+        move |i: usize| {
+            let (sdk, ids) = (sdk.clone(), ids.clone());
+            async move {
+                let user = sdk
+                    .api()
+                    .get_user()
+                    .user_id(ids[i % ids.len()].as_str())
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::hint::black_box(user);
+                Ok(())
+            }
+        }
+    };
+    let unpaced = segment_iam::Client::builder()
+        .token(TOKEN)
+        .base_url(&base)
+        .pacing(false)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let unpaced_call = {
+        let ids = ids.clone();
+        move |i: usize| {
+            let (unpaced, ids) = (unpaced.clone(), ids.clone());
+            async move {
+                let user = unpaced
+                    .users()
+                    .get(&ids[i % ids.len()])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::hint::black_box(user);
+                Ok(())
+            }
+        }
+    };
+    for concurrency in [1usize, 32] {
+        let mut best = [f64::MAX; 6];
+        for _ in 0..5 {
+            let times = [
+                common::drive(N, concurrency, raw_call.clone()).await?,
+                common::drive(N, concurrency, capped_call.clone()).await?,
+                common::drive(N, concurrency, pass_call.clone()).await?,
+                common::drive(N, concurrency, generated_call.clone()).await?,
+                common::drive(N, concurrency, unpaced_call.clone()).await?,
+                common::drive(N, concurrency, sdk_call.clone()).await?,
+            ];
+            for (b, t) in best.iter_mut().zip(times) {
+                *b = b.min(t.as_secs_f64() * 1e6 / N as f64);
+            }
+        }
+        let [raw, capped, pass, generated, unpaced, full] = best;
+        report.row(
+            format!("1 where the time goes, concurrency {concurrency}"),
+            "µs per call, best of 5 × 5,000",
+            format!(
+                "{full:.1} = generated client +{:.1}, SDK transport +{:.1} (of which pacing {:.1}, body cap {:.1}), facade +{:.1}",
+                pass - raw,
+                generated - pass,
+                full - unpaced,
+                capped - raw,
+                full - generated
+            ),
+            format!("{raw:.1} (reqwest by hand)"),
+            common::ratio(raw / full),
+            "—",
+            Verdict::Info,
+        );
+    }
     Ok(())
 }
