@@ -6,9 +6,9 @@
 //!   from the `X-RateLimit-*` headers.
 //! * Baseline: one request per item, as a user writes it without the SDK, retrying a 429 with
 //!   the naive 1 s, 2 s, 4 s ... backoff of generic retry crates ([`crate::backoff`]).
-//!   At 60 requests a second a full baseline takes about 3 minutes per half, so by default it
-//!   runs on the first items within a time budget and is extrapolated linearly to 10,000
-//!   (the table says so); `--full-baseline` runs it on every item.
+//!   At 60 requests a second it takes about 3 minutes per half: the full run sends all of it,
+//!   `--quick` runs it on the first items within a time budget and extrapolates linearly to
+//!   10,000 (the table says which).
 //! * Theoretical minimum: the SDK's batches ÷ limit × window, as the issue defines it. With
 //!   fixed windows that open at the first request, the true floor is lower,
 //!   (⌈batches ÷ limit⌉ − 1) windows plus the last requests' latency; the notes give both.
