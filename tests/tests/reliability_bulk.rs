@@ -85,11 +85,20 @@ async fn a_chunked_removal_failing_at_chunk_k_reports_exactly_what_was_removed_a
         let split = plan[k].start;
         assert_eq!(applied, &emails[..split], "k={k}");
         assert_eq!(not_applied, &emails[split..], "k={k}");
-        assert!(matches!(**source, Error::Server { attempts: 3, .. }), "{source:?}");
+        assert!(
+            matches!(**source, Error::Server { attempts: 3, .. }),
+            "{source:?}"
+        );
         assert_eq!(source.outcome(), Outcome::Ambiguous);
         let pending: HashSet<String> = emu.invite_emails().into_iter().collect();
-        assert!(applied.iter().all(|e| !pending.contains(e)), "applied ones are gone");
-        assert!(not_applied.iter().all(|e| pending.contains(e)), "the rest remain");
+        assert!(
+            applied.iter().all(|e| !pending.contains(e)),
+            "applied ones are gone"
+        );
+        assert!(
+            not_applied.iter().all(|e| pending.contains(e)),
+            "the rest remain"
+        );
         assert_eq!(applied_batches(&emu).len(), k);
 
         // The fault clears; the remainder converges.

@@ -57,7 +57,11 @@ async fn assert_quiet_after(emu: &EmulatorHandle, client: &Client, dropped_at: S
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Handlers still delayed on the server side finish within this wait too.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(client.metrics().requests, sent_at_drop, "sent after the drop");
+    assert_eq!(
+        client.metrics().requests,
+        sent_at_drop,
+        "sent after the drop"
+    );
     for e in emu.journal() {
         assert!(
             e.at <= dropped_at,
@@ -79,7 +83,11 @@ async fn dropping_a_paginating_stream_mid_prefetch_leaves_no_task_and_sends_noth
         let emu = start_elsewhere(emulator().users(100).list_delay(Duration::from_millis(200)));
         let client = client(&emu, None);
         // Warm the connection pool so its task is in the baseline.
-        client.users().get(&emu.user_ids()[0]).await.expect("warm-up");
+        client
+            .users()
+            .get(&emu.user_ids()[0])
+            .await
+            .expect("warm-up");
         emu.clear_journal();
         let baseline = alive();
         let sent_before = client.metrics().requests;
@@ -101,10 +109,17 @@ async fn dropping_a_paginating_stream_mid_prefetch_leaves_no_task_and_sends_noth
             drop(stream);
         }
         let dropped_at = SystemTime::now();
-        assert_eq!(client.metrics().requests - sent_before, 2, "page 2 was in flight");
+        assert_eq!(
+            client.metrics().requests - sent_before,
+            2,
+            "page 2 was in flight"
+        );
         assert_quiet_after(&emu, &client, dropped_at).await;
         let after = alive();
-        assert!(after <= baseline, "pages={pages}: {after} tasks alive, {baseline} before");
+        assert!(
+            after <= baseline,
+            "pages={pages}: {after} tasks alive, {baseline} before"
+        );
     }
 }
 

@@ -22,10 +22,7 @@ fn busiest_window(emu: &segment_iam_emulator::EmulatorHandle) -> u32 {
 
 /// Runs 64 tasks on one client: even ones create a group, odd ones read a user. Returns the
 /// results, each within a 30 s bound.
-async fn run_tasks(
-    client: &segment_iam::Client,
-    user: &str,
-) -> Vec<Result<(), Error>> {
+async fn run_tasks(client: &segment_iam::Client, user: &str) -> Vec<Result<(), Error>> {
     let mut tasks = Vec::new();
     for t in 0..TASKS {
         let client = client.clone();
@@ -89,7 +86,11 @@ async fn sixty_four_tasks_under_a_tight_budget_and_5xx_faults_each_succeed_or_fa
             .window(Duration::from_secs(1)),
     )
     .await;
-    emu.inject(Fault::status(503).on_operation("get_user").fraction(0.2, 11));
+    emu.inject(
+        Fault::status(503)
+            .on_operation("get_user")
+            .fraction(0.2, 11),
+    );
     let client = segment_iam_tests::client_builder(&emu)
         .retry(
             segment_iam::RetryConfig::standard()

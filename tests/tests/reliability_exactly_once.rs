@@ -19,10 +19,16 @@ fn check(
     sent: u64,
 ) -> Option<Outcome> {
     let applied = emu.applied_count(operation);
-    assert!(applied <= 1, "{operation} with {name}: applied {applied} times");
+    assert!(
+        applied <= 1,
+        "{operation} with {name}: applied {applied} times"
+    );
     match result {
         Ok(()) => {
-            assert_eq!(applied, 1, "{operation} with {name}: success but not applied");
+            assert_eq!(
+                applied, 1,
+                "{operation} with {name}: success but not applied"
+            );
             None
         }
         Err(error) => {
@@ -65,13 +71,7 @@ where
             std::time::Duration::ZERO
         })
         .await;
-        let outcome = check(
-            &emu,
-            operation,
-            &name,
-            result,
-            client.metrics().requests,
-        );
+        let outcome = check(&emu, operation, &name, result, client.metrics().requests);
         seen.push((name, outcome));
     }
     seen
@@ -116,7 +116,8 @@ async fn create_user_group_is_applied_at_most_once_under_every_fault_and_its_out
 }
 
 /// Cases: 2 (a refused connection for each POST). Asserts: a POST whose connection was never
-/// made is an error with outcome NotApplied and nothing reaches the emulator.
+/// made is retried (it provably did not arrive) and fails as Transport after the 2-attempt
+/// budget with outcome NotApplied.
 #[tokio::test]
 async fn a_post_that_never_reached_the_service_is_known_not_applied() {
     // Bind a port, then free it: nothing listens there.
@@ -136,10 +137,17 @@ async fn a_post_that_never_reached_the_service_is_known_not_applied() {
         .create(["a@example.com"])
         .await
         .expect_err("nothing listens");
-    let group = client.groups().create("g").await.expect_err("nothing listens");
+    let group = client
+        .groups()
+        .create("g")
+        .await
+        .expect_err("nothing listens");
     for error in [invite, group] {
         assert_eq!(error.outcome(), Outcome::NotApplied, "{error:?}");
-        assert!(matches!(error, Error::Transport { attempts: 2, .. }), "{error:?}");
+        assert!(
+            matches!(error, Error::Transport { attempts: 2, .. }),
+            "{error:?}"
+        );
     }
 }
 
@@ -152,7 +160,10 @@ async fn a_5xx_on_a_post_is_reported_ambiguous_and_a_manual_rerun_creates_exactl
     let client = fault_client(&emu, 4);
     emu.inject(Fault::status(503).on_operation("create_user_group"));
     let error = client.groups().create("once").await.expect_err("503");
-    assert!(matches!(error, Error::Server { attempts: 1, .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::Server { attempts: 1, .. }),
+        "{error:?}"
+    );
     assert_eq!(error.outcome(), Outcome::Ambiguous);
     assert_eq!(emu.applied_count("create_user_group"), 0);
     client.groups().create("once").await.expect("rerun");

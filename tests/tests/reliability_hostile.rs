@@ -35,9 +35,7 @@ async fn ten_megabytes_of_junk_stop_at_the_configured_body_limit() {
         (200, "text/plain"),
         (500, "application/json"),
     ] {
-        emu.inject(
-            Fault::respond(status, content_type, junk(10 * MIB)).on_operation("get_user"),
-        );
+        emu.inject(Fault::respond(status, content_type, junk(10 * MIB)).on_operation("get_user"));
         let sent = client.metrics().requests;
         let started = Instant::now();
         let error = client.users().get(&id).await.expect_err("too large");
@@ -75,7 +73,10 @@ async fn junk_under_the_default_limit_is_a_decode_error_within_the_retry_budget(
         .get(&emu.user_ids()[0])
         .await
         .expect_err("junk");
-    assert!(matches!(error, Error::Decode { attempts: 2, .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::Decode { attempts: 2, .. }),
+        "{error:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -87,11 +88,7 @@ async fn deeply_nested_json_is_a_typed_error_not_a_stack_overflow() {
     let emu = start(emulator().users(1)).await;
     let client = fault_client(&emu, 1);
     let depth = 100_000;
-    let arrays = format!(
-        "{{\"data\":{}{}}}",
-        "[".repeat(depth),
-        "]".repeat(depth)
-    );
+    let arrays = format!("{{\"data\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
     let objects = format!(
         "{{\"data\":{}1{}}}",
         "{\"a\":".repeat(depth),

@@ -32,7 +32,10 @@ fn retry() -> RetryConfig {
 /// wait each 429 advised), less 5 ms for clock rounding.
 fn assert_never_faster_than_advised(emu: &EmulatorHandle) -> usize {
     let journal = emu.journal();
-    assert!(journal.iter().all(|e| e.rate_limited), "every request got a 429");
+    assert!(
+        journal.iter().all(|e| e.rate_limited),
+        "every request got a 429"
+    );
     for pair in journal.windows(2) {
         let gap = pair[1].elapsed.saturating_sub(pair[0].elapsed);
         assert!(
@@ -51,7 +54,10 @@ fn advised(error: &Error) -> (Duration, u32) {
             advised_wait,
             attempts,
             ..
-        } => (advised_wait.expect("the last advised wait is kept"), *attempts),
+        } => (
+            advised_wait.expect("the last advised wait is kept"),
+            *attempts,
+        ),
         other => panic!("expected RateLimited, got {other:?}"),
     }
 }

@@ -50,12 +50,19 @@ async fn no_error_text_log_line_or_journal_entry_contains_the_token_under_any_fa
     }
     emu.clear_faults();
     tokio::time::sleep(SLOW).await;
-    assert!(errors.len() >= 16, "faults produced errors: {}", errors.len());
+    assert!(
+        errors.len() >= 16,
+        "faults produced errors: {}",
+        errors.len()
+    );
     for e in &errors {
         assert_no_token("an error", e);
     }
     let logs = capture.text();
-    assert!(logs.contains("sending") && logs.contains("retrying"), "logs captured");
+    assert!(
+        logs.contains("sending") && logs.contains("retrying"),
+        "logs captured"
+    );
     assert_no_token("the logs", &logs);
     let journal = emu.journal();
     assert_no_token(
@@ -75,7 +82,14 @@ async fn no_error_text_log_line_or_journal_entry_contains_the_token_under_any_fa
 /// Runs the CLI in-process like `segment-iam -vv --token TOKEN ARGS..`, with TRACE logs
 /// captured and the failure report (what `main` writes to stderr) rendered in both formats.
 async fn cli(base_url: &str, args: &[&str], capture: &Capture) -> (bool, String) {
-    let mut argv = vec!["segment-iam", "-vv", "--base-url", base_url, "--token", TOKEN];
+    let mut argv = vec![
+        "segment-iam",
+        "-vv",
+        "--base-url",
+        base_url,
+        "--token",
+        TOKEN,
+    ];
     argv.extend_from_slice(args);
     let matches = Cli::command()
         .try_get_matches_from(argv)
@@ -93,7 +107,10 @@ async fn cli(base_url: &str, args: &[&str], capture: &Capture) -> (bool, String)
         stderr.extend_from_slice(format!("{failure:?}").as_bytes());
     }
     stderr.extend_from_slice(capture.text().as_bytes());
-    (result.is_ok(), String::from_utf8_lossy(&stderr).into_owned())
+    (
+        result.is_ok(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
 }
 
 /// Cases: 6 CLI runs with `-vv` and the token on the command line: a 500 on `groups create`,

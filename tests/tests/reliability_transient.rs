@@ -61,7 +61,11 @@ impl Method {
                 let before = groups.len();
                 client.groups().delete(&gid).await?;
                 assert!(emu.group(&gid).is_none(), "the group is gone");
-                assert_eq!(emu.group_ids().len(), before - 1, "exactly one group deleted");
+                assert_eq!(
+                    emu.group_ids().len(),
+                    before - 1,
+                    "exactly one group deleted"
+                );
             }
         }
         Ok(())
@@ -94,8 +98,7 @@ async fn recovers_from_every_fault(method: Method) {
             .any(|k| name.starts_with(k));
         let expected = if name == "wrong content type after apply" {
             1
-        } else if matches!(method, Method::Delete) && name.ends_with("after apply") && body_damage
-        {
+        } else if matches!(method, Method::Delete) && name.ends_with("after apply") && body_damage {
             2
         } else {
             3
@@ -171,8 +174,7 @@ fn attempts_and_time(error: &Error) -> Option<(u32, Duration)> {
 /// duration, exactly 3 requests sent, nothing applied (a slow answer: outcome ambiguous), and
 /// it stops within 3 timeouts plus 1 s.
 #[tokio::test]
-async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_attempts_and_time()
-{
+async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_attempts_and_time() {
     let emu = start(emulator().users(4).groups(2)).await;
     let client = fault_client(&emu, 3);
     let mut cases = 0;
@@ -193,10 +195,17 @@ async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_a
             let (attempts, time) = attempts_and_time(&error)
                 .unwrap_or_else(|| panic!("{op} with {name}: untyped failure {error:?}"));
             assert_eq!(attempts, 3, "{op} with {name}: {error}");
-            assert_eq!(client.metrics().requests - sent_before, 3, "{op} with {name}");
+            assert_eq!(
+                client.metrics().requests - sent_before,
+                3,
+                "{op} with {name}"
+            );
             assert!(error.is_retryable(), "{op} with {name}");
             let text = error.to_string();
-            assert!(text.contains("after 3 attempts and "), "{op} with {name}: {text}");
+            assert!(
+                text.contains("after 3 attempts and "),
+                "{op} with {name}: {text}"
+            );
             assert!(
                 time > Duration::ZERO && time <= elapsed,
                 "{op} with {name}: {time:?} vs {elapsed:?}"
@@ -204,7 +213,10 @@ async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_a
             match name {
                 "status 500" | "status 502" | "status 503" => {
                     assert!(matches!(error, Error::Server { .. }), "{op}: {error:?}");
-                    assert!(text.contains(&name[7..]), "{op}: the status is named: {text}");
+                    assert!(
+                        text.contains(&name[7..]),
+                        "{op}: the status is named: {text}"
+                    );
                 }
                 "slower than the timeout" => {
                     assert!(matches!(error, Error::Transport { .. }), "{op}: {error:?}");
