@@ -110,7 +110,9 @@ pub fn is_valid_email(email: &str) -> bool {
         return false;
     };
     let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
-    if local.is_empty() || (!quoted && (local.contains('@') || local.chars().any(char::is_whitespace))) {
+    if local.is_empty()
+        || (!quoted && (local.contains('@') || local.chars().any(char::is_whitespace)))
+    {
         return false;
     }
     !domain.is_empty()

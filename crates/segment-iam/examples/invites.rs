@@ -8,9 +8,13 @@ use segment_iam_emulator::{Emulator, seed::WORKSPACE_ID};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder().token("t").start().await?;
-    let client = Client::builder().token("t").base_url(emulator.base_url()).build()?;
+    let client = Client::builder()
+        .token("t")
+        .base_url(emulator.base_url())
+        .build()?;
 
-    let member = Permission::new("1WDUuVBnqMOgaTtWbvNrvOhQFNY").resource(ResourceType::Workspace, WORKSPACE_ID);
+    let member = Permission::new("1WDUuVBnqMOgaTtWbvNrvOhQFNY")
+        .resource(ResourceType::Workspace, WORKSPACE_ID);
     let invited = client
         .invites()
         .create([
@@ -23,7 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pending = client.invites().list().collect().await?;
     println!("pending: {pending:?}");
 
-    let revoked = client.invites().delete(["bo+contractor@example.com"]).await?;
+    let revoked = client
+        .invites()
+        .delete(["bo+contractor@example.com"])
+        .await?;
     println!("revoked {:?}", revoked.applied);
     Ok(())
 }

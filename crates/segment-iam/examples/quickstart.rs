@@ -37,7 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut total = 0;
     while let Some(page) = pages.try_next().await? {
         total += page.items.len();
-        println!("  page of {:>3} users (service says {:?} in all)", page.items.len(), page.total_entries);
+        println!(
+            "  page of {:>3} users (service says {:?} in all)",
+            page.items.len(),
+            page.total_entries
+        );
     }
     println!("1. listed {total} users");
 
@@ -51,8 +55,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_ok(|u| u.email)
         .try_collect()
         .await?;
-    let group = client.groups().add_members(&group.id, first_five.clone()).await?;
-    println!("2. created group {:?} ({}) with {} members", group.name, group.id, group.member_count);
+    let group = client
+        .groups()
+        .add_members(&group.id, first_five.clone())
+        .await?;
+    println!(
+        "2. created group {:?} ({}) with {} members",
+        group.name, group.id, group.member_count
+    );
 
     // 3. Invite someone with a permission on the workspace, and add them to the group.
     let workspace = segment_iam_emulator::seed::WORKSPACE_ID;
@@ -61,14 +71,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create([Invite::new("new.analyst+onboarding@example.com")
             .permission(Permission::new(OWNER_ROLE).resource(ResourceType::Workspace, workspace))])
         .await?;
-    client.groups().add_members(&group.id, invited.clone()).await?;
+    client
+        .groups()
+        .add_members(&group.id, invited.clone())
+        .await?;
     println!("3. invited {invited:?} and added them to the group");
 
     // 4. 70 mutations: more than the 60 a window allows. The client paces itself from the
     //    X-RateLimit-* headers instead of hammering the service into 429s.
     let started = Instant::now();
     for i in 0..70 {
-        client.groups().rename(&group.id, format!("Data Team (rev {i})")).await?;
+        client
+            .groups()
+            .rename(&group.id, format!("Data Team (rev {i})"))
+            .await?;
     }
     let metrics = client.metrics();
     println!(
@@ -80,11 +96,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 5. Offboarding: remove the members again, by email (sent as emails.0=..&emails.1=..).
-    let removed = client.groups().remove_members(&group.id, first_five).await?;
-    println!("5. removed {} members in {} request(s)", removed.applied.len(), removed.requests);
+    let removed = client
+        .groups()
+        .remove_members(&group.id, first_five)
+        .await?;
+    println!(
+        "5. removed {} members in {} request(s)",
+        removed.applied.len(),
+        removed.requests
+    );
 
     let audit = emulator.audit_events();
-    println!("done: the emulator's audit trail has {} events", audit.len());
+    println!(
+        "done: the emulator's audit trail has {} events",
+        audit.len()
+    );
     emulator.shutdown().await;
     Ok(())
 }
