@@ -7,7 +7,7 @@ use crate::bulk::{self, BulkOutcome};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::model::{Permission, permission_inputs};
-use crate::paginate::{Page, Paginator};
+use crate::paginate::Paginator;
 use crate::resources::non_empty;
 use crate::validate;
 
@@ -35,22 +35,7 @@ impl<'a> Groups<'a> {
 
     /// Every user group.
     pub fn list(&self) -> Paginator<UserGroupV1> {
-        Paginator::new(self.client, |client, count, cursor| {
-            Box::pin(async move {
-                let data = client
-                    .call("list_user_groups", |api| {
-                        let request = api.list_user_groups().pagination_count(count);
-                        match &cursor {
-                            Some(c) => request.pagination_cursor(c.clone()),
-                            None => request,
-                        }
-                        .send()
-                    })
-                    .await?
-                    .data;
-                Ok(Page::new(data.user_groups, data.pagination))
-            })
-        })
+        paginator!(self.client, list_user_groups => user_groups)
     }
 
     /// One group, with its permissions.
@@ -119,54 +104,12 @@ impl<'a> Groups<'a> {
 
     /// The users in a group.
     pub fn members(&self, group_id: impl Into<String>) -> Paginator<MinimalUserV1> {
-        let group_id = group_id.into();
-        Paginator::new(self.client, move |client, count, cursor| {
-            let group_id = group_id.clone();
-            Box::pin(async move {
-                validate::id("group_id", &group_id)?;
-                let data = client
-                    .call("list_users_from_user_group", |api| {
-                        let request = api
-                            .list_users_from_user_group()
-                            .user_group_id(group_id.as_str())
-                            .pagination_count(count);
-                        match &cursor {
-                            Some(c) => request.pagination_cursor(c.clone()),
-                            None => request,
-                        }
-                        .send()
-                    })
-                    .await?
-                    .data;
-                Ok(Page::new(data.users, data.pagination))
-            })
-        })
+        paginator!(self.client, list_users_from_user_group => users, user_group_id: "group_id" = group_id.into())
     }
 
     /// The emails invited to a group who have not joined yet.
     pub fn invites(&self, group_id: impl Into<String>) -> Paginator<String> {
-        let group_id = group_id.into();
-        Paginator::new(self.client, move |client, count, cursor| {
-            let group_id = group_id.clone();
-            Box::pin(async move {
-                validate::id("group_id", &group_id)?;
-                let data = client
-                    .call("list_invites_from_user_group", |api| {
-                        let request = api
-                            .list_invites_from_user_group()
-                            .user_group_id(group_id.as_str())
-                            .pagination_count(count);
-                        match &cursor {
-                            Some(c) => request.pagination_cursor(c.clone()),
-                            None => request,
-                        }
-                        .send()
-                    })
-                    .await?
-                    .data;
-                Ok(Page::new(data.emails, data.pagination))
-            })
-        })
+        paginator!(self.client, list_invites_from_user_group => emails, user_group_id: "group_id" = group_id.into())
     }
 
     /// Adds users or invitees (by email) to a group.

@@ -7,7 +7,7 @@ use crate::bulk::{self, BulkOutcome};
 use crate::client::Client;
 use crate::error::Result;
 use crate::model::Invite;
-use crate::paginate::{Page, Paginator};
+use crate::paginate::Paginator;
 use crate::resources::non_empty;
 use crate::validate;
 
@@ -24,22 +24,7 @@ impl<'a> Invites<'a> {
 
     /// The emails of every pending invite.
     pub fn list(&self) -> Paginator<String> {
-        Paginator::new(self.client, |client, count, cursor| {
-            Box::pin(async move {
-                let data = client
-                    .call("list_invites", |api| {
-                        let request = api.list_invites().pagination_count(count);
-                        match &cursor {
-                            Some(c) => request.pagination_cursor(c.clone()),
-                            None => request,
-                        }
-                        .send()
-                    })
-                    .await?
-                    .data;
-                Ok(Page::new(data.invites, data.pagination))
-            })
-        })
+        paginator!(self.client, list_invites => invites)
     }
 
     /// Invites people to the workspace; returns the emails the service invited. A POST: it is

@@ -7,7 +7,7 @@ use crate::bulk::{self, BulkOutcome};
 use crate::client::Client;
 use crate::error::Result;
 use crate::model::{Permission, permission_inputs};
-use crate::paginate::{Page, Paginator};
+use crate::paginate::Paginator;
 use crate::resources::non_empty;
 use crate::validate;
 
@@ -24,22 +24,7 @@ impl<'a> Users<'a> {
 
     /// Every user with access to the workspace.
     pub fn list(&self) -> Paginator<UserV1> {
-        Paginator::new(self.client, |client, count, cursor| {
-            Box::pin(async move {
-                let data = client
-                    .call("list_users", |api| {
-                        let request = api.list_users().pagination_count(count);
-                        match &cursor {
-                            Some(c) => request.pagination_cursor(c.clone()),
-                            None => request,
-                        }
-                        .send()
-                    })
-                    .await?
-                    .data;
-                Ok(Page::new(data.users, data.pagination))
-            })
-        })
+        paginator!(self.client, list_users => users)
     }
 
     /// One user, with their permissions.
@@ -56,28 +41,7 @@ impl<'a> Users<'a> {
 
     /// The groups a user belongs to.
     pub fn groups(&self, user_id: impl Into<String>) -> Paginator<MinimalUserGroupV1> {
-        let user_id = user_id.into();
-        Paginator::new(self.client, move |client, count, cursor| {
-            let user_id = user_id.clone();
-            Box::pin(async move {
-                validate::id("user_id", &user_id)?;
-                let data = client
-                    .call("list_user_groups_from_user", |api| {
-                        let request = api
-                            .list_user_groups_from_user()
-                            .user_id(user_id.as_str())
-                            .pagination_count(count);
-                        match &cursor {
-                            Some(c) => request.pagination_cursor(c.clone()),
-                            None => request,
-                        }
-                        .send()
-                    })
-                    .await?
-                    .data;
-                Ok(Page::new(data.groups, data.pagination))
-            })
-        })
+        paginator!(self.client, list_user_groups_from_user => groups, user_id: "user_id" = user_id.into())
     }
 
     /// Removes users (and their group memberships). Long lists are split into several
