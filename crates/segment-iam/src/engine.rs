@@ -321,7 +321,7 @@ where
             let _waiting = shared.counters.waiting();
             match shared
                 .limiter
-                .acquire_within(bucket, jitter(retry.max_jitter), budget)
+                .acquire_within(bucket, retry.max_jitter, budget)
                 .await
             {
                 Ok((permit, paced)) => {

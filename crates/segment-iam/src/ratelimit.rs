@@ -5,12 +5,26 @@
 //! resets (`X-RateLimit-Reset`). One [`Limiter`], shared by all clones of a client, spends that
 //! budget: when a bucket is empty it holds the next request until the reset instead of sending
 //! it to learn that it is empty. A 429's advised wait closes the bucket for everyone.
+//!
+//! `X-RateLimit-Reset` has one-second resolution, rounded up, so the true end of a window lies
+//! up to a second before it. For long windows (the service's minute) that costs under 2%; for
+//! short ones it would dominate, so when a window is shorter than [`PROBE_BELOW`] one request
+//! (and only one) is sent a second before the announced reset. Either it is served (the window
+//! had ended) or its 429 carries `msBeforeNext`, the exact remaining time, which then holds
+//! every request until precisely the end: at most one 429 per window, never a wasted second.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::Notify;
+
+/// Windows shorter than this are probed a second before their announced reset.
+pub(crate) const PROBE_BELOW: Duration = Duration::from_secs(50);
+
+/// The resolution of `X-RateLimit-Reset`.
+const RESET_RESOLUTION: Duration = Duration::from_secs(1);
 
 /// The service's limit buckets as the documentation describes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +41,32 @@ struct BucketState {
     limit: Option<u32>,
     /// Requests we may still send in the current window; `None` until a response tells us.
     available: Option<u32>,
-    /// When the current window ends.
+    /// When the current window ends (as announced, or exactly after a 429).
     reset_at: Option<Instant>,
+    /// Whether `reset_at` is exact (from `msBeforeNext`) rather than rounded up.
+    reset_exact: bool,
+    /// How long a window seemed to last when it opened (for the probing decision).
+    window_estimate: Option<Duration>,
+    /// The probe of the current window was sent.
+    probed: bool,
     /// No request before this instant (a 429's advice).
     closed_until: Option<Instant>,
     /// Requests sent and not yet answered.
     in_flight: u32,
     /// The service sent no rate-limit headers: do not pace.
     unmetered: bool,
+    /// The last `X-RateLimit-Reset` value and what it parsed to, so that an unchanged header
+    /// (every response of a window) is not parsed again.
+    last_reset: Option<(HeaderValue, Option<Instant>)>,
+}
+
+impl BucketState {
+    fn open_new_window(&mut self) {
+        self.reset_at = None;
+        self.reset_exact = false;
+        self.probed = false;
+        self.available = self.limit;
+    }
 }
 
 /// What a caller must do before sending.
@@ -49,6 +81,8 @@ enum Decision {
 pub(crate) struct Limiter {
     buckets: Mutex<[BucketState; 2]>,
     answered: Notify,
+    /// Tasks waiting for an answer; wake-ups are skipped when there are none (the hot path).
+    waiting_for_answer: AtomicUsize,
 }
 
 /// A sent request's place in its bucket; frees it when dropped.
@@ -63,15 +97,25 @@ impl Drop for Permit<'_> {
             let state = &mut buckets[self.bucket as usize];
             state.in_flight = state.in_flight.saturating_sub(1);
         }
-        self.limiter.answered.notify_waiters();
+        self.limiter.wake();
     }
 }
 
 impl Limiter {
+    fn wake(&self) {
+        if self.waiting_for_answer.load(Ordering::Acquire) > 0 {
+            self.answered.notify_waiters();
+        }
+    }
+
     /// Waits until `bucket` may send one more request and reserves it. Returns the permit and
     /// how long it waited.
-    pub(crate) async fn acquire(&self, bucket: Bucket, jitter: Duration) -> (Permit<'_>, Duration) {
-        match self.acquire_within(bucket, jitter, Duration::MAX).await {
+    pub(crate) async fn acquire(
+        &self,
+        bucket: Bucket,
+        max_jitter: Duration,
+    ) -> (Permit<'_>, Duration) {
+        match self.acquire_within(bucket, max_jitter, Duration::MAX).await {
             Ok(granted) => granted,
             // Unreachable with an unbounded budget; granting is the safe fallback.
             Err(_) => (
@@ -85,18 +129,18 @@ impl Limiter {
     }
 
     /// Like [`acquire`](Self::acquire), but gives up at once, returning the wait it would
-    /// need, when the bucket will not open within `budget`.
+    /// need, when the bucket will not open within `budget`. Sleeps get up to `max_jitter`
+    /// added so that waiting tasks do not all fire at the same instant.
     pub(crate) async fn acquire_within(
         &self,
         bucket: Bucket,
-        jitter: Duration,
+        max_jitter: Duration,
         budget: Duration,
     ) -> Result<(Permit<'_>, Duration), Duration> {
         let started = Instant::now();
         // Bounded: each turn either sends, or sleeps until a known instant, or waits for an
         // answer (with a timeout), so the loop always makes progress.
         loop {
-            let answered = self.answered.notified();
             match self.decide(bucket, Instant::now()) {
                 Decision::Go => {
                     let permit = Permit {
@@ -113,15 +157,36 @@ impl Limiter {
                     tracing::debug!(
                         target: "segment_iam::ratelimit",
                         bucket = ?bucket,
-                        wait_ms = until.saturating_duration_since(Instant::now()).as_millis() as u64,
+                        wait_ms = u64::try_from(until.saturating_duration_since(Instant::now()).as_millis()).unwrap_or(u64::MAX),
                         "rate-limit window is spent; holding the request until it resets"
                     );
+                    let jitter = crate::engine::jitter(max_jitter);
                     tokio::time::sleep_until((until + jitter).into()).await;
                 }
                 Decision::WaitForAnswer => {
-                    let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
+                    self.waiting_for_answer.fetch_add(1, Ordering::AcqRel);
+                    let answered = self.answered.notified();
+                    // Re-check after registering, so an answer in between is not missed.
+                    let ready = !matches!(self.decide_peek(bucket), Decision::WaitForAnswer);
+                    if !ready {
+                        let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
+                    }
+                    self.waiting_for_answer.fetch_sub(1, Ordering::AcqRel);
                 }
             }
+        }
+    }
+
+    /// What [`decide`](Self::decide) would say, without reserving anything.
+    fn decide_peek(&self, bucket: Bucket) -> Decision {
+        let Ok(buckets) = self.buckets.lock() else {
+            return Decision::Go;
+        };
+        let state = &buckets[bucket as usize];
+        if state.unmetered || state.available.is_some_and(|a| a > 0) || state.in_flight == 0 {
+            Decision::Go
+        } else {
+            Decision::WaitForAnswer
         }
     }
 
@@ -142,12 +207,27 @@ impl Limiter {
         }
         if state.reset_at.is_some_and(|reset| reset <= now) {
             // A new window: the whole limit is ours again, if we know it.
-            state.reset_at = None;
-            state.available = state.limit;
+            state.open_new_window();
         }
         match state.available {
             Some(0) => match state.reset_at {
-                Some(reset) => Decision::SleepUntil(reset),
+                Some(reset) => {
+                    let short = state.window_estimate.is_some_and(|w| w < PROBE_BELOW);
+                    if short && !state.reset_exact && !state.probed {
+                        // The true end is within the second before `reset`: find out exactly.
+                        let probe_at = reset.checked_sub(RESET_RESOLUTION).unwrap_or(now);
+                        if now >= probe_at && state.in_flight == 0 {
+                            state.probed = true;
+                            state.in_flight += 1;
+                            return Decision::Go;
+                        }
+                        if now < probe_at {
+                            return Decision::SleepUntil(probe_at);
+                        }
+                        return Decision::WaitForAnswer;
+                    }
+                    Decision::SleepUntil(reset)
+                }
                 None => Decision::WaitForAnswer,
             },
             Some(n) => {
@@ -174,19 +254,27 @@ impl Limiter {
         };
         let remaining = number("x-ratelimit-remaining");
         let consumed = number("x-ratelimit-consumed");
-        let reset = headers
-            .get("x-ratelimit-reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(reset_instant);
+        let reset_header = headers.get("x-ratelimit-reset");
         let Ok(mut buckets) = self.buckets.lock() else {
             return;
         };
         let state = &mut buckets[bucket as usize];
         let Some(remaining) = remaining else {
             state.unmetered = true;
+            drop(buckets);
+            self.wake();
             return;
         };
         state.unmetered = false;
+        let reset = match (reset_header, &state.last_reset) {
+            (Some(raw), Some((last, parsed))) if raw == last => *parsed,
+            (Some(raw), _) => {
+                let parsed = raw.to_str().ok().and_then(reset_instant);
+                state.last_reset = Some((raw.clone(), parsed));
+                parsed
+            }
+            (None, _) => None,
+        };
         if let Some(consumed) = consumed {
             state.limit = Some(consumed.saturating_add(remaining));
         }
@@ -200,21 +288,26 @@ impl Limiter {
         };
         if new_window {
             state.reset_at = reset;
+            state.reset_exact = false;
+            state.probed = false;
+            state.window_estimate = reset.map(|r| r.saturating_duration_since(Instant::now()));
             state.available = Some(estimate);
         } else {
             state.available = Some(state.available.map_or(estimate, |a| a.min(estimate)));
         }
         drop(buckets);
-        self.answered.notify_waiters();
+        self.wake();
     }
 
-    /// Closes `bucket` until `until`: the service said so with a 429.
+    /// Closes `bucket` until `until`: the service said so with a 429, and its `msBeforeNext`
+    /// is the exact end of the window.
     pub(crate) fn close_until(&self, bucket: Bucket, until: Instant) {
         if let Ok(mut buckets) = self.buckets.lock() {
             let state = &mut buckets[bucket as usize];
             state.closed_until = Some(state.closed_until.map_or(until, |c| c.max(until)));
             state.available = Some(0);
-            state.reset_at = Some(state.reset_at.map_or(until, |r| r.max(until)));
+            state.reset_at = Some(until);
+            state.reset_exact = true;
         }
     }
 }
@@ -282,6 +375,41 @@ mod tests {
         let (q, waited) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
         assert!(waited < Duration::from_millis(50), "{waited:?}");
         drop((p, q));
+    }
+
+    #[tokio::test]
+    async fn a_short_window_is_probed_once_a_second_before_its_rounded_reset() {
+        let limiter = Limiter::default();
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(
+            Bucket::Mutations,
+            &headers(5, 0, Duration::from_millis(2500)),
+        );
+        drop(p);
+        let reset = limiter.buckets.lock().expect("lock")[1]
+            .reset_at
+            .expect("reset known");
+        let (probe, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let sent = Instant::now();
+        assert!(
+            sent + Duration::from_millis(900) <= reset + Duration::from_millis(50),
+            "probe a second early"
+        );
+        // Only one probe: a second request waits for the probe's answer or the reset.
+        let second = tokio::time::timeout(
+            Duration::from_millis(300),
+            limiter.acquire(Bucket::Mutations, Duration::ZERO),
+        )
+        .await;
+        assert!(second.is_err(), "one probe per window");
+        // The probe's 429 tells the exact end; the bucket opens right then.
+        limiter.close_until(
+            Bucket::Mutations,
+            Instant::now() + Duration::from_millis(100),
+        );
+        drop(probe);
+        let (_next, waited) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        assert!(waited < Duration::from_millis(400), "{waited:?}");
     }
 
     #[test]

@@ -75,9 +75,8 @@ impl Exec for PacedExec {
             // this covers requests made directly on `Client::api()`.
             let paced_by_engine = CALL.try_with(|c| c.paced).unwrap_or(false);
             let permit = if shared.pacing && !paced_by_engine {
-                let jitter = crate::engine::jitter(shared.max_jitter);
                 let _waiting = shared.counters.waiting();
-                let (permit, waited) = shared.limiter.acquire(bucket, jitter).await;
+                let (permit, waited) = shared.limiter.acquire(bucket, shared.max_jitter).await;
                 if !waited.is_zero() {
                     shared.counters.waited(waited);
                 }
@@ -120,7 +119,15 @@ impl Exec for PacedExec {
 }
 
 /// Wraps the body so that reading more than `limit` bytes fails instead of filling memory.
+/// A body whose `Content-Length` is within the limit is left as it is: HTTP framing already
+/// stops it there, and the common case pays nothing.
 fn cap_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
+    if response
+        .content_length()
+        .is_some_and(|len| usize::try_from(len).is_ok_and(|len| len <= limit))
+    {
+        return response;
+    }
     let response: http::Response<reqwest::Body> = response.into();
     let (parts, body) = response.into_parts();
     let mut seen = 0usize;
