@@ -160,8 +160,16 @@ impl Limiter {
                         wait_ms = u64::try_from(until.saturating_duration_since(Instant::now()).as_millis()).unwrap_or(u64::MAX),
                         "rate-limit window is spent; holding the request until it resets"
                     );
+                    // Sleep, but wake early when the bucket's state changes: a probe's 429
+                    // may reveal that the window ends sooner than the rounded reset said.
                     let jitter = crate::engine::jitter(max_jitter);
-                    tokio::time::sleep_until((until + jitter).into()).await;
+                    self.waiting_for_answer.fetch_add(1, Ordering::AcqRel);
+                    let changed = self.answered.notified();
+                    tokio::select! {
+                        _ = tokio::time::sleep_until((until + jitter).into()) => {}
+                        _ = changed => {}
+                    }
+                    self.waiting_for_answer.fetch_sub(1, Ordering::AcqRel);
                 }
                 Decision::WaitForAnswer => {
                     self.waiting_for_answer.fetch_add(1, Ordering::AcqRel);
@@ -244,8 +252,10 @@ impl Limiter {
         }
     }
 
-    /// Learns from a response's `X-RateLimit-*` headers.
-    pub(crate) fn observe(&self, bucket: Bucket, headers: &HeaderMap) {
+    /// Learns from a response's `X-RateLimit-*` headers. Only a success without them means
+    /// the bucket is unmetered: an error from a proxy or an overloaded front end often lacks
+    /// them, and must not switch pacing off.
+    pub(crate) fn observe(&self, bucket: Bucket, success: bool, headers: &HeaderMap) {
         let number = |name: &str| {
             headers
                 .get(name)
@@ -260,7 +270,9 @@ impl Limiter {
         };
         let state = &mut buckets[bucket as usize];
         let Some(remaining) = remaining else {
-            state.unmetered = true;
+            if success {
+                state.unmetered = true;
+            }
             drop(buckets);
             self.wake();
             return;
@@ -309,6 +321,7 @@ impl Limiter {
             state.reset_at = Some(until);
             state.reset_exact = true;
         }
+        self.wake();
     }
 }
 
@@ -343,7 +356,11 @@ mod tests {
         let limiter = Limiter::default();
         let (permit, waited) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
         assert!(waited < Duration::from_millis(50), "{waited:?}");
-        limiter.observe(Bucket::Mutations, &headers(1, 2, Duration::from_secs(30)));
+        limiter.observe(
+            Bucket::Mutations,
+            true,
+            &headers(1, 2, Duration::from_secs(30)),
+        );
         drop(permit);
         for _ in 0..2 {
             let (p, waited) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
@@ -371,7 +388,12 @@ mod tests {
     async fn no_headers_means_no_pacing() {
         let limiter = Limiter::default();
         let (p, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
-        limiter.observe(Bucket::Reads, &HeaderMap::new());
+        limiter.observe(Bucket::Reads, false, &HeaderMap::new());
+        assert!(
+            !limiter.buckets.lock().expect("lock")[0].unmetered,
+            "an error without headers says nothing"
+        );
+        limiter.observe(Bucket::Reads, true, &HeaderMap::new());
         let (q, waited) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
         assert!(waited < Duration::from_millis(50), "{waited:?}");
         drop((p, q));
@@ -383,6 +405,7 @@ mod tests {
         let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
         limiter.observe(
             Bucket::Mutations,
+            true,
             &headers(5, 0, Duration::from_millis(2500)),
         );
         drop(p);

@@ -110,7 +110,9 @@ impl Exec for PacedExec {
                 "answered"
             );
             if shared.pacing {
-                shared.limiter.observe(bucket, response.headers());
+                shared
+                    .limiter
+                    .observe(bucket, response.status().is_success(), response.headers());
             }
             drop(permit);
             Ok(cap_body(response, shared.max_response_bytes))
