@@ -59,6 +59,11 @@ impl OperationMeta {
         self.method != "GET"
     }
 
+    /// Whether the operation removes something (DELETE): once applied, a repeat meets a 404.
+    pub fn is_deletion(&self) -> bool {
+        self.method == "DELETE"
+    }
+
     /// Whether repeating the request cannot apply it twice (every method but POST).
     pub fn is_idempotent(&self) -> bool {
         self.method != "POST"

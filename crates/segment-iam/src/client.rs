@@ -113,13 +113,9 @@ impl Client {
         Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
     {
         let api = &self.inner.api;
-        crate::engine::run(
-            &self.inner.shared,
-            &self.inner.retry,
-            operation_id,
-            false,
-            || send(api),
-        )
+        crate::engine::run(&self.inner.shared, &self.inner.retry, operation_id, || {
+            send(api)
+        })
         .await?
         .map(ResponseValue::into_inner)
         .ok_or_else(|| Error::Transport {
@@ -130,8 +126,9 @@ impl Client {
         })
     }
 
-    /// Runs one deletion under the retry policy. A 404 on a retry after an attempt that may
-    /// have been applied counts as done: the earlier attempt deleted it.
+    /// Runs one deletion (a DELETE operation) under the retry policy, discarding the answer.
+    /// A 404 on a retry after an attempt that may have been applied counts as done: the
+    /// engine knows the operation is a deletion from the document.
     pub(crate) async fn call_delete<'a, T, F, Fut>(
         &'a self,
         operation_id: &'static str,
@@ -142,13 +139,9 @@ impl Client {
         Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
     {
         let api = &self.inner.api;
-        crate::engine::run(
-            &self.inner.shared,
-            &self.inner.retry,
-            operation_id,
-            true,
-            || send(api),
-        )
+        crate::engine::run(&self.inner.shared, &self.inner.retry, operation_id, || {
+            send(api)
+        })
         .await
         .map(drop)
     }

@@ -288,15 +288,14 @@ fn backoff(retry: &RetryConfig, n: u32) -> Duration {
 
 /// Runs `attempt` (one request of operation `operation_id`) under the retry policy.
 ///
-/// With `deletion`, a 404 on a retry after an attempt that may have been applied (a cut
-/// connection, a timeout, a 5xx, an unreadable answer) means the earlier attempt did the
-/// deletion: the call succeeded and `Ok(None)` says so. Without `deletion`, `Ok(None)` never
-/// happens.
+/// For a deletion (a DELETE in the document), a 404 on a retry after an attempt that may have
+/// been applied (a cut connection, a timeout, a 5xx, an unreadable answer) means the earlier
+/// attempt did the deletion: the call succeeded and `Ok(None)` says so. For any other
+/// operation, `Ok(None)` never happens.
 pub(crate) async fn run<T, F, Fut>(
     shared: &Shared,
     retry: &RetryConfig,
     operation_id: &'static str,
-    deletion: bool,
     mut attempt: F,
 ) -> Result<Option<ResponseValue<T>>>
 where
@@ -305,6 +304,7 @@ where
 {
     let meta = OperationMeta::find(operation_id);
     let idempotent = meta.is_some_and(OperationMeta::is_idempotent);
+    let deletion = meta.is_some_and(OperationMeta::is_deletion);
     let bucket = bucket_of(meta);
     let started = Instant::now();
     let mut waited = Duration::ZERO;
