@@ -803,75 +803,31 @@ pub(crate) fn execute(st: &mut State, call: &Call) -> Result<Success, ApiError> 
             let id = path_id(call, "userId")?;
             let input = parse_permissions(st, call.body)?;
             let useq = user_seq(st, id)?;
-            let replace = call.op == ReplacePermissionsForUser;
-            let mut created = Vec::with_capacity(input.len());
-            for (role, res) in input {
-                created.push(st.new_policy(role, res));
-            }
-            let uid = st.users[&useq].id.clone();
-            if replace {
-                let old: Vec<Policy> = st.users[&useq].policies.clone();
-                for p in &old {
-                    st.forget_policy(&p.id);
-                    st.audit("Policy Deleted", p.id.clone(), uid.clone());
-                }
-            }
-            for p in &created {
-                st.audit("Policy Created", p.id.clone(), uid.clone());
-            }
-            st.audit("User Policy Updated", uid.clone(), "");
-            let user = st
-                .users
-                .get_mut(&useq)
-                .ok_or_else(|| ApiError::not_found("user not found"))?;
-            if replace {
-                user.policies = created.clone();
-            } else {
-                user.policies.extend(created.iter().cloned());
-            }
-            let shown: &[Policy] = if replace {
-                &st.users[&useq].policies
-            } else {
-                &created
+            let subject = Subject {
+                id: st.users[&useq].id.clone(),
+                kind: "user",
+                updated_event: "User Policy Updated",
+                not_found: "user not found",
             };
-            permissions_out(st, shown, &uid, "user", !replace)
+            let replace = call.op == ReplacePermissionsForUser;
+            change_permissions(st, input, &subject, replace, |st| {
+                st.users.get_mut(&useq).map(|u| &mut u.policies)
+            })
         }
         AddPermissionsToUserGroup | ReplacePermissionsForUserGroup => {
             let id = path_id(call, "userGroupId")?;
             let input = parse_permissions(st, call.body)?;
             let gseq = group_seq(st, id)?;
-            let replace = call.op == ReplacePermissionsForUserGroup;
-            let mut created = Vec::with_capacity(input.len());
-            for (role, res) in input {
-                created.push(st.new_policy(role, res));
-            }
-            let gid = st.groups[&gseq].id.clone();
-            if replace {
-                let old: Vec<Policy> = st.groups[&gseq].policies.clone();
-                for p in &old {
-                    st.forget_policy(&p.id);
-                    st.audit("Policy Deleted", p.id.clone(), gid.clone());
-                }
-            }
-            for p in &created {
-                st.audit("Policy Created", p.id.clone(), gid.clone());
-            }
-            st.audit("User Group Policy Updated", gid.clone(), "");
-            let g = st
-                .groups
-                .get_mut(&gseq)
-                .ok_or_else(|| ApiError::not_found("user group not found"))?;
-            if replace {
-                g.policies = created.clone();
-            } else {
-                g.policies.extend(created.iter().cloned());
-            }
-            let shown: &[Policy] = if replace {
-                &st.groups[&gseq].policies
-            } else {
-                &created
+            let subject = Subject {
+                id: st.groups[&gseq].id.clone(),
+                kind: "group",
+                updated_event: "User Group Policy Updated",
+                not_found: "user group not found",
             };
-            permissions_out(st, shown, &gid, "group", !replace)
+            let replace = call.op == ReplacePermissionsForUserGroup;
+            change_permissions(st, input, &subject, replace, |st| {
+                st.groups.get_mut(&gseq).map(|g| &mut g.policies)
+            })
         }
         CreateInvites => {
             let obj = parse_object(call.body)?;
@@ -1085,6 +1041,48 @@ pub(crate) fn execute(st: &mut State, call: &Call) -> Result<Success, ApiError> 
             status_success()
         }
     }
+}
+
+/// Whose permissions a permission operation changes.
+struct Subject {
+    id: String,
+    kind: &'static str,
+    updated_event: &'static str,
+    not_found: &'static str,
+}
+
+/// Adds (or, with `replace`, replaces) the policies of a user or a group: the four permission
+/// operations share every step but where the subject's policies live (`policies_of`).
+/// Answers with the policies created; add also shows `policyId`, `subjectId`, `subjectType`.
+fn change_permissions(
+    st: &mut State,
+    input: Vec<(String, Vec<PermissionResource>)>,
+    subject: &Subject,
+    replace: bool,
+    policies_of: impl Fn(&mut State) -> Option<&mut Vec<Policy>>,
+) -> Result<Success, ApiError> {
+    let created: Vec<Policy> = input
+        .into_iter()
+        .map(|(role, resources)| st.new_policy(role, resources))
+        .collect();
+    if replace {
+        let old = policies_of(st).map(|p| p.clone()).unwrap_or_default();
+        for p in &old {
+            st.forget_policy(&p.id);
+            st.audit("Policy Deleted", p.id.clone(), subject.id.clone());
+        }
+    }
+    for p in &created {
+        st.audit("Policy Created", p.id.clone(), subject.id.clone());
+    }
+    st.audit(subject.updated_event, subject.id.clone(), "");
+    let policies = policies_of(st).ok_or_else(|| ApiError::not_found(subject.not_found))?;
+    if replace {
+        *policies = created.clone();
+    } else {
+        policies.extend(created.iter().cloned());
+    }
+    permissions_out(st, &created, &subject.id, subject.kind, !replace)
 }
 
 fn permissions_out(
