@@ -37,6 +37,24 @@ pub struct OperationSummary {
     pub array_query_params: Vec<ArrayQueryParam>,
 }
 
+impl OperationSummary {
+    /// Whether the service counts it against the mutation limit (60 per window): every method
+    /// but GET, as the documentation's rate-limit table says.
+    pub fn is_mutation(&self) -> bool {
+        self.method != "GET"
+    }
+
+    /// Whether sending it twice cannot apply it twice: every method but POST.
+    pub fn is_idempotent(&self) -> bool {
+        self.method != "POST"
+    }
+
+    /// Whether it removes something, so that a repeat after it was applied meets a 404.
+    pub fn is_deletion(&self) -> bool {
+        self.method == "DELETE"
+    }
+}
+
 /// A query parameter whose schema is an array.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArrayQueryParam {

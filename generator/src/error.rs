@@ -80,6 +80,13 @@ pub enum GeneratorError {
     /// progenitor refused the document (or panicked on it).
     #[error("progenitor could not generate the client: {0}")]
     Progenitor(String),
+    /// progenitor's output has no request builder (with a `send` method) for an operation, so
+    /// the operation table cannot name its request and response types.
+    #[error("progenitor generated no request builder for operation {operation_id:?}")]
+    MissingBuilder {
+        /// The operation without a builder.
+        operation_id: String,
+    },
     /// The generated tokens are not valid Rust (a bug in a code generator).
     #[error("generated {file} is not valid Rust: {message}")]
     Format {

@@ -45,7 +45,7 @@ pub fn generate(document: &Document) -> Result<Vec<GeneratedFile>, GeneratorErro
         render(
             "crates/segment-iam-api/src/operations.rs",
             &document.source_name,
-            meta::operation_table(&report),
+            meta::operation_table(&report, &client)?,
         )?,
         render(
             "crates/segment-iam-api/src/open_enums.rs",

@@ -161,7 +161,7 @@ async fn group_operations() {
         )
         .await
         .expect("add_users_to_user_group");
-    assert_eq!(after_add.member_count, 2.0);
+    assert_eq!(after_add.member_count, 2);
     // list_users_from_user_group and list_invites_from_user_group
     let members = client
         .groups()
@@ -187,7 +187,7 @@ async fn group_operations() {
         .replace_members(&group.id, [emails[1].clone(), emails[2].clone()])
         .await
         .expect("replace_users_in_user_group");
-    assert_eq!(replaced.member_count, 2.0);
+    assert_eq!(replaced.member_count, 2);
     // remove_users_from_user_group (singular /group/ path, emails.N in the query)
     let removed = client
         .groups()

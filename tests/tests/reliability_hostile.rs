@@ -119,19 +119,24 @@ async fn deeply_nested_json_is_a_typed_error_not_a_stack_overflow() {
     }
 }
 
-/// Cases: 5 `totalEntries` values (1e308, 2^64, -5, 1e15, 0) on a last page with no items.
-/// Asserts: the stream ends after 1 request with no items, `total_entries` is clamped to a
-/// u64 or dropped when negative, nothing is preallocated from it (bounded time).
+/// Cases: 8 `totalEntries` values on a last page with no items: integers up to u64::MAX are
+/// taken as they are; 1e308, 2^64, -5, 2.5 and 1e15 (a float) are not counts. Asserts: a
+/// count gives one page with that total after 1 request; a non-count is a typed Decode error
+/// naming the field, after 1 request (well-formed JSON of the wrong shape is not retried),
+/// and nothing is preallocated from it (bounded time).
 #[tokio::test]
-async fn a_huge_or_negative_total_entries_is_clamped_and_never_trusted_for_work() {
+async fn a_total_entries_that_is_not_a_count_is_a_typed_error_never_trusted_for_work() {
     let emu = start(emulator().users(1)).await;
     let client = fault_client(&emu, 1);
     for (raw, expected) in [
-        ("1e308", Some(u64::MAX)),
-        ("18446744073709551616", Some(u64::MAX)),
-        ("-5", None),
-        ("1e15", Some(1_000_000_000_000_000)),
+        ("18446744073709551615", Some(u64::MAX)),
+        ("1000000000000000", Some(1_000_000_000_000_000)),
         ("0", Some(0)),
+        ("1e308", None),
+        ("18446744073709551616", None),
+        ("-5", None),
+        ("2.5", None),
+        ("1e15", None),
     ] {
         let body = format!(
             "{{\"data\":{{\"users\":[],\"pagination\":{{\"current\":\"MA==\",\"next\":null,\"totalEntries\":{raw}}}}}}}"
@@ -139,17 +144,23 @@ async fn a_huge_or_negative_total_entries_is_clamped_and_never_trusted_for_work(
         emu.inject(Fault::respond(200, "application/json", body).on_operation("list_users"));
         let sent = client.metrics().requests;
         let started = Instant::now();
-        let pages: Vec<_> = client
-            .users()
-            .list()
-            .pages()
-            .try_collect()
-            .await
-            .expect("pages");
-        assert_eq!(pages.len(), 1, "{raw}");
-        assert!(pages[0].items.is_empty());
-        assert_eq!(pages[0].total_entries, expected, "{raw}");
-        assert_eq!(client.metrics().requests - sent, 1);
+        let pages: Result<Vec<_>, _> = client.users().list().pages().try_collect().await;
+        match expected {
+            Some(total) => {
+                let pages = pages.expect("pages");
+                assert_eq!(pages.len(), 1, "{raw}");
+                assert!(pages[0].items.is_empty());
+                assert_eq!(pages[0].total_entries, Some(total), "{raw}");
+            }
+            None => {
+                let error = pages.expect_err(raw);
+                assert!(
+                    matches!(&error, Error::Decode { status: Some(200), message, .. } if message.contains("totalEntries") || message.contains("invalid")),
+                    "{raw}: {error:?}"
+                );
+            }
+        }
+        assert_eq!(client.metrics().requests - sent, 1, "{raw}");
         assert!(started.elapsed() < Duration::from_secs(1));
         emu.clear_faults();
     }

@@ -1,6 +1,6 @@
 //! Property tests: the `name.N` query encoding round-trips through the emulator's decoder for
-//! arbitrary strings; chunking never exceeds the URL limit and never drops, duplicates or
-//! reorders an item; decoding arbitrary JSON into every response type never panics.
+//! arbitrary strings; decoding arbitrary JSON into every response type never panics. (The
+//! chunking property lives beside the planner, in the facade's `batch` unit tests.)
 
 use proptest::prelude::*;
 use segment_iam_api::query::{encode_indexed, index_array_params};
@@ -58,44 +58,6 @@ proptest! {
         prop_assert_eq!(decoded.field("pagination", "count", true).expect("field"), Some("5".to_string()));
         let others: Vec<&str> = decoded.pairs.iter().filter(|p| p.name == "other").map(|p| p.value.as_str()).collect();
         prop_assert_eq!(others, vec![other.as_str()]);
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    /// Cases: 512 lists of 0..200 arbitrary strings against URL limits of 40..2000 bytes.
-    /// Asserts: every chunk's URL fits the limit, chunks are contiguous, in order and cover
-    /// every item once; an error only when some item cannot fit even alone.
-    #[test]
-    fn chunking_never_exceeds_the_url_limit_nor_drops_duplicates_or_reorders_an_item(
-        items in prop::collection::vec(value(), 0..200),
-        base_len in 10usize..60,
-        extra in 30usize..2000,
-    ) {
-        let max = base_len + extra;
-        match segment_iam::plan_chunks("emails", "emails", &items, base_len, max) {
-            Ok(chunks) => {
-                let mut next = 0;
-                for chunk in &chunks {
-                    prop_assert_eq!(chunk.start, next);
-                    prop_assert!(chunk.end > chunk.start, "no empty chunk");
-                    let url = base_len + 1 + encode_indexed("emails", &items[chunk.clone()]).len();
-                    prop_assert!(url <= max, "{} > {}", url, max);
-                    next = chunk.end;
-                }
-                prop_assert_eq!(next, items.len());
-                let rebuilt: Vec<&String> = chunks.iter().flat_map(|c| &items[c.clone()]).collect();
-                prop_assert_eq!(rebuilt, items.iter().collect::<Vec<_>>());
-            }
-            Err(e) => {
-                prop_assert!(e.is_invalid_input());
-                let too_long = items
-                    .iter()
-                    .any(|i| base_len + 1 + encode_indexed("emails", &[i]).len() > max);
-                prop_assert!(too_long, "refused although every item fits alone: {}", e);
-            }
-        }
     }
 }
 

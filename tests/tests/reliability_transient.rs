@@ -45,7 +45,7 @@ impl Method {
                     .groups()
                     .replace_members(gid, [user.email.clone()])
                     .await?;
-                assert_eq!(group.member_count, 1.0);
+                assert_eq!(group.member_count, 1);
                 assert_eq!(emu.group(gid).expect("group").users, vec![user.id]);
             }
             Method::Patch => {

@@ -724,11 +724,12 @@ pub mod types {
         pub next: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub previous: ::std::option::Option<::std::string::String>,
+        ///The list's length, when the service says (it may omit it when costly). An unsigned integer, like `memberCount`.
         #[serde(
             rename = "totalEntries",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub total_entries: ::std::option::Option<f64>,
+        pub total_entries: ::std::option::Option<u64>,
     }
     impl PaginationOutput {
         pub fn builder() -> builder::PaginationOutput {
@@ -1232,8 +1233,9 @@ pub mod types {
     )]
     pub struct UserGroupV1 {
         pub id: ::std::string::String,
+        ///Users and pending invitees in the group. The service's own document says `number`; it is a count, so it is an unsigned integer here and a fractional or negative value is a decode error, never a silent rounding.
         #[serde(rename = "memberCount")]
-        pub member_count: f64,
+        pub member_count: u64,
         pub name: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub permissions: ::std::vec::Vec<PermissionV1>,
@@ -3204,7 +3206,7 @@ pub mod types {
                 ::std::string::String,
             >,
             total_entries: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<u64>,
                 ::std::string::String,
             >,
         }
@@ -3257,7 +3259,7 @@ pub mod types {
             }
             pub fn total_entries<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_entries = value
@@ -4222,7 +4224,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UserGroupV1 {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            member_count: ::std::result::Result<f64, ::std::string::String>,
+            member_count: ::std::result::Result<u64, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             permissions: ::std::result::Result<
                 ::std::vec::Vec<super::PermissionV1>,
@@ -4252,7 +4254,7 @@ pub mod types {
             }
             pub fn member_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<u64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.member_count = value

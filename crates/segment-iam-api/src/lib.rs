@@ -7,11 +7,16 @@
 //! * [`Client`] has one builder method per operation (`client.list_users()...send()`), grouped
 //!   into the traits [`ClientIamUsersExt`] and [`ClientIamGroupsExt`] by tag.
 //! * [`types`] holds the request and response models.
+//! * [`Operation`] is the document's operation table as a type: each variant's
+//!   [`OperationMeta`] says how it goes over the wire (method, path, rate-limit bucket,
+//!   idempotency, indexed array parameters). Every request builder implements
+//!   [`OperationRequest`], so code generic over requests learns its operation and response
+//!   type from the builder's type.
 //! * Every request passes through [`Transport`]: the array query parameters of the document are
 //!   re-encoded as `name.0=..&name.1=..` (what the service expects, see [`query`]) and the request
 //!   is then handed to a pluggable [`Exec`], by default a plain send.
 
-mod transport;
+mod exec;
 
 pub mod query;
 
@@ -26,49 +31,130 @@ pub mod open_enums;
 #[rustfmt::skip]
 pub mod operations;
 
+pub use exec::{Exec, ExecFuture, PassThrough, Transport};
 pub use generated::*;
 pub use open_enums::*;
-pub use transport::{Exec, ExecFuture, PassThrough, Transport};
+pub use operations::Operation;
 
-/// How one operation of the document goes over the wire. The table is [`operations::OPERATIONS`].
+/// What sending one request of the generated client answers.
+pub type SendResult<T> = Result<
+    progenitor_client::ResponseValue<T>,
+    progenitor_client::Error<types::RequestErrorEnvelope>,
+>;
+
+/// An HTTP method of the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+    /// `HEAD`
+    Head,
+    /// `OPTIONS`
+    Options,
+    /// `TRACE`
+    Trace,
+}
+
+impl Method {
+    /// The method as it goes over the wire, upper case.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The service's rate-limit buckets: each is counted and limited on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateLimitBucket {
+    /// GET operations, under the default (higher) limit.
+    Reads,
+    /// Every other method, under the 60-per-window limit.
+    Mutations,
+}
+
+/// How one operation of the document goes over the wire; see [`Operation::meta`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OperationMeta {
     /// The document's `operationId`, also the name of the generated method.
     pub operation_id: &'static str,
-    /// HTTP method, upper case.
-    pub method: &'static str,
+    /// HTTP method.
+    pub method: Method,
     /// Path template, e.g. `/group/{userGroupId}/users`.
     pub path: &'static str,
     /// The resource the operation belongs to (its first tag).
     pub tag: &'static str,
+    /// The rate-limit bucket it is counted in.
+    pub bucket: RateLimitBucket,
+    /// Whether repeating the request cannot apply it twice (every method but POST).
+    pub idempotent: bool,
+    /// Whether it removes something (DELETE): once applied, a repeat meets a 404.
+    pub deletion: bool,
     /// Query parameters that are arrays and go over the wire as `name.0=..&name.1=..`.
     pub indexed_array_query_params: &'static [&'static str],
 }
 
 impl OperationMeta {
-    /// Looks an operation up by `operationId`.
-    pub fn find(operation_id: &str) -> Option<&'static OperationMeta> {
-        operations::OPERATIONS
-            .iter()
-            .find(|op| op.operation_id == operation_id)
-    }
-
-    /// Whether the operation changes state (every method but GET). The service puts all of
-    /// these under the lower, 60-per-minute limit.
-    pub fn is_mutation(&self) -> bool {
-        self.method != "GET"
-    }
-
-    /// Whether the operation removes something (DELETE): once applied, a repeat meets a 404.
-    pub fn is_deletion(&self) -> bool {
-        self.method == "DELETE"
-    }
-
-    /// Whether repeating the request cannot apply it twice (every method but POST).
-    pub fn is_idempotent(&self) -> bool {
-        self.method != "POST"
+    /// The path with its `{param}` placeholders filled, in order, by `values` (percent-encoded
+    /// as the generated client encodes them). Missing values leave the placeholder as it is.
+    pub fn path_with(&self, values: &[&str]) -> String {
+        let mut path = String::with_capacity(self.path.len());
+        let mut values = values.iter();
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            path.push_str(&rest[..open]);
+            match values.next() {
+                Some(value) => path.push_str(&progenitor_client::encode_path(value)),
+                None => path.push_str(&rest[open..open + close + 1]),
+            }
+            rest = &rest[open + close + 1..];
+        }
+        path.push_str(rest);
+        path
     }
 }
+
+/// A request builder of one operation (every generated `builder::*` implements it): its
+/// operation, its success type and how to send it. Generic code takes an `OperationRequest`
+/// instead of an operation name, so a request and its descriptor cannot disagree.
+pub trait OperationRequest: Send + Sized {
+    /// The operation this builder sends.
+    const OPERATION: Operation;
+    /// The documented success body.
+    type Response: Send;
+    /// Sends the request (the builder's own `send`).
+    fn send(self) -> impl std::future::Future<Output = SendResult<Self::Response>> + Send;
+}
+
+/// Marks the request builders of deletions (DELETE operations): once one was applied, a repeat
+/// meets a 404, which a caller retrying after an ambiguous failure may read as "done".
+pub trait Deletion: OperationRequest {}
 
 impl Client {
     /// A client over an existing `reqwest::Client` whose every request goes through `exec`.
@@ -83,10 +169,13 @@ impl progenitor_client::ClientHooks<Transport> for Client {
         mut request: reqwest::Request,
         info: &progenitor_client::OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let meta = OperationMeta::find(info.operation_id);
-        if let Some(meta) = meta {
-            query::index_array_params(request.url_mut(), meta.indexed_array_query_params);
+        let operation = Operation::from_operation_id(info.operation_id);
+        if let Some(operation) = operation {
+            query::index_array_params(
+                request.url_mut(),
+                operation.meta().indexed_array_query_params,
+            );
         }
-        self.inner.exec(&self.client, request, meta).await
+        self.inner.exec(&self.client, request, operation).await
     }
 }

@@ -3,10 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use segment_iam_api::operations::OPERATIONS;
 use segment_iam_api::types;
 use segment_iam_api::{
-    Client, ClientIamGroupsExt, ClientIamUsersExt, Exec, ExecFuture, OperationMeta, ResourceType,
+    Client, ClientIamGroupsExt, ClientIamUsersExt, Deletion, Exec, ExecFuture, Method, Operation,
+    OperationRequest, RateLimitBucket, ResourceType,
 };
 
 /// Records each request and answers with a canned body for the operation.
@@ -20,9 +20,9 @@ impl Exec for Recorder {
         &'a self,
         _client: &'a reqwest::Client,
         request: reqwest::Request,
-        meta: Option<&'static OperationMeta>,
+        operation: Option<Operation>,
     ) -> ExecFuture<'a> {
-        let op = meta.map_or("?", |m| m.operation_id);
+        let op = operation.map_or("?", |o| o.meta().operation_id);
         self.seen.lock().expect("lock").push((
             op.to_string(),
             request.method().to_string(),
@@ -253,7 +253,10 @@ async fn all_21_operations_go_through_the_transport() {
     let seen = recorder.seen.lock().expect("lock").clone();
     let mut ops: Vec<&str> = seen.iter().map(|(op, _, _)| op.as_str()).collect();
     ops.sort();
-    let mut all: Vec<&str> = OPERATIONS.iter().map(|m| m.operation_id).collect();
+    let mut all: Vec<&str> = Operation::ALL
+        .iter()
+        .map(|o| o.meta().operation_id)
+        .collect();
     all.sort();
     assert_eq!(
         ops, all,
@@ -299,14 +302,59 @@ async fn bad_ids_are_refused_before_the_transport() {
 }
 
 #[test]
-fn every_operation_is_in_the_table_once() {
-    assert_eq!(OPERATIONS.len(), 21);
-    for op in OPERATIONS {
-        assert_eq!(OperationMeta::find(op.operation_id), Some(&op));
+fn every_operation_is_in_the_table_once_with_its_descriptor() {
+    assert_eq!(Operation::ALL.len(), 21);
+    for (i, op) in Operation::ALL.iter().enumerate() {
+        assert_eq!(
+            Operation::from_operation_id(op.meta().operation_id),
+            Some(*op)
+        );
+        assert!(!Operation::ALL[..i].contains(op), "{op:?} twice");
+        let meta = op.meta();
+        assert_eq!(meta.idempotent, meta.method != Method::Post, "{op:?}");
+        assert_eq!(meta.deletion, meta.method == Method::Delete, "{op:?}");
+        assert_eq!(
+            meta.bucket == RateLimitBucket::Reads,
+            meta.method == Method::Get,
+            "{op:?}"
+        );
     }
-    assert!(OperationMeta::find("get_user").is_some_and(|m| !m.is_mutation() && m.is_idempotent()));
-    assert!(
-        OperationMeta::find("create_invites")
-            .is_some_and(|m| m.is_mutation() && !m.is_idempotent())
+    assert_eq!(Operation::from_operation_id("get_users"), None);
+    let get = Operation::GetUser.meta();
+    assert_eq!((get.method, get.path), (Method::Get, "/users/{userId}"));
+    let remove = Operation::RemoveUsersFromUserGroup.meta();
+    assert_eq!(remove.indexed_array_query_params, ["emails"]);
+    assert_eq!(remove.path_with(&["a b/c"]), "/group/a%20b%2Fc/users");
+    assert_eq!(
+        Operation::DeleteUsers.meta().indexed_array_query_params,
+        ["userIds"]
     );
+}
+
+/// The operation a builder sends, known from its type alone.
+fn operation_of<R: OperationRequest>(_: &R) -> Operation {
+    R::OPERATION
+}
+
+fn is_deletion<R: Deletion>(_: &R) -> bool {
+    true
+}
+
+#[test]
+fn request_builders_name_their_operation_by_type() {
+    let client = Client::with_exec(
+        "http://127.0.0.1:9",
+        reqwest::Client::new(),
+        segment_iam_api::PassThrough,
+    );
+    assert_eq!(operation_of(&client.get_user()), Operation::GetUser);
+    assert_eq!(
+        operation_of(&client.create_invites()),
+        Operation::CreateInvites
+    );
+    assert_eq!(
+        operation_of(&client.replace_users_in_user_group()),
+        Operation::ReplaceUsersInUserGroup
+    );
+    assert!(is_deletion(&client.delete_user_group()));
 }

@@ -553,22 +553,23 @@ mod tests {
             attempts: 3,
             waited: std::time::Duration::from_secs(1),
             outcome: Outcome::NotApplied,
+            source: None,
         };
         let env = envelope(&transport);
         assert_eq!(env["errors"][0]["type"], "transport");
         assert!(env.get("status").is_none());
         assert_eq!(failure(transport).kind, crate::exit::Kind::Service);
 
-        let not_found = Error::NotFound(ServiceError {
-            status: 404,
-            errors: vec![RequestError {
+        let not_found = Error::NotFound(ServiceError::new(
+            404,
+            vec![RequestError {
                 type_: "not-found".into(),
                 message: Some("no such user".into()),
                 field: None,
                 data: None,
                 status: None,
             }],
-        });
+        ));
         let partial = Error::Partial {
             applied: vec!["a".into()],
             not_applied: vec!["b".into(), "c".into()],

@@ -292,7 +292,7 @@ mod tests {
         String::from_utf8_lossy(&buf).into_owned()
     }
 
-    fn group(id: &str, name: &str, members: f64) -> types::UserGroupV1 {
+    fn group(id: &str, name: &str, members: u64) -> types::UserGroupV1 {
         types::UserGroupV1 {
             id: id.into(),
             name: name.into(),
@@ -352,8 +352,8 @@ mod tests {
         let mut buf = Vec::new();
         {
             let mut w = ListWriter::new(OutputFormat::Ndjson, &mut buf);
-            w.push(vec![group("g1", "One", 2.0)])?;
-            w.push(vec![group("g2", "Two", 0.0)])?;
+            w.push(vec![group("g1", "One", 2)])?;
+            w.push(vec![group("g2", "Two", 0)])?;
             w.finish()?;
         }
         let out = text(buf);
@@ -369,7 +369,7 @@ mod tests {
     fn table_list_and_one() -> io::Result<()> {
         let mut buf = Vec::new();
         let mut w = ListWriter::new(OutputFormat::Table, &mut buf);
-        w.push(vec![group("g1", "One", 2.0)])?;
+        w.push(vec![group("g1", "One", 2)])?;
         w.finish()?;
         assert_eq!(text(buf), "ID  NAME  MEMBERS  PERMISSIONS\ng1  One   2\n");
 

@@ -1,23 +1,21 @@
 //! [`Client`] and its builder: one connection pool, one rate-limit state and one set of
 //! counters, shared by every clone.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{Error as ApiError, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use segment_iam_api::types::RequestErrorEnvelope;
 
+use crate::call::Call;
 use crate::config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, Region, RetryConfig,
     TOKEN_ENV, Token,
 };
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::ratelimit::Limiter;
+use crate::pacing::Limiter;
 use crate::resources::{Groups, Invites, Users};
-use crate::transport::{PacedExec, Shared};
+use crate::retry::{Policy, RetryingExec};
 use crate::validate;
 
 /// A client of the Segment IAM API. Cheap to clone; clones share the connection pool, the
@@ -37,9 +35,10 @@ pub struct Client {
 }
 
 struct Inner {
+    /// For [`Client::api`]: the same policy, without a per-call report.
     api: segment_iam_api::Client,
-    shared: Arc<Shared>,
-    retry: RetryConfig,
+    http: reqwest::Client,
+    policy: Arc<Policy>,
     page_size: u32,
     max_url_len: usize,
     base_url: String,
@@ -49,7 +48,7 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("retry", &self.inner.retry)
+            .field("retry", &self.inner.policy.retry)
             .field("page_size", &self.inner.page_size)
             .finish_non_exhaustive()
     }
@@ -62,23 +61,23 @@ impl Client {
     }
 
     /// Users, their groups and permissions.
-    pub fn users(&self) -> Users<'_> {
-        Users::new(self)
+    pub fn users(&self) -> Users {
+        Users::new(self.clone())
     }
 
     /// Pending invites to the workspace.
-    pub fn invites(&self) -> Invites<'_> {
-        Invites::new(self)
+    pub fn invites(&self) -> Invites {
+        Invites::new(self.clone())
     }
 
     /// User groups, their members, invites and permissions.
-    pub fn groups(&self) -> Groups<'_> {
-        Groups::new(self)
+    pub fn groups(&self) -> Groups {
+        Groups::new(self.clone())
     }
 
     /// Counters since the client was built, shared by all clones.
     pub fn metrics(&self) -> Metrics {
-        self.inner.shared.counters.snapshot()
+        self.inner.policy.counters.snapshot()
     }
 
     /// The base URL requests go to.
@@ -97,53 +96,19 @@ impl Client {
     }
 
     /// The generated low-level client underneath, for anything the facade does not cover.
-    /// Its requests still go through this client's pacing.
+    /// Its requests go through the same retry layer as the facade's: paced, 429s waited out,
+    /// idempotent operations retried. Two differences, as it answers the wire's own values: a
+    /// retried deletion that meets a 404 answers that 404 (the facade reads it as done), and
+    /// pacing waits for the window however long it takes (the facade gives up with
+    /// [`Error::RateLimited`] when the window opens past the retry budget).
     pub fn api(&self) -> &segment_iam_api::Client {
         &self.inner.api
     }
 
-    /// Runs one operation under the retry policy and unwraps the response value.
-    pub(crate) async fn call<'a, T, F, Fut>(
-        &'a self,
-        operation_id: &'static str,
-        mut send: F,
-    ) -> Result<T>
-    where
-        F: FnMut(&'a segment_iam_api::Client) -> Fut,
-        Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
-    {
-        let api = &self.inner.api;
-        crate::engine::run(&self.inner.shared, &self.inner.retry, operation_id, || {
-            send(api)
-        })
-        .await?
-        .map(ResponseValue::into_inner)
-        .ok_or_else(|| Error::Transport {
-            message: format!("{operation_id}: no response value (internal error)"),
-            attempts: 0,
-            waited: std::time::Duration::ZERO,
-            outcome: crate::error::Outcome::Ambiguous,
-        })
-    }
-
-    /// Runs one deletion (a DELETE operation) under the retry policy, discarding the answer.
-    /// A 404 on a retry after an attempt that may have been applied counts as done: the
-    /// engine knows the operation is a deletion from the document.
-    pub(crate) async fn call_delete<'a, T, F, Fut>(
-        &'a self,
-        operation_id: &'static str,
-        mut send: F,
-    ) -> Result<()>
-    where
-        F: FnMut(&'a segment_iam_api::Client) -> Fut,
-        Fut: Future<Output = std::result::Result<ResponseValue<T>, ApiError<RequestErrorEnvelope>>>,
-    {
-        let api = &self.inner.api;
-        crate::engine::run(&self.inner.shared, &self.inner.retry, operation_id, || {
-            send(api)
-        })
-        .await
-        .map(drop)
+    /// A new [`Call`]: one request of the generated client, through this client's retry layer,
+    /// answered with typed errors. For operations the handlers do not wrap.
+    pub fn call(&self) -> Call {
+        Call::new(&self.inner.base_url, &self.inner.http, &self.inner.policy)
     }
 }
 
@@ -280,21 +245,25 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        let shared = Arc::new(Shared {
+        let policy = Arc::new(Policy {
+            retry,
             limiter: Limiter::default(),
             counters: Default::default(),
             pacing: self.pacing.unwrap_or(true),
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-            max_jitter: retry.max_jitter,
         });
-        let api = segment_iam_api::Client::with_exec(&base_url, http, PacedExec(shared.clone()));
+        let exec = RetryingExec {
+            policy: policy.clone(),
+            report: None,
+        };
+        let api = segment_iam_api::Client::with_exec(&base_url, http.clone(), exec);
         Ok(Client {
             inner: Arc::new(Inner {
                 api,
-                shared,
-                retry,
+                http,
+                policy,
                 page_size,
                 max_url_len,
                 base_url,

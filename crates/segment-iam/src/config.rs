@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// Where the workspace lives: the service has one base URL per region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Region {
     /// `https://api.segmentapis.com`
     #[default]

@@ -12,6 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What is known about whether a failed mutation took effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// The request was refused or never reached the service: nothing changed.
     NotApplied,
@@ -21,15 +22,26 @@ pub enum Outcome {
     Applied,
     /// The request may or may not have been applied (e.g. a timeout after sending a POST).
     Ambiguous,
+    /// A bulk change was split into several requests: exactly the items listed as applied
+    /// took effect ([`Error::Partial`]), the others did not.
+    PartlyApplied,
 }
 
 /// The service's error envelope with the status that carried it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct ServiceError {
     /// HTTP status.
     pub status: u16,
     /// The `errors` of the envelope, as sent.
     pub errors: Vec<RequestError>,
+}
+
+impl ServiceError {
+    /// An envelope as the service would send it (for tests and mocks of downstream code).
+    pub fn new(status: u16, errors: Vec<RequestError>) -> Self {
+        ServiceError { status, errors }
+    }
 }
 
 impl fmt::Display for ServiceError {
@@ -63,7 +75,7 @@ pub enum Error {
     /// The client could not be configured (no token, bad base URL, ...).
     #[error("configuration: {0}")]
     Config(String),
-    /// 401: the token is missing, invalid or lacks the privilege.
+    /// 401 or 403: the token is missing, invalid or lacks the privilege.
     #[error("unauthorized: {0}")]
     Unauthorized(ServiceError),
     /// 404: an id does not exist.
@@ -72,7 +84,7 @@ pub enum Error {
     /// 409: the change conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(ServiceError),
-    /// 422: the service refused the input.
+    /// 400 or 422: the service refused the input.
     #[error("validation failed: {0}")]
     Validation(ServiceError),
     /// 429 until the retry budget ran out.
@@ -101,13 +113,13 @@ pub enum Error {
         /// Whether the change took effect.
         outcome: Outcome,
     },
-    /// Any other documented error status (e.g. 413, 414).
+    /// Any other error status (e.g. 413, 414), or an undocumented redirect.
     #[error("service refused the request: {0}")]
     Service(ServiceError),
     /// The connection failed, timed out or was cut.
     #[error("transport failed after {attempts} attempts and {waited:?}: {message}")]
     Transport {
-        /// What failed.
+        /// What failed, with its causes (never the URL, whose query may carry emails).
         message: String,
         /// Requests made for this call.
         attempts: u32,
@@ -115,6 +127,9 @@ pub enum Error {
         waited: Duration,
         /// Whether the change took effect.
         outcome: Outcome,
+        /// The underlying error (a `reqwest::Error`), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The response could not be read as the documented type.
     #[error(
@@ -144,7 +159,15 @@ pub enum Error {
         /// The cursor seen twice.
         cursor: String,
     },
-    /// A bulk change was split into several requests and one of them failed.
+    /// A background task of the client (the page fetch a list runs one page ahead) panicked
+    /// or was cancelled by its runtime shutting down. A bug or a shutdown, not the service.
+    #[error("a background task of the client failed: {message}")]
+    Task {
+        /// The panic's message, or that the task was cancelled.
+        message: String,
+    },
+    /// A bulk change was split into several requests and one of them failed after at least
+    /// one had been applied (when the first request fails, its error is returned as it is).
     #[error("{} of {} items applied before a request failed: {source}", applied.len(), applied.len() + not_applied.len())]
     Partial {
         /// Items whose request succeeded, in input order.
@@ -193,11 +216,12 @@ impl Error {
         matches!(self, Error::InvalidInput { .. })
     }
 
-    /// Whether trying the same call again later may succeed.
+    /// Whether trying the same call again later may succeed: rate limits, server errors,
+    /// transport failures, and unreadable answers that were not a refusal (a 4xx).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Server { .. } | Error::Transport { .. } => true,
-            Error::Decode { .. } => true,
+            Error::Decode { outcome, .. } => *outcome != Outcome::NotApplied,
             Error::Partial { source, .. } => source.is_retryable(),
             _ => false,
         }
@@ -209,7 +233,10 @@ impl Error {
             Error::Server { outcome, .. }
             | Error::Transport { outcome, .. }
             | Error::Decode { outcome, .. } => *outcome,
-            Error::Partial { .. } => Outcome::Ambiguous,
+            Error::Partial { source, .. } => match source.outcome() {
+                Outcome::NotApplied => Outcome::PartlyApplied,
+                _ => Outcome::Ambiguous,
+            },
             _ => Outcome::NotApplied,
         }
     }

@@ -34,20 +34,22 @@
 //!
 //! A runnable tour against the local emulator is `cargo run --example quickstart`.
 
-mod bulk;
+mod batch;
+mod call;
 mod client;
 mod config;
-mod engine;
 mod error;
 mod metrics;
 mod model;
+mod pacing;
 mod paginate;
-mod ratelimit;
+#[macro_use]
 mod resources;
-mod transport;
+mod retry;
 mod validate;
 
-pub use bulk::{BulkOutcome, plan_chunks};
+pub use batch::BulkOutcome;
+pub use call::Call;
 pub use client::{Client, ClientBuilder};
 pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Region,
@@ -56,8 +58,10 @@ pub use config::{
 pub use error::{Error, Outcome, Result, ServiceError};
 pub use metrics::Metrics;
 pub use model::{Invite, Permission};
-pub use paginate::{PREFETCH_AFTER_ITEMS, Page, Paginator};
+pub use paginate::{Page, Paginator};
 pub use resources::{Groups, Invites, Users};
-pub use segment_iam_api::ResourceType;
+/// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
+pub use segment_iam_api as api;
 /// The generated wire models (`UserV1`, `UserGroupV1`, ...).
 pub use segment_iam_api::types;
+pub use segment_iam_api::{Operation, OperationMeta, ResourceType};

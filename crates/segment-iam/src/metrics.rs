@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// A snapshot of a client's counters since it was built.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Metrics {
     /// Requests sent.
     pub requests: u64,

@@ -53,10 +53,11 @@ impl Permission {
         &self.role_id
     }
 
+    /// The document puts no limits on role and resource ids; an empty one can never be right.
     fn check(&self) -> Result<()> {
-        validate::id("role_id", &self.role_id)?;
+        validate::non_empty("role_id", &self.role_id)?;
         for (_, id, _) in &self.resources {
-            validate::id("resource id", id)?;
+            validate::non_empty("resource id", id)?;
         }
         Ok(())
     }

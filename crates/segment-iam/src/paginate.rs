@@ -3,8 +3,7 @@
 //! * Lazy: nothing is sent until the stream is polled; taking the first few items of a page
 //!   sends one request.
 //! * One page ahead: once the caller is reading a page (from the pages stream as soon as it is
-//!   handed over; from the items stream after [`PREFETCH_AFTER_ITEMS`] items or at the page's
-//!   last item), the next page is fetched in a background task, so fetching and processing
+//!   handed over; from the items stream after 16 items or at the page's last item), the next page is fetched in a background task, so fetching and processing
 //!   overlap. Never more than one page ahead, so memory stays flat in the list's length.
 //! * Dropping the stream aborts the background fetch.
 //! * A cursor the service repeats ends the stream with [`Error::RepeatedCursor`].
@@ -22,10 +21,11 @@ use crate::error::{Error, Result};
 use crate::validate;
 
 /// How many items of a page the items stream hands out before fetching the next page.
-pub const PREFETCH_AFTER_ITEMS: usize = 16;
+pub(crate) const PREFETCH_AFTER_ITEMS: usize = 16;
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The page's items, in the service's order.
     pub items: Vec<T>,
@@ -46,10 +46,7 @@ impl<T> Page<T> {
             current: pagination.current,
             next: pagination.next.filter(|n| !n.is_empty()),
             previous: pagination.previous,
-            total_entries: pagination
-                .total_entries
-                .filter(|t| t.is_finite() && *t >= 0.0)
-                .map(|t| t.min(u64::MAX as f64) as u64),
+            total_entries: pagination.total_entries,
         }
     }
 }
@@ -64,6 +61,8 @@ pub struct Paginator<T> {
     fetch: FetchFn<T>,
     page_size: u32,
     cursor: Option<String>,
+    /// Input refused before anything could be sent: the stream's only item.
+    refused: Option<Error>,
 }
 
 impl<T> std::fmt::Debug for Paginator<T> {
@@ -85,7 +84,17 @@ impl<T: Send + 'static> Paginator<T> {
             fetch: Arc::new(fetch),
             page_size: client.page_size(),
             cursor: None,
+            refused: None,
         }
+    }
+
+    /// A list whose input was refused: its stream yields `error` and ends, sending nothing.
+    pub(crate) fn failed(client: &Client, error: Error) -> Self {
+        let mut paginator = Self::new(client, |_, _, _| {
+            Box::pin(async { Err(Error::invalid("list", "not started")) })
+        });
+        paginator.refused = Some(error);
+        paginator
     }
 
     /// Items per request, 1..=1000 (checked when the stream starts; default: the client's).
@@ -150,6 +159,15 @@ impl<T: Send + 'static> Paginator<T> {
     }
 }
 
+/// The message a panic carried, when it is text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(not text)")
+}
+
 struct ItemState<T> {
     fetcher: Fetcher<T>,
     buffer: VecDeque<T>,
@@ -181,7 +199,9 @@ struct Fetcher<T> {
 impl<T: Send + 'static> Fetcher<T> {
     fn new(paginator: Paginator<T>) -> Self {
         let mut seen = HashSet::new();
-        let deferred = validate::page_size(paginator.page_size).err();
+        let deferred = paginator
+            .refused
+            .or_else(|| validate::page_size(paginator.page_size).err());
         if let Some(cursor) = &paginator.cursor {
             seen.insert(cursor.clone());
         }
@@ -220,11 +240,11 @@ impl<T: Send + 'static> Fetcher<T> {
         let mut pending = self.pending.take()?;
         let result = match (&mut pending.0).await {
             Ok(result) => result,
-            Err(join_error) => Err(Error::Transport {
-                message: format!("page fetch task failed: {join_error}"),
-                attempts: 1,
-                waited: Default::default(),
-                outcome: crate::error::Outcome::NotApplied,
+            Err(join_error) => Err(Error::Task {
+                message: match join_error.try_into_panic() {
+                    Ok(panic) => format!("the page-fetch task panicked: {}", panic_message(&panic)),
+                    Err(join_error) => format!("the page-fetch task was cancelled: {join_error}"),
+                },
             }),
         };
         match &result {

@@ -4,19 +4,26 @@
 use crate::config::MAX_PAGE_SIZE;
 use crate::error::{Error, Result};
 
-/// An id of a user or group: 1 to 255 characters.
-pub(crate) fn id(field: &str, value: &str) -> Result<()> {
-    let len = value.chars().count();
-    if len == 0 {
-        return Err(Error::invalid(field, "must not be empty"));
+/// Parses an id into its generated newtype (`UserId`, `UserGroupId`), which carries the
+/// document's limits (1 to 255 characters): one parse, and its refusal as a typed error.
+pub(crate) fn id<T>(field: &str, value: &str) -> Result<T>
+where
+    T: std::str::FromStr<Err = segment_iam_api::types::error::ConversionError>,
+{
+    value
+        .parse()
+        .map_err(|e: segment_iam_api::types::error::ConversionError| {
+            Error::invalid(field, format!("{value:?} is {e}"))
+        })
+}
+
+/// A value that must not be empty or only whitespace.
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        Err(Error::invalid(field, "must not be empty"))
+    } else {
+        Ok(())
     }
-    if len > 255 {
-        return Err(Error::invalid(
-            field,
-            format!("is {len} characters long; the limit is 255"),
-        ));
-    }
-    Ok(())
 }
 
 /// A page size: 1 to 1000.
@@ -66,20 +73,39 @@ pub(crate) fn email(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// A list that must not be empty, each item checked by `check`. Returns the items as owned strings.
-pub(crate) fn list(
+/// Email addresses, each checked; with `non_empty`, an empty list is refused too (where
+/// sending nothing would waste a request or mean something else).
+pub(crate) fn emails(
     field: &str,
     items: impl IntoIterator<Item = impl Into<String>>,
-    check: fn(&str, &str) -> Result<()>,
+    non_empty: bool,
 ) -> Result<Vec<String>> {
     let items: Vec<String> = items.into_iter().map(Into::into).collect();
-    if items.is_empty() {
+    if non_empty && items.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }
     for item in &items {
-        check(field, item)?;
+        email(field, item)?;
     }
     Ok(items)
+}
+
+/// Ids, each parsed into its generated newtype; an empty list is refused.
+pub(crate) fn ids<T>(
+    field: &str,
+    items: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<Vec<T>>
+where
+    T: std::str::FromStr<Err = segment_iam_api::types::error::ConversionError>,
+{
+    let ids = items
+        .into_iter()
+        .map(|item| id::<T>(field, item.as_ref()))
+        .collect::<Result<Vec<T>>>()?;
+    if ids.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    Ok(ids)
 }
 
 #[cfg(test)]
@@ -113,10 +139,15 @@ mod tests {
 
     #[test]
     fn ids_and_pages() {
-        assert!(id("id", "u").is_ok());
-        assert!(id("id", &"é".repeat(255)).is_ok());
-        assert!(id("id", "").is_err());
-        assert!(id("id", &"x".repeat(256)).is_err());
+        use segment_iam_api::types::{UserGroupId, UserId};
+        assert!(id::<UserId>("id", "u").is_ok());
+        assert!(id::<UserGroupId>("id", &"é".repeat(255)).is_ok());
+        let empty = id::<UserId>("user_id", "").expect_err("empty");
+        assert_eq!(
+            empty.to_string(),
+            "invalid user_id: \"\" is shorter than 1 characters"
+        );
+        assert!(id::<UserGroupId>("id", &"x".repeat(256)).is_err());
         assert!(page_size(1).is_ok() && page_size(1000).is_ok());
         assert!(page_size(0).is_err() && page_size(1001).is_err());
     }

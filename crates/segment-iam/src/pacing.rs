@@ -26,13 +26,15 @@ pub(crate) const PROBE_BELOW: Duration = Duration::from_secs(50);
 /// The resolution of `X-RateLimit-Reset`.
 const RESET_RESOLUTION: Duration = Duration::from_secs(1);
 
-/// The service's limit buckets as the documentation describes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Bucket {
-    /// GET operations, under the default (higher) limit.
-    Reads = 0,
-    /// Every other method, under the 60-per-window limit.
-    Mutations = 1,
+/// The service's limit buckets, as the operation table assigns them.
+pub(crate) use segment_iam_api::RateLimitBucket as Bucket;
+
+/// The index of a bucket's state.
+fn slot(bucket: Bucket) -> usize {
+    match bucket {
+        Bucket::Reads => 0,
+        Bucket::Mutations => 1,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +96,7 @@ pub(crate) struct Permit<'a> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if let Ok(mut buckets) = self.limiter.buckets.lock() {
-            let state = &mut buckets[self.bucket as usize];
+            let state = &mut buckets[slot(self.bucket)];
             state.in_flight = state.in_flight.saturating_sub(1);
         }
         self.limiter.wake();
@@ -110,6 +112,7 @@ impl Limiter {
 
     /// Waits until `bucket` may send one more request and reserves it. Returns the permit and
     /// how long it waited.
+    #[cfg(test)]
     pub(crate) async fn acquire(
         &self,
         bucket: Bucket,
@@ -162,7 +165,7 @@ impl Limiter {
                     );
                     // Sleep, but wake early when the bucket's state changes: a probe's 429
                     // may reveal that the window ends sooner than the rounded reset said.
-                    let jitter = crate::engine::jitter(max_jitter);
+                    let jitter = jitter(max_jitter);
                     self.waiting_for_answer.fetch_add(1, Ordering::AcqRel);
                     let changed = self.answered.notified();
                     tokio::select! {
@@ -190,7 +193,7 @@ impl Limiter {
         let Ok(buckets) = self.buckets.lock() else {
             return Decision::Go;
         };
-        let state = &buckets[bucket as usize];
+        let state = &buckets[slot(bucket)];
         if state.unmetered || state.available.is_some_and(|a| a > 0) || state.in_flight == 0 {
             Decision::Go
         } else {
@@ -202,7 +205,7 @@ impl Limiter {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Decision::Go;
         };
-        let state = &mut buckets[bucket as usize];
+        let state = &mut buckets[slot(bucket)];
         if let Some(until) = state.closed_until {
             if until > now {
                 return Decision::SleepUntil(until);
@@ -268,7 +271,7 @@ impl Limiter {
         let Ok(mut buckets) = self.buckets.lock() else {
             return;
         };
-        let state = &mut buckets[bucket as usize];
+        let state = &mut buckets[slot(bucket)];
         let Some(remaining) = remaining else {
             if success {
                 state.unmetered = true;
@@ -315,7 +318,7 @@ impl Limiter {
     /// is the exact end of the window.
     pub(crate) fn close_until(&self, bucket: Bucket, until: Instant) {
         if let Ok(mut buckets) = self.buckets.lock() {
-            let state = &mut buckets[bucket as usize];
+            let state = &mut buckets[slot(bucket)];
             state.closed_until = Some(state.closed_until.map_or(until, |c| c.max(until)));
             state.available = Some(0);
             state.reset_at = Some(until);
@@ -323,6 +326,15 @@ impl Limiter {
         }
         self.wake();
     }
+}
+
+/// A uniformly random duration in `[0, max]`, so that waiting tasks do not all fire at once.
+pub(crate) fn jitter(max: Duration) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    let micros = u64::try_from(max.as_micros()).unwrap_or(u64::MAX);
+    Duration::from_micros(rand::Rng::random_range(&mut rand::rng(), 0..=micros))
 }
 
 /// Converts an RFC 5322 date into a local instant (now plus the time until that date).

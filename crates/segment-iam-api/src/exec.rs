@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::OperationMeta;
+use crate::Operation;
 
 /// The future an [`Exec`] returns.
 pub type ExecFuture<'a> =
@@ -14,13 +14,13 @@ pub type ExecFuture<'a> =
 /// Sends one prepared request. The facade crate plugs its pacing and rate-limit bookkeeping in
 /// here; the default, [`PassThrough`], just sends.
 pub trait Exec: Send + Sync + 'static {
-    /// Sends `request` (its query already in the service's wire form) for operation `meta`
-    /// (`None` only for an operation missing from the table, which the tests rule out).
+    /// Sends `request` (its query already in the service's wire form) for `operation` (`None`
+    /// only for an operation id missing from the table, which the generator rules out).
     fn exec<'a>(
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
-        meta: Option<&'static OperationMeta>,
+        operation: Option<Operation>,
     ) -> ExecFuture<'a>;
 }
 
@@ -33,7 +33,7 @@ impl Exec for PassThrough {
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
-        _meta: Option<&'static OperationMeta>,
+        _operation: Option<Operation>,
     ) -> ExecFuture<'a> {
         Box::pin(client.execute(request))
     }
@@ -54,9 +54,9 @@ impl Transport {
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
-        meta: Option<&'static OperationMeta>,
+        operation: Option<Operation>,
     ) -> ExecFuture<'a> {
-        self.0.exec(client, request, meta)
+        self.0.exec(client, request, operation)
     }
 }
 
