@@ -5,7 +5,7 @@ use std::future::Future;
 use segment_iam_api::ClientIamUsersExt;
 use segment_iam_api::types;
 
-use crate::batch::{self, BulkOutcome};
+use crate::batch::BulkOutcome;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::model::Invite;
@@ -18,6 +18,20 @@ pub struct Invites {
     client: Client,
 }
 
+/// Invites checked and converted; an empty list is refused (it would waste a request).
+fn invite_inputs(
+    invites: impl IntoIterator<Item = impl Into<Invite>>,
+) -> Result<Vec<types::InviteV1>> {
+    let inputs = invites
+        .into_iter()
+        .map(|i| i.into().into_input())
+        .collect::<Result<Vec<_>>>()?;
+    if inputs.is_empty() {
+        return Err(Error::invalid("invites", "must not be empty"));
+    }
+    Ok(inputs)
+}
+
 impl Invites {
     pub(crate) fn new(client: Client) -> Self {
         Invites { client }
@@ -28,27 +42,13 @@ impl Invites {
         paginator!(&self.client, list_invites => invites)
     }
 
-    /// Invites people to the workspace; returns the emails the service invited. A POST: it is
-    /// sent once, and retried only when it provably did not arrive (see [`crate::RetryConfig`]).
-    pub fn create(
-        &self,
-        invites: impl IntoIterator<Item = impl Into<Invite>>,
-    ) -> impl Future<Output = Result<Vec<String>>> + Send + 'static {
-        let invites = invites
-            .into_iter()
-            .map(|i| i.into().into_input())
-            .collect::<Result<Vec<_>>>()
-            .and_then(|invites| {
-                if invites.is_empty() {
-                    Err(Error::invalid("invites", "must not be empty"))
-                } else {
-                    Ok(invites)
-                }
-            });
-        let reply = send!(self.client.clone(), |api| api
-            .create_invites()
-            .body(types::CreateInvitesV1Input { invites: invites? }));
-        async move { Ok(reply.await?.data.emails) }
+    request_methods! {
+        /// Invites people to the workspace; returns the emails the service invited. A POST:
+        /// it is sent once, and retried only when it provably did not arrive (see
+        /// [`crate::RetryConfig`]).
+        fn create(invites: impl IntoIterator<Item = impl Into<Invite>> => inputs = invite_inputs(invites)) -> Vec<String> {
+            |api| api.create_invites().body(types::CreateInvitesV1Input { invites: inputs? }) => emails
+        }
     }
 
     /// Deletes pending invites by email, split under the URL limit; on failure the error says
@@ -57,20 +57,9 @@ impl Invites {
         &self,
         emails: impl IntoIterator<Item = impl Into<String>>,
     ) -> impl Future<Output = Result<BulkOutcome>> + Send + 'static {
-        let client = self.client.clone();
         let emails = validate::emails("emails", emails, true);
-        async move {
-            let call = client.call();
-            batch::remove(
-                &call,
-                client.base_url(),
-                client.max_url_len(),
-                &[],
-                "emails",
-                emails?,
-                |api, batch| api.delete_invites().emails(batch),
-            )
-            .await
-        }
+        remove_in_chunks!(self.client.clone(), "emails", emails, [], |api, batch| api
+            .delete_invites()
+            .emails(batch))
     }
 }

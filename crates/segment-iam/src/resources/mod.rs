@@ -19,6 +19,69 @@ macro_rules! send {
     }};
 }
 
+/// Handler methods that send one request each: a method names its arguments, how each is
+/// checked (at once, before the future exists), the request built from the checked values
+/// (`?` on them inside), and the field of the answer's `data` it returns. The method returns a
+/// `'static + Send` future.
+macro_rules! request_methods {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $arg_ty:ty => $checked:ident = $check:expr),* $(,)?) -> $out:ty {
+            |$api:ident| $request:expr => $field:ident
+        }
+    )*) => {$(
+        $(#[$doc])*
+        pub fn $name(
+            &self,
+            $($arg: $arg_ty),*
+        ) -> impl std::future::Future<Output = crate::Result<$out>> + Send + 'static {
+            $( let $checked = $check; )*
+            let reply = send!(self.client.clone(), |$api| $request);
+            async move { Ok(reply.await?.data.$field) }
+        }
+    )*};
+}
+
+/// `add_permissions` and `replace_permissions` of a subject (a user or a group): `$id` is the
+/// subject's id newtype, `$setter` its builder method, then each operation's builder method
+/// and body type.
+macro_rules! permission_methods {
+    ($field:literal, $id:ty, $setter:ident, $add:ident($add_body:ident), $replace:ident($replace_body:ident)) => {
+        request_methods! {
+            /// Adds permissions; returns the permissions created.
+            fn add_permissions(
+                id: impl AsRef<str> => subject = crate::validate::id::<$id>($field, id.as_ref()),
+                permissions: impl IntoIterator<Item = crate::Permission> => inputs = crate::resources::permissions(permissions, true),
+            ) -> Vec<segment_iam_api::types::AccessPermissionV1> {
+                |api| api.$add().$setter(subject?).body(segment_iam_api::types::$add_body { permissions: inputs? }) => permissions
+            }
+            /// Replaces all the permissions with these (an empty list removes them all).
+            fn replace_permissions(
+                id: impl AsRef<str> => subject = crate::validate::id::<$id>($field, id.as_ref()),
+                permissions: impl IntoIterator<Item = crate::Permission> => inputs = crate::resources::permissions(permissions, false),
+            ) -> Vec<segment_iam_api::types::AccessPermissionV1> {
+                |api| api.$replace().$setter(subject?).body(segment_iam_api::types::$replace_body { permissions: inputs? }) => permissions
+            }
+        }
+    };
+}
+
+/// A `'static + Send` future removing `$items` (a checked `Result<Vec<_>>`) in URL-sized
+/// chunks with the deletion `$request` builds for each `$batch`. Each `$path` (a checked
+/// `Result` of an id) fills the operation's path, in order, and is in scope in `$request`.
+macro_rules! remove_in_chunks {
+    ($client:expr, $field:literal, $items:expr, [$($path:ident),*], |$api:ident, $batch:ident| $request:expr) => {{
+        let client: crate::Client = $client;
+        async move {
+            $( let $path = $path?; )*
+            let items = $items?;
+            let call = client.call();
+            let path = [$( $path.as_str() ),*];
+            crate::batch::remove(&call, client.base_url(), client.max_url_len(), &path, $field, items, |$api, $batch| $request).await
+        }
+    }};
+}
+
 /// A [`Paginator`](crate::Paginator) over list operation `$op`, whose output holds the page in
 /// field `$items`. Each `$setter: "field" as Type = value` is a path id, parsed once into its
 /// generated newtype (a refusal returns a paginator whose stream yields it), then passed to the
@@ -56,9 +119,10 @@ pub use groups::Groups;
 pub use invites::Invites;
 pub use users::Users;
 
+use segment_iam_api::types::PermissionInputV1;
+
 use crate::error::{Error, Result};
 use crate::model::{Permission, permission_inputs};
-use segment_iam_api::types::PermissionInputV1;
 
 /// Permissions checked and converted; `non_empty` refuses an empty list where adding nothing
 /// would waste a request (replacing with nothing is meaningful: it removes them all).
