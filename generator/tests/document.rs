@@ -1,4 +1,4 @@
-//! The project's own document: 21 operations at the documented paths, and deterministic output.
+//! The project's own document: 23 operations at the documented paths, and deterministic output.
 
 use std::path::Path;
 
@@ -82,12 +82,14 @@ fn twenty_one_operations_at_their_documented_paths() {
             "GET",
             "/groups/{userGroupId}/invites",
         ),
+        ("list_roles", "GET", "/roles"),
+        ("get_workspace", "GET", "/"),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     .collect();
     expected.sort();
-    assert_eq!(found.len(), 21);
+    assert_eq!(found.len(), 23);
     assert_eq!(found, expected);
 
     let users = report
@@ -100,7 +102,9 @@ fn twenty_one_operations_at_their_documented_paths() {
         .iter()
         .filter(|op| op.tag == "IAM Groups")
         .count();
+    let count = |tag: &str| report.operations.iter().filter(|op| op.tag == tag).count();
     assert_eq!((users, groups), (9, 12));
+    assert_eq!((count("IAM Roles"), count("Workspaces")), (1, 1));
 }
 
 #[test]

@@ -420,6 +420,40 @@ pub mod types {
             Default::default()
         }
     }
+    ///`GetWorkspace200Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetWorkspace200Response {
+        pub data: GetWorkspaceV1Output,
+    }
+    impl GetWorkspace200Response {
+        pub fn builder() -> builder::GetWorkspace200Response {
+            Default::default()
+        }
+    }
+    ///`GetWorkspaceV1Output`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetWorkspaceV1Output {
+        pub workspace: WorkspaceV1,
+    }
+    impl GetWorkspaceV1Output {
+        pub fn builder() -> builder::GetWorkspaceV1Output {
+            Default::default()
+        }
+    }
     ///A permission given to an invitee once they join.
     #[derive(
         ::serde::Deserialize,
@@ -528,6 +562,41 @@ pub mod types {
     }
     impl ListInvitesV1Output {
         pub fn builder() -> builder::ListInvitesV1Output {
+            Default::default()
+        }
+    }
+    ///`ListRoles200Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ListRoles200Response {
+        pub data: ListRolesV1Output,
+    }
+    impl ListRoles200Response {
+        pub fn builder() -> builder::ListRoles200Response {
+            Default::default()
+        }
+    }
+    ///`ListRolesV1Output`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ListRolesV1Output {
+        pub pagination: PaginationOutput,
+        pub roles: ::std::vec::Vec<RoleV1>,
+    }
+    impl ListRolesV1Output {
+        pub fn builder() -> builder::ListRolesV1Output {
             Default::default()
         }
     }
@@ -998,6 +1067,25 @@ pub mod types {
             Default::default()
         }
     }
+    ///A role the Workspace grants.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct RoleV1 {
+        pub description: ::std::string::String,
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+    }
+    impl RoleV1 {
+        pub fn builder() -> builder::RoleV1 {
+            Default::default()
+        }
+    }
     ///The outcome of a delete; `SUCCESS` today, kept open for new values.
     #[derive(
         ::serde::Deserialize,
@@ -1349,6 +1437,25 @@ pub mod types {
     }
     impl UserV1 {
         pub fn builder() -> builder::UserV1 {
+            Default::default()
+        }
+    }
+    ///A Workspace.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct WorkspaceV1 {
+        pub id: ::std::string::String,
+        pub name: ::std::string::String,
+        pub slug: ::std::string::String,
+    }
+    impl WorkspaceV1 {
+        pub fn builder() -> builder::WorkspaceV1 {
             Default::default()
         }
     }
@@ -2279,6 +2386,92 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct GetWorkspace200Response {
+            data: ::std::result::Result<
+                super::GetWorkspaceV1Output,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GetWorkspace200Response {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl GetWorkspace200Response {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GetWorkspaceV1Output>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetWorkspace200Response>
+        for super::GetWorkspace200Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetWorkspace200Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::GetWorkspace200Response>
+        for GetWorkspace200Response {
+            fn from(value: super::GetWorkspace200Response) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetWorkspaceV1Output {
+            workspace: ::std::result::Result<super::WorkspaceV1, ::std::string::String>,
+        }
+        impl ::std::default::Default for GetWorkspaceV1Output {
+            fn default() -> Self {
+                Self {
+                    workspace: Err("no value supplied for workspace".to_string()),
+                }
+            }
+        }
+        impl GetWorkspaceV1Output {
+            pub fn workspace<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WorkspaceV1>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetWorkspaceV1Output>
+        for super::GetWorkspaceV1Output {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetWorkspaceV1Output,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    workspace: value.workspace?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetWorkspaceV1Output> for GetWorkspaceV1Output {
+            fn from(value: super::GetWorkspaceV1Output) -> Self {
+                Self {
+                    workspace: Ok(value.workspace),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct InvitePermissionV1 {
             labels: ::std::result::Result<
                 ::std::vec::Vec<super::AllowedLabelBeta>,
@@ -2633,6 +2826,109 @@ pub mod types {
                 Self {
                     invites: Ok(value.invites),
                     pagination: Ok(value.pagination),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListRoles200Response {
+            data: ::std::result::Result<super::ListRolesV1Output, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListRoles200Response {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ListRoles200Response {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListRolesV1Output>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListRoles200Response>
+        for super::ListRoles200Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListRoles200Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ListRoles200Response> for ListRoles200Response {
+            fn from(value: super::ListRoles200Response) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListRolesV1Output {
+            pagination: ::std::result::Result<
+                super::PaginationOutput,
+                ::std::string::String,
+            >,
+            roles: ::std::result::Result<
+                ::std::vec::Vec<super::RoleV1>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListRolesV1Output {
+            fn default() -> Self {
+                Self {
+                    pagination: Err("no value supplied for pagination".to_string()),
+                    roles: Err("no value supplied for roles".to_string()),
+                }
+            }
+        }
+        impl ListRolesV1Output {
+            pub fn pagination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationOutput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pagination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
+                self
+            }
+            pub fn roles<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RoleV1>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roles = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for roles: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListRolesV1Output> for super::ListRolesV1Output {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListRolesV1Output,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    pagination: value.pagination?,
+                    roles: value.roles?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListRolesV1Output> for ListRolesV1Output {
+            fn from(value: super::ListRolesV1Output) -> Self {
+                Self {
+                    pagination: Ok(value.pagination),
+                    roles: Ok(value.roles),
                 }
             }
         }
@@ -4101,6 +4397,81 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RoleV1 {
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RoleV1 {
+            fn default() -> Self {
+                Self {
+                    description: Err("no value supplied for description".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl RoleV1 {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoleV1> for super::RoleV1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoleV1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoleV1> for RoleV1 {
+            fn from(value: super::RoleV1) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct StatusV1Output {
             status: ::std::result::Result<super::StatusOutput, ::std::string::String>,
         }
@@ -4442,6 +4813,78 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     permissions: Ok(value.permissions),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WorkspaceV1 {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            slug: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WorkspaceV1 {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    slug: Err("no value supplied for slug".to_string()),
+                }
+            }
+        }
+        impl WorkspaceV1 {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn slug<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slug = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for slug: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WorkspaceV1> for super::WorkspaceV1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WorkspaceV1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                    slug: value.slug?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WorkspaceV1> for WorkspaceV1 {
+            fn from(value: super::WorkspaceV1) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    slug: Ok(value.slug),
                 }
             }
         }
@@ -4847,6 +5290,33 @@ impl ClientIamGroupsExt for Client {
         builder::RemoveUsersFromUserGroup::new(self)
     }
 }
+///The roles a Workspace grants; the only source of `roleId` values.
+pub trait ClientIamRolesExt {
+    /**List Roles
+
+Returns the roles of the Workspace, with their ids, names and descriptions.
+
+Sends a `GET` request to `/roles`
+
+Arguments:
+- `pagination_count`: Page size, 1..1000 (older documentation: 1..200). Some list endpoints reject a request
+without it; where it is optional the service uses 200.
+
+- `pagination_cursor`: The opaque cursor of the page to fetch, as returned in `pagination.next`.
+```ignore
+let response = client.list_roles()
+    .pagination_count(pagination_count)
+    .pagination_cursor(pagination_cursor)
+    .send()
+    .await;
+```*/
+    fn list_roles(&self) -> builder::ListRoles<'_>;
+}
+impl ClientIamRolesExt for Client {
+    fn list_roles(&self) -> builder::ListRoles<'_> {
+        builder::ListRoles::new(self)
+    }
+}
 ///Users of a Workspace, their invites and their access permissions.
 pub trait ClientIamUsersExt {
     /**List Users
@@ -5062,6 +5532,28 @@ impl ClientIamUsersExt for Client {
     }
     fn delete_invites(&self) -> builder::DeleteInvites<'_> {
         builder::DeleteInvites::new(self)
+    }
+}
+///The Workspace the token belongs to.
+pub trait ClientWorkspacesExt {
+    /**Get Workspace
+
+Returns the Workspace the token belongs to. Its id is the resource id of `WORKSPACE`
+permissions.
+
+
+Sends a `GET` request to `/`
+
+```ignore
+let response = client.get_workspace()
+    .send()
+    .await;
+```*/
+    fn get_workspace(&self) -> builder::GetWorkspace<'_>;
+}
+impl ClientWorkspacesExt for Client {
+    fn get_workspace(&self) -> builder::GetWorkspace<'_> {
+        builder::GetWorkspace::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -8071,6 +8563,252 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`ClientWorkspacesExt::get_workspace`]
+
+[`ClientWorkspacesExt::get_workspace`]: super::ClientWorkspacesExt::get_workspace*/
+    #[derive(Debug, Clone)]
+    pub struct GetWorkspace<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetWorkspace<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetWorkspace200Response>,
+            Error<types::RequestErrorEnvelope>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_workspace",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`ClientIamRolesExt::list_roles`]
+
+[`ClientIamRolesExt::list_roles`]: super::ClientIamRolesExt::list_roles*/
+    #[derive(Debug, Clone)]
+    pub struct ListRoles<'a> {
+        client: &'a super::Client,
+        pagination_count: Result<Option<::std::num::NonZeroU32>, String>,
+        pagination_cursor: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListRoles<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                pagination_count: Ok(None),
+                pagination_cursor: Ok(None),
+            }
+        }
+        pub fn pagination_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.pagination_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for pagination_count failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn pagination_cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pagination_cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pagination_cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/roles`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListRoles200Response>,
+            Error<types::RequestErrorEnvelope>,
+        > {
+            let Self { client, pagination_count, pagination_cursor } = self;
+            let pagination_count = pagination_count.map_err(Error::InvalidRequest)?;
+            let pagination_cursor = pagination_cursor.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/roles", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "pagination.count",
+                        &pagination_count,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "pagination.cursor",
+                        &pagination_cursor,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_roles",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client and
 /// extension traits.
@@ -8078,5 +8816,7 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
     pub use super::ClientIamGroupsExt;
+    pub use super::ClientIamRolesExt;
     pub use super::ClientIamUsersExt;
+    pub use super::ClientWorkspacesExt;
 }

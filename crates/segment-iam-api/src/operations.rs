@@ -50,10 +50,14 @@ pub enum Operation {
     ReplaceUsersInUserGroup,
     ///`remove_users_from_user_group` — `DELETE /group/{userGroupId}/users`.
     RemoveUsersFromUserGroup,
+    ///`get_workspace` — `GET /`.
+    GetWorkspace,
+    ///`list_roles` — `GET /roles`.
+    ListRoles,
 }
 impl Operation {
     /// Every operation, in document order.
-    pub const ALL: [Operation; 21usize] = [
+    pub const ALL: [Operation; 23usize] = [
         Operation::ListUsers,
         Operation::DeleteUsers,
         Operation::GetUser,
@@ -75,6 +79,8 @@ impl Operation {
         Operation::AddUsersToUserGroup,
         Operation::ReplaceUsersInUserGroup,
         Operation::RemoveUsersFromUserGroup,
+        Operation::GetWorkspace,
+        Operation::ListRoles,
     ];
     /// How the operation goes over the wire.
     pub const fn meta(self) -> &'static OperationMeta {
@@ -331,6 +337,30 @@ impl Operation {
                     indexed_array_query_params: &["emails"],
                 }
             }
+            Operation::GetWorkspace => {
+                &OperationMeta {
+                    operation_id: "get_workspace",
+                    method: Method::Get,
+                    path: "/",
+                    tag: "Workspaces",
+                    bucket: RateLimitBucket::Reads,
+                    idempotent: true,
+                    deletion: false,
+                    indexed_array_query_params: &[],
+                }
+            }
+            Operation::ListRoles => {
+                &OperationMeta {
+                    operation_id: "list_roles",
+                    method: Method::Get,
+                    path: "/roles",
+                    tag: "IAM Roles",
+                    bucket: RateLimitBucket::Reads,
+                    idempotent: true,
+                    deletion: false,
+                    indexed_array_query_params: &[],
+                }
+            }
         }
     }
     /// Whether `body` decodes as the operation's documented success body, so a
@@ -448,6 +478,14 @@ impl Operation {
                 >(body)
                     .map(drop)
             }
+            Operation::GetWorkspace => {
+                ::serde_json::from_slice::<crate::types::GetWorkspace200Response>(body)
+                    .map(drop)
+            }
+            Operation::ListRoles => {
+                ::serde_json::from_slice::<crate::types::ListRoles200Response>(body)
+                    .map(drop)
+            }
         }
     }
     /// The operation whose `operationId` this is. Only the generated client's hook
@@ -478,6 +516,8 @@ impl Operation {
             "add_users_to_user_group" => Some(Operation::AddUsersToUserGroup),
             "replace_users_in_user_group" => Some(Operation::ReplaceUsersInUserGroup),
             "remove_users_from_user_group" => Some(Operation::RemoveUsersFromUserGroup),
+            "get_workspace" => Some(Operation::GetWorkspace),
+            "list_roles" => Some(Operation::ListRoles),
             _ => None,
         }
     }
@@ -675,3 +715,21 @@ impl<'a> crate::OperationRequest for crate::builder::RemoveUsersFromUserGroup<'a
     }
 }
 impl<'a> crate::Deletion for crate::builder::RemoveUsersFromUserGroup<'a> {}
+impl<'a> crate::OperationRequest for crate::builder::GetWorkspace<'a> {
+    const OPERATION: Operation = Operation::GetWorkspace;
+    type Response = crate::types::GetWorkspace200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::GetWorkspace::send(self)
+    }
+}
+impl<'a> crate::OperationRequest for crate::builder::ListRoles<'a> {
+    const OPERATION: Operation = Operation::ListRoles;
+    type Response = crate::types::ListRoles200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::ListRoles::send(self)
+    }
+}

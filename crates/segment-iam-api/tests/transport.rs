@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use segment_iam_api::types;
 use segment_iam_api::{
-    Client, ClientIamGroupsExt, ClientIamUsersExt, Deletion, Exec, ExecFuture, Method, Operation,
-    OperationRequest, RateLimitBucket, ResourceType,
+    Client, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt, ClientWorkspacesExt,
+    Deletion, Exec, ExecFuture, Method, Operation, OperationRequest, RateLimitBucket, ResourceType,
 };
 
 /// Records each request and answers with a canned body for the operation.
@@ -59,6 +59,10 @@ fn canned(op: &str) -> (u16, String) {
             format!(r#"{{"users":[{{"id":"u1","name":"A","email":"a@x.com"}}],{PAGE}}}"#)
         }
         "list_invites_from_user_group" => format!(r#"{{"emails":["i@x.com"],{PAGE}}}"#),
+        "list_roles" => format!(
+            r#"{{"roles":[{{"id":"r1","name":"Workspace Owner","description":"All"}}],{PAGE}}}"#
+        ),
+        "get_workspace" => r#"{"workspace":{"id":"w1","slug":"acme","name":"Acme"}}"#.to_string(),
         "create_invites" => return (201, r#"{"data":{"emails":["i@x.com"]}}"#.to_string()),
         "delete_invites"
         | "delete_users"
@@ -85,7 +89,7 @@ fn permissions() -> Vec<types::PermissionInputV1> {
 }
 
 #[tokio::test]
-async fn all_21_operations_go_through_the_transport() {
+async fn every_operation_goes_through_the_transport() {
     let recorder = Recorder::default();
     let client = Client::with_exec(
         "http://127.0.0.1:9",
@@ -249,6 +253,15 @@ async fn all_21_operations_go_through_the_transport() {
         .send()
         .await
         .expect("replace_permissions_for_user_group");
+    let roles = client
+        .list_roles()
+        .pagination_count(1)
+        .send()
+        .await
+        .expect("list_roles");
+    assert_eq!(roles.into_inner().data.roles[0].name, "Workspace Owner");
+    let workspace = client.get_workspace().send().await.expect("get_workspace");
+    assert_eq!(workspace.into_inner().data.workspace.slug, "acme");
 
     let seen = recorder.seen.lock().expect("lock").clone();
     let mut ops: Vec<&str> = seen.iter().map(|(op, _, _)| op.as_str()).collect();
@@ -303,7 +316,7 @@ async fn bad_ids_are_refused_before_the_transport() {
 
 #[test]
 fn every_operation_is_in_the_table_once_with_its_descriptor() {
-    assert_eq!(Operation::ALL.len(), 21);
+    assert_eq!(Operation::ALL.len(), 23);
     for (i, op) in Operation::ALL.iter().enumerate() {
         assert_eq!(
             Operation::from_operation_id(op.meta().operation_id),

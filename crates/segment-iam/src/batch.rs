@@ -67,6 +67,27 @@ pub(crate) fn plan_chunks(
     Ok(chunks)
 }
 
+/// The chunks removing `items` with bulk deletion `operation` takes at this URL limit: the
+/// same plan [`remove`] follows, for callers that state a request count before sending.
+pub(crate) fn planned_chunks(
+    operation: segment_iam_api::Operation,
+    base_url: &str,
+    max_url_len: usize,
+    path_values: &[&str],
+    field: &str,
+    items: &[impl AsRef<str>],
+) -> Result<Vec<std::ops::Range<usize>>> {
+    let meta = operation.meta();
+    let [name] = meta.indexed_array_query_params else {
+        return Err(Error::invalid(
+            field,
+            format!("{} is not a bulk removal", meta.operation_id),
+        ));
+    };
+    let base_len = base_url.len() + meta.path_with(path_values).len();
+    plan_chunks(field, name, items, base_len, max_url_len)
+}
+
 fn owned(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| item.to_string()).collect()
 }

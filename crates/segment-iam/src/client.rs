@@ -1,8 +1,12 @@
 //! [`Client`] and its builder: one connection pool, one rate-limit state and one set of
 //! counters, shared by every clone.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+
+use segment_iam_api::ClientWorkspacesExt;
+use segment_iam_api::types::WorkspaceV1;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
@@ -11,10 +15,11 @@ use crate::config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, Region, RetryConfig,
     TOKEN_ENV, Token,
 };
+use crate::directory::{Directory, RoleDirectory};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::pacing::Limiter;
-use crate::resources::{Groups, Invites, Users};
+use crate::resources::{Groups, Invites, Roles, Users};
 use crate::retry::{Policy, RetryingExec};
 use crate::validate;
 
@@ -42,6 +47,8 @@ struct Inner {
     page_size: u32,
     max_url_len: usize,
     base_url: String,
+    /// Roles and the workspace, looked up once.
+    directory: Directory,
 }
 
 impl std::fmt::Debug for Client {
@@ -73,6 +80,38 @@ impl Client {
     /// User groups, their members, invites and permissions.
     pub fn groups(&self) -> Groups {
         Groups::new(self.clone())
+    }
+
+    /// Roles of the workspace, and role names resolved to ids.
+    pub fn roles(&self) -> Roles {
+        Roles::new(self.clone())
+    }
+
+    /// The workspace the token belongs to (id, slug, name): looked up once through
+    /// `getWorkspace`, then served from the client's cache. Its id is the resource id of
+    /// `WORKSPACE` permissions.
+    pub fn workspace(&self) -> impl Future<Output = Result<WorkspaceV1>> + Send + 'static {
+        let client = self.clone();
+        async move {
+            let workspace = client.inner.directory.workspace(&client, false).await?;
+            Ok(WorkspaceV1::clone(&workspace))
+        }
+    }
+
+    /// The roles, from the cache or looked up on first use.
+    pub(crate) async fn role_directory(&self) -> Result<Arc<RoleDirectory>> {
+        self.inner.directory.roles(self, false).await
+    }
+
+    /// The roles, looked up again.
+    pub(crate) async fn refresh_role_directory(&self) -> Result<Arc<RoleDirectory>> {
+        self.inner.directory.roles(self, true).await
+    }
+
+    /// `getWorkspace`, uncached.
+    pub(crate) async fn fetch_workspace(&self) -> Result<WorkspaceV1> {
+        let call = self.call();
+        Ok(call.send(call.api().get_workspace()).await?.data.workspace)
     }
 
     /// Counters since the client was built, shared by all clones.
@@ -267,6 +306,7 @@ impl ClientBuilder {
                 page_size,
                 max_url_len,
                 base_url,
+                directory: Directory::default(),
             }),
         })
     }

@@ -72,6 +72,31 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A role given by name matches no role of the workspace (nothing was sent but the
+    /// `listRoles` lookup).
+    #[error("no role is named {given:?}{}", suggest(closest))]
+    UnknownRole {
+        /// The name as given.
+        given: String,
+        /// The closest role names, best first (possibly none).
+        closest: Vec<String>,
+    },
+    /// A role given by name matches several roles: give its id instead.
+    #[error("{} roles are named {given:?} (ids {}); give the id instead", ids.len(), ids.join(", "))]
+    AmbiguousRole {
+        /// The name as given.
+        given: String,
+        /// The ids of the roles with that name.
+        ids: Vec<String>,
+    },
+    /// A safety guard refused a change before anything was sent: it would remove the last
+    /// holder of "Workspace Owner", remove more than the allowed number, or act on a plan the
+    /// workspace has moved away from. The reason says which, and how to override it.
+    #[error("refused: {reason}")]
+    Guard {
+        /// What the guard saw, and the option that overrides it (if any).
+        reason: String,
+    },
     /// The client could not be configured (no token, bad base URL, ...).
     #[error("configuration: {0}")]
     Config(String),
@@ -179,6 +204,21 @@ pub enum Error {
     },
 }
 
+/// ", did you mean ...?" for an unknown role's closest names.
+fn suggest(closest: &[String]) -> String {
+    match closest {
+        [] => String::new(),
+        names => format!(
+            "; closest: {}",
+            names
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 impl Error {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -211,9 +251,13 @@ impl Error {
         }
     }
 
-    /// Whether the input was refused before sending (nothing reached the service).
+    /// Whether the input was refused before sending (no mutation reached the service): a bad
+    /// argument, or a role name no role (or several) answers to.
     pub fn is_invalid_input(&self) -> bool {
-        matches!(self, Error::InvalidInput { .. })
+        matches!(
+            self,
+            Error::InvalidInput { .. } | Error::UnknownRole { .. } | Error::AmbiguousRole { .. }
+        )
     }
 
     /// Whether trying the same call again later may succeed: rate limits, server errors,

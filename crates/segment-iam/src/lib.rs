@@ -1,7 +1,10 @@
 //! A Rust SDK for the IAM part of the Segment Public API: users, invites, user groups and
 //! their permissions.
 //!
-//! * **Handlers per resource**: [`Client::users`], [`Client::invites`], [`Client::groups`].
+//! * **Handlers per resource**: [`Client::users`], [`Client::invites`], [`Client::groups`],
+//!   [`Client::roles`]; [`Client::workspace`] for the token's workspace.
+//! * **Names instead of ids**: [`Permission::role`] takes a role's name, resolved once per
+//!   client ([`RoleDirectory`]); [`Resource::ThisWorkspace`] is the token's workspace.
 //! * **Lists as streams**: every list returns a [`Paginator`], lazy and one page ahead,
 //!   as pages ([`Paginator::pages`]) or items ([`Paginator::items`]).
 //! * **Rate limits handled**: requests are paced from the service's `X-RateLimit-*` headers;
@@ -38,7 +41,10 @@ mod batch;
 mod call;
 mod client;
 mod config;
+mod directory;
 mod error;
+pub mod jobs;
+mod lookup;
 mod metrics;
 mod model;
 mod pacing;
@@ -55,11 +61,13 @@ pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Region,
     RetryConfig, TOKEN_ENV,
 };
+pub use directory::RoleDirectory;
 pub use error::{Error, Outcome, Result, ServiceError};
+pub use lookup::Lookup;
 pub use metrics::Metrics;
-pub use model::{Invite, Permission};
+pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
-pub use resources::{Groups, Invites, Users};
+pub use resources::{Groups, Invites, Roles, Users};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
 /// The generated wire models (`UserV1`, `UserGroupV1`, ...).

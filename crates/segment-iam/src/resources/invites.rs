@@ -7,8 +7,10 @@ use segment_iam_api::types;
 
 use crate::batch::BulkOutcome;
 use crate::client::Client;
+use crate::directory::resolve_permissions;
 use crate::error::{Error, Result};
-use crate::model::Invite;
+use crate::lookup::{self, Lookup};
+use crate::model::{Invite, Permission};
 use crate::paginate::Paginator;
 use crate::validate;
 
@@ -18,18 +20,33 @@ pub struct Invites {
     client: Client,
 }
 
-/// Invites checked and converted; an empty list is refused (it would waste a request).
-fn invite_inputs(
-    invites: impl IntoIterator<Item = impl Into<Invite>>,
-) -> Result<Vec<types::InviteV1>> {
-    let inputs = invites
-        .into_iter()
-        .map(|i| i.into().into_input())
-        .collect::<Result<Vec<_>>>()?;
-    if inputs.is_empty() {
+/// Invites checked (addresses and permissions); an empty list is refused (it would waste a
+/// request).
+fn checked_invites(invites: impl IntoIterator<Item = impl Into<Invite>>) -> Result<Vec<Invite>> {
+    let invites: Vec<Invite> = invites.into_iter().map(Into::into).collect();
+    if invites.is_empty() {
         return Err(Error::invalid("invites", "must not be empty"));
     }
-    Ok(inputs)
+    invites.iter().try_for_each(Invite::check)?;
+    Ok(invites)
+}
+
+/// Invites with role names and "this workspace" resolved, all in one pass (at most one
+/// lookup of each), then converted.
+async fn invite_inputs(client: &Client, invites: Vec<Invite>) -> Result<Vec<types::InviteV1>> {
+    let (emails, permissions): (Vec<String>, Vec<Vec<Permission>>) =
+        invites.into_iter().map(Invite::into_parts).unzip();
+    let counts: Vec<usize> = permissions.iter().map(Vec::len).collect();
+    let mut resolved = resolve_permissions(client, permissions.into_iter().flatten().collect())
+        .await?
+        .into_iter();
+    emails
+        .into_iter()
+        .zip(counts)
+        .map(|(email, n)| {
+            Invite::from_parts(email, resolved.by_ref().take(n).collect()).into_input()
+        })
+        .collect()
 }
 
 impl Invites {
@@ -42,12 +59,42 @@ impl Invites {
         paginator!(&self.client, list_invites => invites)
     }
 
-    request_methods! {
-        /// Invites people to the workspace; returns the emails the service invited. A POST:
-        /// it is sent once, and retried only when it provably did not arrive (see
-        /// [`crate::RetryConfig`]).
-        fn create(invites: impl IntoIterator<Item = impl Into<Invite>> => inputs = invite_inputs(invites)) -> Vec<String> {
-            |api| api.create_invites().body(types::CreateInvitesV1Input { invites: inputs? }) => emails
+    /// The pending invites among these emails (compared case-insensitively), in one pass over
+    /// the list that stops as soon as all are found; [`Lookup::found`] holds the addresses as
+    /// the service lists them.
+    pub fn find_by_emails(
+        &self,
+        emails: impl IntoIterator<Item = impl Into<String>>,
+    ) -> impl Future<Output = Result<Lookup<String>>> + Send + 'static {
+        let emails = lookup::distinct_emails("emails", emails);
+        let list = self.list();
+        async move { lookup::find(list, emails?, |e: &String| e.as_str()).await }
+    }
+
+    /// Whether `email` has a pending invite: the address as the service lists it, if so.
+    pub fn find_by_email(
+        &self,
+        email: impl Into<String>,
+    ) -> impl Future<Output = Result<Option<String>>> + Send + 'static {
+        let lookup = self.find_by_emails([email]);
+        async move { Ok(lookup.await?.found.into_iter().next()) }
+    }
+
+    /// Invites people to the workspace; returns the emails the service invited. Roles may be
+    /// given by name, resolved before sending. A POST: it is sent once, and retried only when
+    /// it provably did not arrive (see [`crate::RetryConfig`]).
+    pub fn create(
+        &self,
+        invites: impl IntoIterator<Item = impl Into<Invite>>,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send + 'static {
+        let invites = checked_invites(invites);
+        let client = self.client.clone();
+        async move {
+            let inputs = invite_inputs(&client, invites?).await?;
+            let reply = send!(client, |api| api
+                .create_invites()
+                .body(types::CreateInvitesV1Input { invites: inputs }));
+            Ok(reply.await?.data.emails)
         }
     }
 

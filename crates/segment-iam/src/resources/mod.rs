@@ -44,23 +44,38 @@ macro_rules! request_methods {
 
 /// `add_permissions` and `replace_permissions` of a subject (a user or a group): `$id` is the
 /// subject's id newtype, `$setter` its builder method, then each operation's builder method
-/// and body type.
+/// and body type. Role names and "this workspace" are resolved (cached lookups) before sending.
 macro_rules! permission_methods {
     ($field:literal, $id:ty, $setter:ident, $add:ident($add_body:ident), $replace:ident($replace_body:ident)) => {
-        request_methods! {
-            /// Adds permissions; returns the permissions created.
-            fn add_permissions(
-                id: impl AsRef<str> => subject = crate::validate::id::<$id>($field, id.as_ref()),
-                permissions: impl IntoIterator<Item = crate::Permission> => inputs = crate::resources::permissions(permissions, true),
-            ) -> Vec<segment_iam_api::types::AccessPermissionV1> {
-                |api| api.$add().$setter(subject?).body(segment_iam_api::types::$add_body { permissions: inputs? }) => permissions
-            }
-            /// Replaces all the permissions with these (an empty list removes them all).
-            fn replace_permissions(
-                id: impl AsRef<str> => subject = crate::validate::id::<$id>($field, id.as_ref()),
-                permissions: impl IntoIterator<Item = crate::Permission> => inputs = crate::resources::permissions(permissions, false),
-            ) -> Vec<segment_iam_api::types::AccessPermissionV1> {
-                |api| api.$replace().$setter(subject?).body(segment_iam_api::types::$replace_body { permissions: inputs? }) => permissions
+        permission_methods!(@one $field, $id, $setter, $add, $add_body, true,
+            "Adds permissions; returns the permissions created. Roles may be given by name \
+             ([`Permission::role`](crate::Permission::role)), resolved before sending.",
+            add_permissions);
+        permission_methods!(@one $field, $id, $setter, $replace, $replace_body, false,
+            "Replaces all the permissions with these (an empty list removes them all). Roles \
+             may be given by name, resolved before sending.",
+            replace_permissions);
+    };
+    (@one $field:literal, $id:ty, $setter:ident, $op:ident, $body:ident, $non_empty:expr, $doc:expr, $name:ident) => {
+        #[doc = $doc]
+        pub fn $name(
+            &self,
+            id: impl AsRef<str>,
+            permissions: impl IntoIterator<Item = crate::Permission>,
+        ) -> impl std::future::Future<Output = crate::Result<Vec<segment_iam_api::types::AccessPermissionV1>>>
+               + Send
+               + 'static {
+            let subject = crate::validate::id::<$id>($field, id.as_ref());
+            let permissions: Vec<crate::Permission> = permissions.into_iter().collect();
+            let client = self.client.clone();
+            async move {
+                let subject = subject?;
+                let inputs = crate::resources::permissions(&client, permissions, $non_empty).await?;
+                let reply = send!(client, |api| api
+                    .$op()
+                    .$setter(subject)
+                    .body(segment_iam_api::types::$body { permissions: inputs }));
+                Ok(reply.await?.data.permissions)
             }
         }
     };
@@ -113,26 +128,31 @@ macro_rules! paginator {
 
 mod groups;
 mod invites;
+mod roles;
 mod users;
 
 pub use groups::Groups;
 pub use invites::Invites;
+pub use roles::Roles;
 pub use users::Users;
 
 use segment_iam_api::types::PermissionInputV1;
 
+use crate::client::Client;
+use crate::directory::resolve_permissions;
 use crate::error::{Error, Result};
 use crate::model::{Permission, permission_inputs};
 
-/// Permissions checked and converted; `non_empty` refuses an empty list where adding nothing
-/// would waste a request (replacing with nothing is meaningful: it removes them all).
-pub(crate) fn permissions(
-    permissions: impl IntoIterator<Item = Permission>,
+/// Permissions checked, resolved (role names, "this workspace") and converted; `non_empty`
+/// refuses an empty list where adding nothing would waste a request (replacing with nothing
+/// is meaningful: it removes them all).
+pub(crate) async fn permissions(
+    client: &Client,
+    permissions: Vec<Permission>,
     non_empty: bool,
 ) -> Result<Vec<PermissionInputV1>> {
-    let inputs = permission_inputs(permissions)?;
-    if non_empty && inputs.is_empty() {
+    if non_empty && permissions.is_empty() {
         return Err(Error::invalid("permissions", "must not be empty"));
     }
-    Ok(inputs)
+    permission_inputs(resolve_permissions(client, permissions).await?)
 }

@@ -8,6 +8,7 @@ use segment_iam_api::types::{MinimalUserGroupV1, UserId, UserV1};
 use crate::batch::BulkOutcome;
 use crate::client::Client;
 use crate::error::Result;
+use crate::lookup::{self, Lookup};
 use crate::paginate::Paginator;
 use crate::validate;
 
@@ -30,6 +31,28 @@ impl Users {
     /// The groups a user belongs to.
     pub fn groups(&self, user_id: impl AsRef<str>) -> Paginator<MinimalUserGroupV1> {
         paginator!(&self.client, list_user_groups_from_user => groups, user_id: "user_id" as UserId = user_id)
+    }
+
+    /// The user with this email (compared case-insensitively), if any: one pass over the
+    /// list, stopping at the match. For many addresses use [`find_by_emails`](Self::find_by_emails).
+    pub fn find_by_email(
+        &self,
+        email: impl Into<String>,
+    ) -> impl Future<Output = Result<Option<UserV1>>> + Send + 'static {
+        let lookup = self.find_by_emails([email]);
+        async move { Ok(lookup.await?.found.into_iter().next()) }
+    }
+
+    /// The users with these emails, in one pass over the list that stops as soon as all are
+    /// found; addresses nobody has are in [`Lookup::missing`]. Emails compare
+    /// case-insensitively and an address asked twice counts once.
+    pub fn find_by_emails(
+        &self,
+        emails: impl IntoIterator<Item = impl Into<String>>,
+    ) -> impl Future<Output = Result<Lookup<UserV1>>> + Send + 'static {
+        let emails = lookup::distinct_emails("emails", emails);
+        let list = self.list();
+        async move { lookup::find(list, emails?, |u: &UserV1| u.email.as_str()).await }
     }
 
     request_methods! {

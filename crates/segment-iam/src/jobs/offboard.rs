@@ -1,0 +1,416 @@
+//! `offboard`: remove people by email — users deleted, pending invites withdrawn — in the
+//! fewest requests the URL limit allows.
+//!
+//! The service drops a deleted user's (or withdrawn invitee's) group memberships itself, so
+//! offboarding sends no per-group removal: only `delete_users` and `delete_invites`, each split
+//! under the URL limit. [`plan`] reads first and changes nothing; [`execute`] carries a plan
+//! out. A plan says who goes, which groups they leave, which emails matched nobody (reported,
+//! not an error), and how many deletions it will send.
+//!
+//! **Last-owner guard**: a plan that would leave nobody holding "Workspace Owner" on the
+//! workspace (directly or through a group) is refused by [`execute`] unless
+//! [`OffboardOptions::allow_owner_removal`].
+//!
+//! **Converges**: a plan is computed from the live workspace, so re-running after an
+//! interruption only deletes who is still there; a deletion retried after it may have arrived
+//! and then answered 404 counts as done.
+//!
+//! Reads: users, groups and (when some email is not a user) pending invites, every page; the
+//! members of groups holding "Workspace Owner" (for the guard); which groups the leavers are in,
+//! the cheaper of one `list_user_groups_from_user` per leaver or one member listing per
+//! non-empty group; and, when invites are withdrawn, each non-empty group's invitees.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::config::MAX_PAGE_SIZE;
+use crate::error::{Error, Result};
+use crate::jobs::Progress;
+use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
+use crate::lookup::{distinct_emails, email_key};
+use crate::{Operation, batch};
+
+/// The role the last-owner guard protects.
+pub const OWNER_ROLE: &str = "Workspace Owner";
+
+/// How an offboarding runs.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct OffboardOptions {
+    /// Let [`execute`] remove the last holder of "Workspace Owner" on the workspace.
+    pub allow_owner_removal: bool,
+    /// Counts reads while planning, then people removed of people to remove.
+    pub progress: Progress,
+}
+
+/// A user who goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Leaver {
+    /// The user's id.
+    pub id: String,
+    /// Their email as the service lists it.
+    pub email: String,
+    /// Names of the groups they leave (by the deletion itself), sorted.
+    pub groups: Vec<String>,
+    /// Whether they hold "Workspace Owner" on the workspace.
+    pub owner: bool,
+}
+
+/// A pending invite that is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct WithdrawnInvite {
+    /// The invited email as the service lists it.
+    pub email: String,
+    /// Names of the groups the invitee leaves, sorted.
+    pub groups: Vec<String>,
+}
+
+/// What an offboarding will do; made by [`plan`], carried out by [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct OffboardPlan {
+    /// Users to delete, in the order asked.
+    pub users: Vec<Leaver>,
+    /// Pending invites to withdraw, in the order asked.
+    pub invites: Vec<WithdrawnInvite>,
+    /// Emails that match no user and no pending invite (nothing to do for them).
+    pub unmatched: Vec<String>,
+    /// Holders of "Workspace Owner" on the workspace who stay.
+    pub owners_remaining: usize,
+    /// Whether the plan removes the last of them (the guard refuses it by default).
+    pub removes_last_owner: bool,
+    /// Deletions [`execute`] will send: `delete_users` chunks plus `delete_invites` chunks.
+    pub mutations: usize,
+    /// Requests the plan's reads took.
+    pub reads: u64,
+}
+
+impl OffboardPlan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.invites.is_empty()
+    }
+}
+
+/// What [`execute`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[non_exhaustive]
+pub struct OffboardReport {
+    /// Emails of the users deleted.
+    pub users_deleted: Vec<String>,
+    /// Emails whose pending invite was withdrawn.
+    pub invites_withdrawn: Vec<String>,
+    /// Requests sent by the deletions (retries included).
+    pub requests: u64,
+    /// 429 answers met.
+    pub rate_limited: u64,
+    /// Time spent waiting on the rate limit and retries.
+    #[serde(with = "millis")]
+    pub waited: Duration,
+}
+
+mod millis {
+    pub(super) fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_u128(d.as_millis())
+    }
+}
+
+/// Reads the workspace and plans removing `emails` (checked first: a malformed address is a
+/// typed error before any read). Sends no mutation.
+pub async fn plan(
+    client: &Client,
+    emails: impl IntoIterator<Item = impl Into<String>>,
+    options: &OffboardOptions,
+) -> Result<OffboardPlan> {
+    let before = client.metrics().requests;
+    let emails = distinct_emails("emails", emails)?;
+    if emails.is_empty() {
+        return Err(Error::invalid("emails", "must not be empty"));
+    }
+    let owner_role = client.roles().resolve(OWNER_ROLE);
+    let workspace = client.workspace();
+    let users = client.users().list().page_size(MAX_PAGE_SIZE).collect();
+    let groups = client.groups().list().page_size(MAX_PAGE_SIZE).collect();
+    let (owner_role, workspace, users, groups) =
+        futures::try_join!(owner_role, workspace, users, groups)?;
+    let owner_role = owner_role.id;
+    let holds_owner = |permissions: &[segment_iam_api::types::PermissionV1]| {
+        permissions.iter().any(|p| {
+            p.role_id == owner_role
+                && p.resources
+                    .iter()
+                    .any(|r| r.type_ == crate::ResourceType::Workspace && r.id == workspace.id)
+        })
+    };
+
+    let users_by_email: HashMap<String, &segment_iam_api::types::UserV1> =
+        users.iter().map(|u| (email_key(&u.email), u)).collect();
+    let mut leavers: Vec<&segment_iam_api::types::UserV1> = Vec::new();
+    let mut not_users: Vec<&String> = Vec::new();
+    for email in &emails {
+        match users_by_email.get(&email_key(email)) {
+            Some(user) => leavers.push(user),
+            None => not_users.push(email),
+        }
+    }
+    let invites: Vec<String> = if not_users.is_empty() {
+        Vec::new()
+    } else {
+        client
+            .invites()
+            .list()
+            .page_size(MAX_PAGE_SIZE)
+            .collect()
+            .await?
+    };
+    let invites_by_email: HashMap<String, &String> =
+        invites.iter().map(|e| (email_key(e), e)).collect();
+    let mut withdrawn: Vec<&String> = Vec::new();
+    let mut unmatched: Vec<String> = Vec::new();
+    for email in not_users {
+        match invites_by_email.get(&email_key(email)) {
+            Some(invite) => withdrawn.push(invite),
+            None => unmatched.push(email.clone()),
+        }
+    }
+
+    // Which listings to read: the guard needs the members of owner groups; the leavers' groups
+    // come from per-user listings when that is cheaper than listing every non-empty group.
+    let non_empty = groups.iter().filter(|g| g.member_count > 0).count();
+    let per_user = !leavers.is_empty() && leavers.len() < non_empty;
+    let scan_members = !leavers.is_empty() && !per_user;
+    let scan_invitees = !withdrawn.is_empty();
+    let read_options = ReadOptions {
+        invites: false,
+        members: Members::None,
+        progress: options.progress.clone(),
+        ..ReadOptions::default()
+    };
+    let groups: Vec<GroupState> = read::read_groups(client, groups, &read_options, |g| {
+        let non_empty = g.member_count > 0;
+        GroupReads {
+            members: non_empty && (scan_members || holds_owner(&g.permissions)),
+            invitees: non_empty && scan_invitees,
+        }
+    })
+    .await?;
+    let user_groups: HashMap<String, Vec<String>> = if per_user {
+        stream::iter(leavers.iter().map(|u| u.id.clone()))
+            .map(|id| async move {
+                let names: Vec<String> = client
+                    .users()
+                    .groups(&id)
+                    .page_size(MAX_PAGE_SIZE)
+                    .items()
+                    .map_ok(|g| g.name)
+                    .try_collect()
+                    .await?;
+                Ok::<_, Error>((id, names))
+            })
+            .buffered(read_options.concurrency)
+            .try_collect()
+            .await?
+    } else {
+        let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
+        for g in &groups {
+            for m in &g.members {
+                by_user
+                    .entry(m.id.clone())
+                    .or_default()
+                    .push(g.group.name.clone());
+            }
+        }
+        by_user
+    };
+    let mut invitee_groups: HashMap<String, Vec<String>> = HashMap::new();
+    for g in &groups {
+        for e in &g.invitees {
+            invitee_groups
+                .entry(email_key(e))
+                .or_default()
+                .push(g.group.name.clone());
+        }
+    }
+
+    // The guard: who holds Owner on the workspace, directly or through a group.
+    let mut owners: HashSet<&str> = users
+        .iter()
+        .filter(|u| holds_owner(&u.permissions))
+        .map(|u| u.id.as_str())
+        .collect();
+    for g in groups.iter().filter(|g| holds_owner(&g.group.permissions)) {
+        owners.extend(g.members.iter().map(|m| m.id.as_str()));
+    }
+    let leaving: HashSet<&str> = leavers.iter().map(|u| u.id.as_str()).collect();
+    let owners_remaining = owners.iter().filter(|id| !leaving.contains(*id)).count();
+    let removes_last_owner = owners_remaining == 0 && owners.iter().any(|id| leaving.contains(id));
+
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names.dedup();
+        names
+    };
+    let users_out: Vec<Leaver> = leavers
+        .iter()
+        .map(|u| Leaver {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            groups: sorted(user_groups.get(&u.id).cloned().unwrap_or_default()),
+            owner: owners.contains(u.id.as_str()),
+        })
+        .collect();
+    let invites_out: Vec<WithdrawnInvite> = withdrawn
+        .iter()
+        .map(|e| WithdrawnInvite {
+            email: (*e).clone(),
+            groups: sorted(
+                invitee_groups
+                    .get(&email_key(e))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        })
+        .collect();
+    let user_chunks = chunks(client, Operation::DeleteUsers, "user_ids", &ids(&users_out))?;
+    let invite_chunks = chunks(
+        client,
+        Operation::DeleteInvites,
+        "emails",
+        &invite_emails(&invites_out),
+    )?;
+    Ok(OffboardPlan {
+        users: users_out,
+        invites: invites_out,
+        unmatched,
+        owners_remaining,
+        removes_last_owner,
+        mutations: user_chunks.len() + invite_chunks.len(),
+        reads: client.metrics().requests.saturating_sub(before),
+    })
+}
+
+fn ids(users: &[Leaver]) -> Vec<String> {
+    users.iter().map(|u| u.id.clone()).collect()
+}
+
+fn invite_emails(invites: &[WithdrawnInvite]) -> Vec<String> {
+    invites.iter().map(|i| i.email.clone()).collect()
+}
+
+fn chunks(
+    client: &Client,
+    operation: Operation,
+    field: &str,
+    items: &[String],
+) -> Result<Vec<std::ops::Range<usize>>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    batch::planned_chunks(
+        operation,
+        client.base_url(),
+        client.max_url_len(),
+        &[],
+        field,
+        items,
+    )
+}
+
+/// Carries `plan` out: deletes its users, then withdraws its invites, chunk by chunk (exactly
+/// [`OffboardPlan::mutations`] requests, retries aside). Refused with [`Error::Guard`] before
+/// anything is sent when it would remove the last owner and the options do not allow it.
+/// When a chunk fails after others succeeded, the error is [`Error::Partial`] listing the
+/// emails done and not done; re-planning and executing again finishes the job.
+pub async fn execute(
+    client: &Client,
+    plan: &OffboardPlan,
+    options: &OffboardOptions,
+) -> Result<OffboardReport> {
+    if plan.removes_last_owner && !options.allow_owner_removal {
+        let owners: Vec<&str> = plan
+            .users
+            .iter()
+            .filter(|u| u.owner)
+            .map(|u| u.email.as_str())
+            .collect();
+        return Err(Error::Guard {
+            reason: format!(
+                "this would remove the last holder of \"{OWNER_ROLE}\" on the workspace ({}); pass allow_owner_removal (--allow-owner-removal) to do it anyway",
+                owners.join(", ")
+            ),
+        });
+    }
+    let start = client.metrics();
+    let progress = &options.progress;
+    progress.add_total((plan.users.len() + plan.invites.len()) as u64);
+    let mut report = OffboardReport::default();
+    let user_ids = ids(&plan.users);
+    let emails = invite_emails(&plan.invites);
+    let user_chunks = chunks(client, Operation::DeleteUsers, "user_ids", &user_ids)?;
+    let invite_chunks = chunks(client, Operation::DeleteInvites, "emails", &emails)?;
+    let everyone: Vec<String> = plan
+        .users
+        .iter()
+        .map(|u| u.email.clone())
+        .chain(emails.iter().cloned())
+        .collect();
+    let fail = |report: &OffboardReport, source: Error| -> Error {
+        let done = report.users_deleted.len() + report.invites_withdrawn.len();
+        if done == 0 {
+            return source;
+        }
+        Error::Partial {
+            applied: everyone[..done].to_vec(),
+            not_applied: everyone[done..].to_vec(),
+            source: Box::new(source),
+        }
+    };
+    for chunk in user_chunks {
+        if let Err(e) = client.users().delete(user_ids[chunk.clone()].to_vec()).await {
+            return Err(fail(&report, e));
+        }
+        report
+            .users_deleted
+            .extend(plan.users[chunk.clone()].iter().map(|u| u.email.clone()));
+        progress.advance(chunk.len() as u64);
+    }
+    for chunk in invite_chunks {
+        if let Err(e) = client.invites().delete(emails[chunk.clone()].to_vec()).await {
+            return Err(fail(&report, e));
+        }
+        report
+            .invites_withdrawn
+            .extend(emails[chunk.clone()].iter().cloned());
+        progress.advance(chunk.len() as u64);
+    }
+    let end = client.metrics();
+    report.requests = end.requests.saturating_sub(start.requests);
+    report.rate_limited = end.rate_limited.saturating_sub(start.rate_limited);
+    report.waited = end.waited.saturating_sub(start.waited);
+    Ok(report)
+}
+
+/// Groups per leaver, for showing a plan: `group name -> emails leaving it`.
+pub fn leavers_by_group(plan: &OffboardPlan) -> BTreeMap<&str, Vec<&str>> {
+    let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for u in &plan.users {
+        for g in &u.groups {
+            by_group.entry(g.as_str()).or_default().push(u.email.as_str());
+        }
+    }
+    for i in &plan.invites {
+        for g in &i.groups {
+            by_group.entry(g.as_str()).or_default().push(i.email.as_str());
+        }
+    }
+    by_group
+}

@@ -1,0 +1,164 @@
+//! Reading the live workspace whole: every page of every listing a job needs, at the largest
+//! page size the service allows, the workspace-wide lists together and the per-group listings
+//! concurrently (bounded; the client's pacing keeps the total within the read limit).
+
+use futures::{StreamExt, TryStreamExt, stream};
+use segment_iam_api::types::{MinimalUserV1, UserGroupV1, UserV1};
+
+use crate::client::Client;
+use crate::config::MAX_PAGE_SIZE;
+use crate::error::Result;
+use crate::jobs::Progress;
+
+/// How many group listings run at once by default: enough to hide latency, few enough that
+/// a small read limit is shared fairly with other work.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Which groups to read the members and invitees of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Members {
+    /// Every group whose `memberCount` is not 0.
+    #[default]
+    All,
+    /// No group (only the workspace-wide lists).
+    None,
+}
+
+/// What to read.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Read the pending invites list.
+    pub invites: bool,
+    /// Read group members and invitees.
+    pub members: Members,
+    /// Group listings in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Counts groups read of groups to read.
+    pub progress: Progress,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            invites: true,
+            members: Members::All,
+            concurrency: DEFAULT_CONCURRENCY,
+            progress: Progress::new(),
+        }
+    }
+}
+
+/// A group with who is in it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GroupState {
+    /// The group as listed, with its permissions.
+    pub group: UserGroupV1,
+    /// Its users (every page).
+    pub members: Vec<MinimalUserV1>,
+    /// Its pending invitees' emails (every page).
+    pub invitees: Vec<String>,
+}
+
+/// The live workspace as read.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct WorkspaceState {
+    /// Every user, with their direct permissions.
+    pub users: Vec<UserV1>,
+    /// Every pending invite's email (empty when not read).
+    pub invites: Vec<String>,
+    /// Every group, in the service's order.
+    pub groups: Vec<GroupState>,
+}
+
+/// Reads the workspace: users, groups (with their permissions) and, per `options`, pending
+/// invites and each group's members and invitees. Every page is read: nothing is truncated.
+pub async fn read_workspace(client: &Client, options: &ReadOptions) -> Result<WorkspaceState> {
+    let users = client.users().list().page_size(MAX_PAGE_SIZE).collect();
+    let groups = client.groups().list().page_size(MAX_PAGE_SIZE).collect();
+    let invites = async {
+        if options.invites {
+            client.invites().list().page_size(MAX_PAGE_SIZE).collect().await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (users, groups, invites) = futures::try_join!(users, groups, invites)?;
+    let groups = read_groups(client, groups, options, |g| {
+        let read = options.members == Members::All && g.member_count > 0;
+        GroupReads {
+            members: read,
+            invitees: read,
+        }
+    })
+    .await?;
+    Ok(WorkspaceState {
+        users,
+        invites,
+        groups,
+    })
+}
+
+/// Which listings of one group to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct GroupReads {
+    pub(crate) members: bool,
+    pub(crate) invitees: bool,
+}
+
+/// Each group with its members and invitees read as `wanted` says (else left empty),
+/// `options.concurrency` groups at a time, in the groups' order.
+pub(crate) async fn read_groups(
+    client: &Client,
+    groups: Vec<UserGroupV1>,
+    options: &ReadOptions,
+    wanted: impl Fn(&UserGroupV1) -> GroupReads,
+) -> Result<Vec<GroupState>> {
+    let progress = &options.progress;
+    let reads: Vec<(UserGroupV1, GroupReads)> = groups
+        .into_iter()
+        .map(|g| {
+            let reads = wanted(&g);
+            (g, reads)
+        })
+        .collect();
+    progress.add_total(
+        reads
+            .iter()
+            .filter(|(_, r)| r.members || r.invitees)
+            .count() as u64,
+    );
+    stream::iter(reads)
+        .map(|(group, reads)| async move {
+            let groups = client.groups();
+            let members = async {
+                if reads.members {
+                    groups.members(&group.id).page_size(MAX_PAGE_SIZE).collect().await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let invitees = async {
+                if reads.invitees {
+                    groups.invites(&group.id).page_size(MAX_PAGE_SIZE).collect().await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let (members, invitees) = futures::try_join!(members, invitees)?;
+            if reads.members || reads.invitees {
+                progress.advance(1);
+            }
+            Ok(GroupState {
+                group,
+                members,
+                invitees,
+            })
+        })
+        .buffered(options.concurrency.max(1))
+        .try_collect()
+        .await
+}

@@ -1,0 +1,55 @@
+//! `client.roles()`: the roles the workspace grants, and names resolved to ids.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use segment_iam_api::ClientIamRolesExt;
+use segment_iam_api::types::RoleV1;
+
+use crate::client::Client;
+use crate::directory::RoleDirectory;
+use crate::error::Result;
+use crate::paginate::Paginator;
+
+/// Roles of the workspace. Get one with [`Client::roles`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Roles {
+    client: Client,
+}
+
+impl Roles {
+    pub(crate) fn new(client: Client) -> Self {
+        Roles { client }
+    }
+
+    /// Every role, as `listRoles` pages them (uncached).
+    pub fn list(&self) -> Paginator<RoleV1> {
+        paginator!(&self.client, list_roles => roles)
+    }
+
+    /// Every role, looked up once per client and then served from its cache.
+    pub fn directory(&self) -> impl Future<Output = Result<Arc<RoleDirectory>>> + Send + 'static {
+        let client = self.client.clone();
+        async move { client.role_directory().await }
+    }
+
+    /// Looks the roles up again (after roles changed in the web app), replacing the cache.
+    pub fn refresh(&self) -> impl Future<Output = Result<Arc<RoleDirectory>>> + Send + 'static {
+        let client = self.client.clone();
+        async move { client.refresh_role_directory().await }
+    }
+
+    /// The role named (case-insensitively) or identified by `name_or_id`, from the cached
+    /// directory: [`Error::UnknownRole`](crate::Error::UnknownRole) names the closest roles.
+    pub fn resolve(
+        &self,
+        name_or_id: impl Into<String>,
+    ) -> impl Future<Output = Result<RoleV1>> + Send + 'static {
+        let client = self.client.clone();
+        let given = name_or_id.into();
+        async move {
+            let roles = client.role_directory().await?;
+            roles.resolve(&given).cloned()
+        }
+    }
+}
