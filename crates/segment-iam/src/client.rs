@@ -116,7 +116,13 @@ impl Client {
 
     /// Counters since the client was built, shared by all clones.
     pub fn metrics(&self) -> Metrics {
-        self.inner.policy.counters.snapshot()
+        let policy = &self.inner.policy;
+        let now = std::time::Instant::now();
+        let mut metrics = policy.counters.snapshot();
+        metrics.waiting_for = policy
+            .counters
+            .waiting_for(now, policy.limiter.spent_until(now));
+        metrics
     }
 
     /// The base URL requests go to.

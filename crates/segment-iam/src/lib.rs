@@ -64,7 +64,7 @@ pub use config::{
 pub use directory::RoleDirectory;
 pub use error::{Error, Outcome, Result, ServiceError};
 pub use lookup::Lookup;
-pub use metrics::Metrics;
+pub use metrics::{Metrics, Wait};
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
 pub use resources::{Groups, Invites, Roles, Users};

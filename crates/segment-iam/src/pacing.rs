@@ -314,6 +314,22 @@ impl Limiter {
         self.wake();
     }
 
+    /// When the latest spent window of any bucket opens again, if one is spent now: for
+    /// showing "waiting for the rate-limit window, N s left".
+    pub(crate) fn spent_until(&self, now: Instant) -> Option<Instant> {
+        let buckets = self.buckets.lock().ok()?;
+        buckets
+            .iter()
+            .filter_map(|state| {
+                let closed = state.closed_until.filter(|c| *c > now);
+                let spent = state
+                    .reset_at
+                    .filter(|r| *r > now && state.available == Some(0) && !state.unmetered);
+                closed.max(spent)
+            })
+            .max()
+    }
+
     /// Closes `bucket` until `until`: the service said so with a 429, and its `msBeforeNext`
     /// is the exact end of the window.
     pub(crate) fn close_until(&self, bucket: Bucket, until: Instant) {

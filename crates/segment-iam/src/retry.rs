@@ -325,6 +325,8 @@ impl Policy {
             );
             {
                 let _waiting = self.counters.waiting();
+                self.counters
+                    .backoff(Instant::now() + wait, failure.is_rate_limited());
                 tokio::time::sleep(wait).await;
             }
             self.counters.waited(wait);

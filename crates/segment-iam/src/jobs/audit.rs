@@ -146,7 +146,11 @@ impl Keep {
     /// filtered out. A permission on no resource yields one empty pair (unless a resource is
     /// asked for), so it still shows.
     fn resources(&self, permission: &PermissionV1) -> Vec<(String, String)> {
-        if self.role_id.as_ref().is_some_and(|r| *r != permission.role_id) {
+        if self
+            .role_id
+            .as_ref()
+            .is_some_and(|r| *r != permission.role_id)
+        {
             return Vec::new();
         }
         let mut pairs: Vec<(String, String)> = permission
@@ -178,7 +182,11 @@ impl Keep {
 
 /// Runs the audit. Bad filters (an email that is not one, an unknown role name) fail before
 /// any listing is read. `progress` counts groups read of groups to read.
-pub async fn audit(client: &Client, filter: &AuditFilter, progress: &Progress) -> Result<AuditReport> {
+pub async fn audit(
+    client: &Client,
+    filter: &AuditFilter,
+    progress: &Progress,
+) -> Result<AuditReport> {
     let before = client.metrics().requests;
     let emails = if filter.emails.is_empty() {
         None

@@ -375,7 +375,11 @@ pub async fn execute(
         }
     };
     for chunk in user_chunks {
-        if let Err(e) = client.users().delete(user_ids[chunk.clone()].to_vec()).await {
+        if let Err(e) = client
+            .users()
+            .delete(user_ids[chunk.clone()].to_vec())
+            .await
+        {
             return Err(fail(&report, e));
         }
         report
@@ -384,7 +388,11 @@ pub async fn execute(
         progress.advance(chunk.len() as u64);
     }
     for chunk in invite_chunks {
-        if let Err(e) = client.invites().delete(emails[chunk.clone()].to_vec()).await {
+        if let Err(e) = client
+            .invites()
+            .delete(emails[chunk.clone()].to_vec())
+            .await
+        {
             return Err(fail(&report, e));
         }
         report
@@ -404,12 +412,18 @@ pub fn leavers_by_group(plan: &OffboardPlan) -> BTreeMap<&str, Vec<&str>> {
     let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for u in &plan.users {
         for g in &u.groups {
-            by_group.entry(g.as_str()).or_default().push(u.email.as_str());
+            by_group
+                .entry(g.as_str())
+                .or_default()
+                .push(u.email.as_str());
         }
     }
     for i in &plan.invites {
         for g in &i.groups {
-            by_group.entry(g.as_str()).or_default().push(i.email.as_str());
+            by_group
+                .entry(g.as_str())
+                .or_default()
+                .push(i.email.as_str());
         }
     }
     by_group

@@ -81,7 +81,12 @@ pub async fn read_workspace(client: &Client, options: &ReadOptions) -> Result<Wo
     let groups = client.groups().list().page_size(MAX_PAGE_SIZE).collect();
     let invites = async {
         if options.invites {
-            client.invites().list().page_size(MAX_PAGE_SIZE).collect().await
+            client
+                .invites()
+                .list()
+                .page_size(MAX_PAGE_SIZE)
+                .collect()
+                .await
         } else {
             Ok(Vec::new())
         }
@@ -136,14 +141,22 @@ pub(crate) async fn read_groups(
             let groups = client.groups();
             let members = async {
                 if reads.members {
-                    groups.members(&group.id).page_size(MAX_PAGE_SIZE).collect().await
+                    groups
+                        .members(&group.id)
+                        .page_size(MAX_PAGE_SIZE)
+                        .collect()
+                        .await
                 } else {
                     Ok(Vec::new())
                 }
             };
             let invitees = async {
                 if reads.invitees {
-                    groups.invites(&group.id).page_size(MAX_PAGE_SIZE).collect().await
+                    groups
+                        .invites(&group.id)
+                        .page_size(MAX_PAGE_SIZE)
+                        .collect()
+                        .await
                 } else {
                     Ok(Vec::new())
                 }
