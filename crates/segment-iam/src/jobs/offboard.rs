@@ -47,6 +47,25 @@ pub struct OffboardOptions {
     pub progress: Progress,
 }
 
+impl OffboardOptions {
+    /// The defaults: the last-owner guard on, a fresh progress counter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lets [`execute`] remove the last holder of "Workspace Owner".
+    pub fn allow_owner_removal(mut self, allow: bool) -> Self {
+        self.allow_owner_removal = allow;
+        self
+    }
+
+    /// Shares `progress` with whoever shows it.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
 /// A user who goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

@@ -50,6 +50,37 @@ impl Default for ReadOptions {
     }
 }
 
+impl ReadOptions {
+    /// Everything, [`DEFAULT_CONCURRENCY`] group listings at a time.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether to read the pending invites list.
+    pub fn invites(mut self, read: bool) -> Self {
+        self.invites = read;
+        self
+    }
+
+    /// Which groups' members and invitees to read.
+    pub fn members(mut self, members: Members) -> Self {
+        self.members = members;
+        self
+    }
+
+    /// Group listings in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Shares `progress` with whoever shows it.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
 /// A group with who is in it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
