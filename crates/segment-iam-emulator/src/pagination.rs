@@ -30,6 +30,8 @@ pub enum ListKind {
     UsersOfGroup = 5,
     /// `list_invites_from_user_group`.
     InvitesOfGroup = 6,
+    /// `list_roles`.
+    Roles = 7,
 }
 
 /// A decoded cursor: the page starts after sequence number `after`.

@@ -23,6 +23,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::operations::Operation;
 use crate::pagination::{CursorCodec, ListKind, Position};
 use crate::query::DecodedQuery;
 use crate::state::{
@@ -33,203 +34,6 @@ use crate::wire::{
     ApiError, as_object, check_email, check_id, data_body, opt_array, opt_str, parse_object,
     req_array, req_str,
 };
-
-/// The operations of the IAM surface, named by their documented `operationId`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// `add_permissions_to_user`.
-    AddPermissionsToUser,
-    /// `replace_permissions_for_user`.
-    ReplacePermissionsForUser,
-    /// `create_invites`.
-    CreateInvites,
-    /// `delete_invites`.
-    DeleteInvites,
-    /// `delete_users`.
-    DeleteUsers,
-    /// `get_user`.
-    GetUser,
-    /// `list_invites`.
-    ListInvites,
-    /// `list_user_groups_from_user`.
-    ListUserGroupsFromUser,
-    /// `list_users`.
-    ListUsers,
-    /// `add_permissions_to_user_group`.
-    AddPermissionsToUserGroup,
-    /// `replace_permissions_for_user_group`.
-    ReplacePermissionsForUserGroup,
-    /// `add_users_to_user_group`.
-    AddUsersToUserGroup,
-    /// `replace_users_in_user_group`.
-    ReplaceUsersInUserGroup,
-    /// `remove_users_from_user_group`.
-    RemoveUsersFromUserGroup,
-    /// `create_user_group`.
-    CreateUserGroup,
-    /// `update_user_group`.
-    UpdateUserGroup,
-    /// `delete_user_group`.
-    DeleteUserGroup,
-    /// `get_user_group`.
-    GetUserGroup,
-    /// `list_user_groups`.
-    ListUserGroups,
-    /// `list_users_from_user_group`.
-    ListUsersFromUserGroup,
-    /// `list_invites_from_user_group`.
-    ListInvitesFromUserGroup,
-}
-
-impl Operation {
-    /// All 21 operations.
-    pub const ALL: [Operation; 21] = [
-        Self::AddPermissionsToUser,
-        Self::ReplacePermissionsForUser,
-        Self::CreateInvites,
-        Self::DeleteInvites,
-        Self::DeleteUsers,
-        Self::GetUser,
-        Self::ListInvites,
-        Self::ListUserGroupsFromUser,
-        Self::ListUsers,
-        Self::AddPermissionsToUserGroup,
-        Self::ReplacePermissionsForUserGroup,
-        Self::AddUsersToUserGroup,
-        Self::ReplaceUsersInUserGroup,
-        Self::RemoveUsersFromUserGroup,
-        Self::CreateUserGroup,
-        Self::UpdateUserGroup,
-        Self::DeleteUserGroup,
-        Self::GetUserGroup,
-        Self::ListUserGroups,
-        Self::ListUsersFromUserGroup,
-        Self::ListInvitesFromUserGroup,
-    ];
-
-    /// The documented `operationId`, e.g. `get_user`.
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::AddPermissionsToUser => "add_permissions_to_user",
-            Self::ReplacePermissionsForUser => "replace_permissions_for_user",
-            Self::CreateInvites => "create_invites",
-            Self::DeleteInvites => "delete_invites",
-            Self::DeleteUsers => "delete_users",
-            Self::GetUser => "get_user",
-            Self::ListInvites => "list_invites",
-            Self::ListUserGroupsFromUser => "list_user_groups_from_user",
-            Self::ListUsers => "list_users",
-            Self::AddPermissionsToUserGroup => "add_permissions_to_user_group",
-            Self::ReplacePermissionsForUserGroup => "replace_permissions_for_user_group",
-            Self::AddUsersToUserGroup => "add_users_to_user_group",
-            Self::ReplaceUsersInUserGroup => "replace_users_in_user_group",
-            Self::RemoveUsersFromUserGroup => "remove_users_from_user_group",
-            Self::CreateUserGroup => "create_user_group",
-            Self::UpdateUserGroup => "update_user_group",
-            Self::DeleteUserGroup => "delete_user_group",
-            Self::GetUserGroup => "get_user_group",
-            Self::ListUserGroups => "list_user_groups",
-            Self::ListUsersFromUserGroup => "list_users_from_user_group",
-            Self::ListInvitesFromUserGroup => "list_invites_from_user_group",
-        }
-    }
-
-    /// The HTTP method.
-    pub fn method(self) -> &'static str {
-        use Operation::*;
-        match self {
-            AddPermissionsToUser
-            | CreateInvites
-            | AddPermissionsToUserGroup
-            | AddUsersToUserGroup
-            | CreateUserGroup => "POST",
-            ReplacePermissionsForUser
-            | ReplacePermissionsForUserGroup
-            | ReplaceUsersInUserGroup => "PUT",
-            UpdateUserGroup => "PATCH",
-            DeleteInvites | DeleteUsers | RemoveUsersFromUserGroup | DeleteUserGroup => "DELETE",
-            GetUser
-            | ListInvites
-            | ListUserGroupsFromUser
-            | ListUsers
-            | GetUserGroup
-            | ListUserGroups
-            | ListUsersFromUserGroup
-            | ListInvitesFromUserGroup => "GET",
-        }
-    }
-
-    /// Whether the operation changes state (and falls in the 60/window bucket).
-    pub fn is_mutation(self) -> bool {
-        self.method() != "GET"
-    }
-
-    /// Whether the operation answers a page of a list.
-    pub fn is_list(self) -> bool {
-        use Operation::*;
-        matches!(
-            self,
-            ListInvites
-                | ListUserGroupsFromUser
-                | ListUsers
-                | ListUserGroups
-                | ListUsersFromUserGroup
-                | ListInvitesFromUserGroup
-        )
-    }
-
-    /// The array query parameter the operation reads, if any.
-    pub fn query_array(self) -> Option<&'static str> {
-        match self {
-            Self::DeleteInvites | Self::RemoveUsersFromUserGroup => Some("emails"),
-            Self::DeleteUsers => Some("userIds"),
-            _ => None,
-        }
-    }
-
-    /// Looks an operation up by its `operationId`.
-    pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.id() == id)
-    }
-}
-
-/// Finds the operation for a method and a raw (still percent-encoded) path, with its
-/// decoded path id. `None` for unknown routes.
-pub(crate) fn route(method: &str, path: &str) -> Option<(Operation, Option<String>)> {
-    use Operation::*;
-    let rest = path.strip_prefix('/')?;
-    let segs: Vec<&str> = rest.split('/').collect();
-    let id = |s: &str| -> String {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let op = match (method, segs.as_slice()) {
-        ("GET", ["users"]) => (ListUsers, None),
-        ("DELETE", ["users"]) => (DeleteUsers, None),
-        ("GET", ["users", u]) => (GetUser, Some(id(u))),
-        ("GET", ["users", u, "groups"]) => (ListUserGroupsFromUser, Some(id(u))),
-        ("POST", ["users", u, "permissions"]) => (AddPermissionsToUser, Some(id(u))),
-        ("PUT", ["users", u, "permissions"]) => (ReplacePermissionsForUser, Some(id(u))),
-        ("GET", ["invites"]) => (ListInvites, None),
-        ("POST", ["invites"]) => (CreateInvites, None),
-        ("DELETE", ["invites"]) => (DeleteInvites, None),
-        ("GET", ["groups"]) => (ListUserGroups, None),
-        ("POST", ["groups"]) => (CreateUserGroup, None),
-        ("GET", ["groups", g]) => (GetUserGroup, Some(id(g))),
-        ("PATCH", ["groups", g]) => (UpdateUserGroup, Some(id(g))),
-        ("DELETE", ["groups", g]) => (DeleteUserGroup, Some(id(g))),
-        ("GET", ["groups", g, "invites"]) => (ListInvitesFromUserGroup, Some(id(g))),
-        ("POST", ["groups", g, "permissions"]) => (AddPermissionsToUserGroup, Some(id(g))),
-        ("PUT", ["groups", g, "permissions"]) => (ReplacePermissionsForUserGroup, Some(id(g))),
-        ("GET", ["groups", g, "users"]) => (ListUsersFromUserGroup, Some(id(g))),
-        ("POST", ["groups", g, "users"]) => (AddUsersToUserGroup, Some(id(g))),
-        ("PUT", ["group", g, "users"]) => (ReplaceUsersInUserGroup, Some(id(g))),
-        ("DELETE", ["group", g, "users"]) => (RemoveUsersFromUserGroup, Some(id(g))),
-        _ => return None,
-    };
-    Some(op)
-}
 
 /// One request, ready to run against the state.
 pub(crate) struct Call<'a> {
@@ -766,6 +570,49 @@ pub(crate) fn execute(st: &mut State, call: &Call) -> Result<Success, ApiError> 
             let pagination = page_out(call, &w, ListKind::UsersOfGroup, gseq, after, g.users.len());
             ok(200, data_body(&Out { users, pagination }))
         }
+        ListRoles => {
+            let (count, cursor) = page_params(call)?;
+            let after = start_after(call, cursor.as_deref(), ListKind::Roles, 0)?;
+            // Roles are few: their positions (from 1) are the sequence numbers.
+            let positions: std::collections::BTreeMap<u64, ()> =
+                (1..=st.role_order.len() as u64).map(|n| (n, ())).collect();
+            let w = window(&positions, after, count);
+            #[derive(Serialize)]
+            struct RoleV1<'a> {
+                id: &'a str,
+                name: &'a str,
+                description: &'a str,
+            }
+            let roles: Vec<RoleV1> = w
+                .items
+                .iter()
+                .filter_map(|n| st.role_order.get(usize::try_from(*n).ok()?.checked_sub(1)?))
+                .map(|id| RoleV1 {
+                    id,
+                    name: st.role_name(id),
+                    description: st.role_description(id),
+                })
+                .collect();
+            #[derive(Serialize)]
+            struct Out<'a> {
+                roles: Vec<RoleV1<'a>>,
+                pagination: PageOut,
+            }
+            let pagination = page_out(call, &w, ListKind::Roles, 0, after, st.role_order.len());
+            ok(200, data_body(&Out { roles, pagination }))
+        }
+        GetWorkspace => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                workspace: &'a crate::state::Workspace,
+            }
+            ok(
+                200,
+                data_body(&Out {
+                    workspace: &st.workspace,
+                }),
+            )
+        }
         ListInvitesFromUserGroup => {
             let id = path_id(call, "userGroupId")?;
             let (count, cursor) = page_params(call)?;
@@ -1113,6 +960,7 @@ fn permissions_out(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::route;
 
     #[test]
     fn routes() {
@@ -1128,8 +976,5 @@ mod tests {
         assert_eq!(route("PUT", "/groups/g1/users"), None);
         assert_eq!(route("GET", "/nope"), None);
         assert_eq!(route("GET", ""), None);
-        for op in Operation::ALL {
-            assert_eq!(Operation::from_id(op.id()), Some(op));
-        }
     }
 }

@@ -137,7 +137,7 @@ fn check_perm_roles(
 /// Loads a fixture into the state.
 pub(crate) fn apply_fixture(st: &mut State, f: &Fixture) -> Result<(), EmulatorError> {
     for r in &f.roles {
-        st.add_role(&r.id, &r.name);
+        st.add_role(&r.id, &r.name, &r.description);
     }
     for u in &f.users {
         if !crate::wire::is_valid_email(&u.email) {

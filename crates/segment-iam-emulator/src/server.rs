@@ -31,12 +31,13 @@ use tokio::task::JoinHandle;
 use crate::error::EmulatorError;
 use crate::faults::{Fault, FaultKind, Faults, Phase};
 use crate::journal::{Journal, JournalEntry, keep_header, redact};
+use crate::operations::route;
 use crate::pagination::CursorCodec;
 use crate::query::DecodedQuery;
 use crate::ratelimit::{Bucket, Decision, Limits, RateLimiter};
-use crate::routes::{Call, execute, route};
+use crate::routes::{Call, execute};
 use crate::seed::{Fixture, apply_fixture, seed};
-use crate::state::{AuditEvent, State, StateSnapshot};
+use crate::state::{AuditEvent, State, StateSnapshot, Workspace};
 use crate::wire::ApiError;
 
 /// The token used when none is configured.
@@ -69,6 +70,7 @@ pub struct EmulatorBuilder {
     list_delay: Duration,
     port: u16,
     journal_capacity: usize,
+    workspace: Workspace,
 }
 
 impl Default for EmulatorBuilder {
@@ -87,6 +89,7 @@ impl Default for EmulatorBuilder {
             list_delay: Duration::ZERO,
             port: 0,
             journal_capacity: 100_000,
+            workspace: Workspace::default(),
         }
     }
 }
@@ -172,6 +175,22 @@ impl EmulatorBuilder {
         self.port = p;
         self
     }
+    /// The workspace `getWorkspace` answers (default: id `9aQ1Lj62S4bomZKLF4DPqW`, the
+    /// documentation's example, slug `emulated-workspace`).
+    pub fn workspace(
+        mut self,
+        id: impl Into<String>,
+        slug: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        self.workspace = Workspace {
+            id: id.into(),
+            slug: slug.into(),
+            name: name.into(),
+        };
+        self
+    }
+
     /// How many journal entries are kept (default 100 000; 0 disables the journal).
     pub fn journal_capacity(mut self, n: usize) -> Self {
         self.journal_capacity = n;
@@ -181,6 +200,7 @@ impl EmulatorBuilder {
     /// Builds the state, binds 127.0.0.1 and serves in a background task.
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let mut state = State::new(self.seed);
+        state.workspace = self.workspace.clone();
         for f in &self.fixtures {
             apply_fixture(&mut state, f)?;
         }
@@ -379,6 +399,10 @@ impl EmulatorHandle {
             .get(id)
             .and_then(|s| st.groups.get(s))
             .map(|g| st.group_snapshot(g))
+    }
+    /// The workspace `getWorkspace` answers.
+    pub fn workspace(&self) -> Workspace {
+        self.inner.lock_state().workspace.clone()
     }
     /// The audit trail, oldest first.
     pub fn audit_events(&self) -> Vec<AuditEvent> {

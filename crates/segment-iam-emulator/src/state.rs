@@ -81,6 +81,9 @@ pub struct Role {
     pub id: String,
     /// Role name, e.g. `Workspace Owner`.
     pub name: String,
+    /// What the role grants (`listRoles` answers it; empty when a fixture gives none).
+    #[serde(default)]
+    pub description: String,
 }
 
 /// A policy (an attached permission) as the snapshot shows it.
@@ -198,16 +201,69 @@ pub(crate) mod unix_ms {
 }
 
 /// The roles every emulator knows. The first is the documentation's example role.
-pub const DEFAULT_ROLES: &[(&str, &str)] = &[
-    ("1WDUuRLxv84rrfCNUwvkrRtkxnS", "Workspace Owner"),
-    ("1WDUuVBnqMOgaTtWbvNrvOhQFNY", "Workspace Member"),
-    ("1WDUuQEbvvYQIILOjS5GMDdHPoZ", "Source Admin"),
-    ("1WDUuSJ7eANmTOE8hJzSgcRLn2L", "Source Read-only"),
-    ("1WDUuPt1Hy7YXbygPHSVDjmBqlN", "Engage Admin"),
-    ("1WDUuTbWOmSSfIehuLW3ucaLqQg", "Engage Read-only"),
-    ("1WDUuXmn5jF7HGrCvtyJ1BuE7iC", "Warehouse Admin"),
-    ("1WDUuNNt5xeChlybbD2nkIH8dNn", "Workspace Read-only"),
+pub const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
+    (
+        "1WDUuRLxv84rrfCNUwvkrRtkxnS",
+        "Workspace Owner",
+        "Full access to the workspace, including its users and billing.",
+    ),
+    (
+        "1WDUuVBnqMOgaTtWbvNrvOhQFNY",
+        "Workspace Member",
+        "Access to the workspace through the roles granted on its resources.",
+    ),
+    (
+        "1WDUuQEbvvYQIILOjS5GMDdHPoZ",
+        "Source Admin",
+        "Edit the sources it is granted on.",
+    ),
+    (
+        "1WDUuSJ7eANmTOE8hJzSgcRLn2L",
+        "Source Read-only",
+        "View the sources it is granted on.",
+    ),
+    (
+        "1WDUuPt1Hy7YXbygPHSVDjmBqlN",
+        "Engage Admin",
+        "Edit the Engage spaces it is granted on.",
+    ),
+    (
+        "1WDUuTbWOmSSfIehuLW3ucaLqQg",
+        "Engage Read-only",
+        "View the Engage spaces it is granted on.",
+    ),
+    (
+        "1WDUuXmn5jF7HGrCvtyJ1BuE7iC",
+        "Warehouse Admin",
+        "Edit the warehouses it is granted on.",
+    ),
+    (
+        "1WDUuNNt5xeChlybbD2nkIH8dNn",
+        "Workspace Read-only",
+        "View everything in the workspace.",
+    ),
 ];
+
+/// The workspace a token belongs to (`getWorkspace`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Its id: the resource id of `WORKSPACE` permissions.
+    pub id: String,
+    /// Its slug.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace {
+            id: crate::seed::WORKSPACE_ID.to_string(),
+            slug: "emulated-workspace".to_string(),
+            name: "Emulated Workspace".to_string(),
+        }
+    }
+}
 
 /// The resource types the service accepts in input.
 pub const RESOURCE_TYPES: &[&str] = &["FUNCTION", "SOURCE", "SPACE", "WAREHOUSE", "WORKSPACE"];
@@ -270,7 +326,9 @@ pub(crate) struct State {
     pub groups: BTreeMap<u64, Group>,
     pub group_by_id: HashMap<String, u64>,
     pub roles: HashMap<String, String>,
+    pub role_descriptions: HashMap<String, String>,
     pub role_order: Vec<String>,
+    pub workspace: Workspace,
     pub audit: Vec<AuditEvent>,
     policy_ids: std::collections::HashSet<String>,
 }
@@ -360,17 +418,21 @@ impl State {
             groups: BTreeMap::new(),
             group_by_id: HashMap::new(),
             roles: HashMap::new(),
+            role_descriptions: HashMap::new(),
             role_order: Vec::new(),
+            workspace: Workspace::default(),
             audit: Vec::new(),
             policy_ids: Default::default(),
         };
-        for (id, name) in DEFAULT_ROLES {
-            s.add_role(id, name);
+        for (id, name, description) in DEFAULT_ROLES {
+            s.add_role(id, name, description);
         }
         s
     }
 
-    pub fn add_role(&mut self, id: &str, name: &str) {
+    pub fn add_role(&mut self, id: &str, name: &str, description: &str) {
+        self.role_descriptions
+            .insert(id.to_string(), description.to_string());
         if self
             .roles
             .insert(id.to_string(), name.to_string())
@@ -378,6 +440,13 @@ impl State {
         {
             self.role_order.push(id.to_string());
         }
+    }
+
+    pub fn role_description(&self, role_id: &str) -> &str {
+        self.role_descriptions
+            .get(role_id)
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     pub fn role_name(&self, role_id: &str) -> &str {
@@ -710,6 +779,7 @@ impl State {
                 .map(|id| Role {
                     id: id.clone(),
                     name: self.role_name(id).to_string(),
+                    description: self.role_description(id).to_string(),
                 })
                 .collect(),
             audit: self.audit.clone(),

@@ -146,7 +146,12 @@ pub(crate) async fn resolve_permissions(
         permission.check()?;
     }
     let roles = if permissions.iter().any(Permission::needs_roles) {
-        Some(client.role_directory().await?)
+        let roles = client.role_directory().await?;
+        // Every name is checked before the workspace is looked up: a typo costs one read.
+        for permission in permissions.iter().filter(|p| p.needs_roles()) {
+            roles.resolve(permission.role_id())?;
+        }
+        Some(roles)
     } else {
         None
     };

@@ -6,6 +6,7 @@ mod faults;
 mod operations;
 mod pagination;
 mod ratelimit;
+mod roles_and_workspace;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
