@@ -21,9 +21,9 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::app::{Inner, Reply};
 use crate::faults::{Fault, FaultSpec};
 use crate::query::DecodedQuery;
-use crate::server::{Inner, Reply};
 use crate::wire::ApiError;
 
 fn ok<T: Serialize>(v: &T) -> Response {

@@ -24,14 +24,15 @@
 //! The admin endpoints (no token, never rate limited or journaled) are listed in [`admin`].
 
 pub mod admin;
+mod app;
 mod error;
 pub mod faults;
+pub mod handlers;
 pub mod journal;
 pub mod operations;
 pub mod pagination;
 pub mod query;
 pub mod ratelimit;
-pub mod routes;
 pub mod seed;
 mod server;
 pub mod state;

@@ -38,7 +38,13 @@ async fn roles_page_through_every_role_once_in_both_query_forms() {
             }
             assert_eq!(r.json["data"]["pagination"]["totalEntries"], 15);
             match r.json["data"]["pagination"]["next"].as_str() {
-                Some(next) => query = format!("/roles?{form}&pagination.cursor={next}"),
+                Some(next) => {
+                    let next = next
+                        .replace('+', "%2B")
+                        .replace('/', "%2F")
+                        .replace('=', "%3D");
+                    query = format!("/roles?{form}&pagination.cursor={next}");
+                }
                 None => break,
             }
             assert!(pages < 10, "bounded");

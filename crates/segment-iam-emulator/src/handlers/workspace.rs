@@ -1,0 +1,50 @@
+//! The workspace of the token and its roles.
+
+use super::*;
+
+/// `ListRoles`.
+pub(super) fn roles(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    let (count, cursor) = page_params(call)?;
+    let after = start_after(call, cursor.as_deref(), ListKind::Roles, 0)?;
+    // Roles are few: their positions (from 1) are the sequence numbers.
+    let positions: std::collections::BTreeMap<u64, ()> =
+        (1..=st.role_order.len() as u64).map(|n| (n, ())).collect();
+    let w = window(&positions, after, count);
+    #[derive(Serialize)]
+    struct RoleV1<'a> {
+        id: &'a str,
+        name: &'a str,
+        description: &'a str,
+    }
+    let roles: Vec<RoleV1> = w
+        .items
+        .iter()
+        .filter_map(|n| st.role_order.get(usize::try_from(*n).ok()?.checked_sub(1)?))
+        .map(|id| RoleV1 {
+            id,
+            name: st.role_name(id),
+            description: st.role_description(id),
+        })
+        .collect();
+    #[derive(Serialize)]
+    struct Out<'a> {
+        roles: Vec<RoleV1<'a>>,
+        pagination: PageOut,
+    }
+    let pagination = page_out(call, &w, ListKind::Roles, 0, after, st.role_order.len());
+    ok(200, data_body(&Out { roles, pagination }))
+}
+
+/// `GetWorkspace`.
+pub(super) fn get(st: &mut State, _call: &Call) -> Result<Success, ApiError> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        workspace: &'a crate::state::Workspace,
+    }
+    ok(
+        200,
+        data_body(&Out {
+            workspace: &st.workspace,
+        }),
+    )
+}
