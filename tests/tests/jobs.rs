@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use segment_iam::jobs::Progress;
-use segment_iam::jobs::audit::{AuditFilter, SubjectKind, Via, audit};
+use segment_iam::jobs::audit::{AuditFilter, AuditOptions, SubjectKind, Via, audit};
 use segment_iam::jobs::offboard::{self, OffboardOptions};
 use segment_iam::{Error, Resource};
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser};
@@ -377,9 +377,13 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
 
     emu.clear_journal();
     let progress = Progress::new();
-    let report = audit(&client, &AuditFilter::new(), &progress)
-        .await
-        .expect("audit");
+    let report = audit(
+        &client,
+        &AuditFilter::new(),
+        &AuditOptions::new().progress(progress.clone()),
+    )
+    .await
+    .expect("audit");
     let got: BTreeSet<Row> = report
         .rows
         .iter()
@@ -422,7 +426,7 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
         &AuditFilter::new()
             .role("workspace owner")
             .resource(Resource::ThisWorkspace),
-        &Progress::new(),
+        &AuditOptions::new(),
     )
     .await
     .expect("filtered");
@@ -446,7 +450,7 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
     let mine = audit(
         &client,
         &AuditFilter::new().emails(email10),
-        &Progress::new(),
+        &AuditOptions::new(),
     )
     .await
     .expect("one person");
@@ -464,7 +468,7 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
     let err = audit(
         &client,
         &AuditFilter::new().role("Nope Role"),
-        &Progress::new(),
+        &AuditOptions::new(),
     )
     .await
     .expect_err("unknown role");

@@ -24,6 +24,7 @@ mod bulk;
 mod codegen;
 mod common;
 mod concurrent;
+mod jobs;
 mod overhead;
 mod pagination;
 mod report;
@@ -40,7 +41,7 @@ struct Options {
     only: Option<Vec<u32>>,
 }
 
-const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5]
+const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6]
   --quick          smaller sizes, finishes in under a minute (smoke run)
   --only LIST      run only these scenarios";
 
@@ -188,6 +189,14 @@ async fn run(options: &Options) -> Report {
         .await;
         if let Err(e) = result {
             report.failed("4 concurrent callers", &e);
+        }
+    }
+    if wanted(6) {
+        eprintln!("scenario 6: audit and offboard");
+        let limit = secs(if quick { 60 } else { 240 });
+        let result = common::deadline("scenario 6", limit, jobs::run(&mut report, quick)).await;
+        if let Err(e) = result {
+            report.failed("6 jobs", &e);
         }
     }
     if wanted(5) {

@@ -86,6 +86,8 @@ pub enum RegionArg {
 pub enum OutputFormat {
     /// Aligned columns for people.
     Table,
+    /// Comma-separated values (RFC 4180), a header row first.
+    Csv,
     /// One JSON document (a list command prints one array of all items across pages).
     Json,
     /// One JSON value per line, streamed as pages arrive.
@@ -125,8 +127,59 @@ pub enum Command {
     /// Grant permissions to a user or a group.
     #[command(subcommand, visible_alias = "perms")]
     Permissions(PermissionsCmd),
+    /// Roles of the workspace (the names `--role` accepts).
+    #[command(subcommand, visible_alias = "role")]
+    Roles(RolesCmd),
+    /// The workspace the token belongs to (id, slug, name).
+    Workspace,
+    /// Remove people by email: delete their users and withdraw their pending invites, in the
+    /// fewest requests (the service drops their group memberships itself). Shows the plan
+    /// first; asks on a terminal, needs --yes otherwise.
+    Offboard(OffboardArgs),
+    /// Who can reach what: one row per (email, path, role, resource), direct or through a
+    /// group. Reads only.
+    Audit(AuditArgs),
     /// Run the local emulator of the IAM API (for trying things out and tests).
     Emulator(EmulatorArgs),
+}
+
+/// `roles ...`
+#[derive(Debug, Subcommand)]
+pub enum RolesCmd {
+    /// List every role with its id, name and description.
+    #[command(visible_alias = "ls")]
+    List,
+}
+
+/// `offboard` options.
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    /// Who leaves.
+    #[command(flatten)]
+    pub emails: Emails,
+    /// Show the plan and stop: no change is sent.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do it without asking (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Allow removing the last holder of "Workspace Owner" on the workspace.
+    #[arg(long)]
+    pub allow_owner_removal: bool,
+}
+
+/// `audit` filters.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only these people (repeatable; compared case-insensitively).
+    #[arg(long = "email", value_name = "EMAIL")]
+    pub emails: Vec<String>,
+    /// Only this role, by name (case-insensitive) or id.
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// Only this resource: `workspace` (the token's) or TYPE:ID.
+    #[arg(long, value_name = "RESOURCE", value_parser = parse_resource)]
+    pub resource: Option<ResourceSpec>,
 }
 
 impl Command {
@@ -135,7 +188,7 @@ impl Command {
     pub fn is_mutation(&self) -> bool {
         match self {
             Command::Users(cmd) => matches!(cmd, UsersCmd::Delete(_)),
-            Command::Invites(cmd) => !matches!(cmd, InvitesCmd::List),
+            Command::Invites(cmd) => !matches!(cmd, InvitesCmd::List | InvitesCmd::Find(_)),
             Command::Groups(cmd) => !matches!(
                 cmd,
                 GroupsCmd::List
@@ -144,7 +197,10 @@ impl Command {
                     | GroupsCmd::Members(MembersCmd::List { .. })
             ),
             Command::Permissions(_) => true,
-            Command::Emulator(_) => false,
+            Command::Offboard(args) => !args.dry_run,
+            Command::Roles(_) | Command::Workspace | Command::Audit(_) | Command::Emulator(_) => {
+                false
+            }
         }
     }
 }
@@ -168,6 +224,9 @@ pub enum UsersCmd {
         /// User id.
         id: String,
     },
+    /// Find users by email, in one pass over the list (case-insensitive); emails that match
+    /// nobody are reported, not an error.
+    Find(Emails),
 }
 
 /// `invites ...`
@@ -188,6 +247,8 @@ pub enum InvitesCmd {
     /// Withdraw invites.
     #[command(visible_alias = "rm")]
     Delete(Emails),
+    /// Find pending invites by email (case-insensitive); emails with none are reported.
+    Find(Emails),
 }
 
 /// `groups ...`
@@ -291,11 +352,13 @@ pub struct GroupEmails {
 /// Optional `--role R --resource T:ID ...` groups (for invites).
 #[derive(Debug, Args)]
 pub struct OptionalGrants {
-    /// Role id to grant; repeat for several roles. Each --resource belongs to the --role before it.
-    #[arg(long = "role", value_name = "ROLE_ID")]
+    /// Role to grant, by name (case-insensitive, e.g. "Source Admin") or id; repeat for several
+    /// roles. Each --resource belongs to the --role before it.
+    #[arg(long = "role", value_name = "ROLE")]
     pub roles: Vec<String>,
-    /// Resource the preceding --role applies to, as TYPE:ID (e.g. WORKSPACE:9aQ1Lj62S4bomZKLF4DPqW).
-    #[arg(long = "resource", value_name = "TYPE:ID", value_parser = parse_resource, requires = "roles")]
+    /// Resource the preceding --role applies to: `workspace` (the token's) or TYPE:ID (e.g.
+    /// SOURCE:qQEHquLrjRDN9j1ByrChyn).
+    #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, requires = "roles")]
     pub resources: Vec<ResourceSpec>,
 }
 
@@ -305,11 +368,13 @@ pub struct PermissionArgs {
     /// The subject.
     #[command(flatten)]
     pub subject: Subject,
-    /// Role id to grant; repeat for several roles. Each --resource belongs to the --role before it.
-    #[arg(long = "role", value_name = "ROLE_ID", required = true)]
+    /// Role to grant, by name (case-insensitive, e.g. "Workspace Owner") or id; repeat for
+    /// several roles. Each --resource belongs to the --role before it.
+    #[arg(long = "role", value_name = "ROLE", required = true)]
     pub roles: Vec<String>,
-    /// Resource the preceding --role applies to, as TYPE:ID (e.g. WORKSPACE:9aQ1Lj62S4bomZKLF4DPqW).
-    #[arg(long = "resource", value_name = "TYPE:ID", value_parser = parse_resource, required = true)]
+    /// Resource the preceding --role applies to: `workspace` (the token's) or TYPE:ID (e.g.
+    /// SOURCE:qQEHquLrjRDN9j1ByrChyn).
+    #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, required = true)]
     pub resources: Vec<ResourceSpec>,
 }
 
@@ -392,9 +457,8 @@ pub fn pair_grants(
             Some(g) => g.resources.push(res.clone()),
             None => {
                 return Err(format!(
-                    "--resource {}:{} comes before any --role; with several roles, write each \
-                     --resource after the --role it belongs to",
-                    res.kind, res.id
+                    "--resource {res} comes before any --role; with several roles, write each \
+                     --resource after the --role it belongs to"
                 ));
             }
         }

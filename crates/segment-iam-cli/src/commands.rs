@@ -8,12 +8,13 @@ use std::pin::pin;
 
 use clap::ArgMatches;
 use futures::StreamExt;
-use segment_iam::{Client, Invite, Paginator, Permission, Region, ResourceType};
+use segment_iam::{Client, Invite, Paginator, Permission, Region, Resource, ResourceType};
 use serde_json::{Value, json};
 
 use crate::cli::{
     Cli, Command, Emails, GlobalArgs, GroupEmails, GroupsCmd, Ids, InvitesCmd, MembersCmd,
-    OutputFormat, PermissionArgs, PermissionsCmd, RegionArg, TOKEN_ENV, UsersCmd, pair_grants,
+    OutputFormat, PermissionArgs, PermissionsCmd, RegionArg, RolesCmd, TOKEN_ENV, UsersCmd,
+    pair_grants,
 };
 use crate::exit::Failure;
 use crate::input;
@@ -44,7 +45,12 @@ pub fn resolve_token(
 /// nothing sent), everything else is the service's or the network's (exit 1) with the
 /// service's envelope when there is one.
 pub fn failure(e: segment_iam::Error) -> Failure {
-    if e.is_invalid_input() || matches!(e, segment_iam::Error::Config(_)) {
+    if e.is_invalid_input()
+        || matches!(
+            e,
+            segment_iam::Error::Config(_) | segment_iam::Error::Guard { .. }
+        )
+    {
         return Failure::usage(e.to_string());
     }
     Failure::service(e.to_string(), envelope(&e))
@@ -94,27 +100,37 @@ fn kind_name(e: &segment_iam::Error) -> &'static str {
 }
 
 /// Everything a command needs: the client, the output format, whether to draw progress.
-struct Ctx {
-    client: Client,
-    format: OutputFormat,
-    progress: bool,
+pub(crate) struct Ctx {
+    pub(crate) client: Client,
+    pub(crate) format: OutputFormat,
+    pub(crate) progress: bool,
 }
 
 impl Ctx {
     /// A progress line fed by the client's counters.
     fn progress(&self, label: impl Into<String>) -> Progress {
+        self.job_progress(label, None)
+    }
+
+    /// A progress line fed by the client's counters and, when given, a job's done/total.
+    pub(crate) fn job_progress(
+        &self,
+        label: impl Into<String>,
+        job: Option<segment_iam::jobs::Progress>,
+    ) -> Progress {
         let client = self.client.clone();
         Progress::start(self.progress, label, move || {
             let m = client.metrics();
             Stats {
                 requests: m.requests,
-                waiting: m.waiting_now,
+                waiting_for: m.waiting_for,
+                job: job.as_ref().map(|j| (j.done(), j.total())),
             }
         })
     }
 
     /// Buffered stdout: one write per page or value instead of one per line.
-    fn stdout(&self) -> BufWriter<io::Stdout> {
+    pub(crate) fn stdout(&self) -> BufWriter<io::Stdout> {
         BufWriter::new(io::stdout())
     }
 
@@ -137,15 +153,32 @@ impl Ctx {
     }
 
     /// Prints one resource (get, create, rename, member changes).
-    fn one<T: Tabular>(&self, value: &T) -> Result<(), Failure> {
+    pub(crate) fn one<T: Tabular>(&self, value: &T) -> Result<(), Failure> {
         write_one(&mut self.stdout(), self.format, value).map_err(output_failure)
     }
 
     /// Prints a list the service returned in one answer (created invites, permissions).
-    fn many<T: Tabular>(&self, values: Vec<T>) -> Result<(), Failure> {
+    pub(crate) fn many<T: Tabular>(&self, values: Vec<T>) -> Result<(), Failure> {
         let mut w = ListWriter::new(self.format, self.stdout());
         w.push(values).map_err(output_failure)?;
         w.finish().map_err(output_failure)
+    }
+
+    /// Prints a lookup: what was found (as a list), and the emails nothing matched — on stderr
+    /// for people, or as `{"found": [...], "missing": [...]}` for programs.
+    fn found<T: Tabular>(&self, found: Vec<T>, missing: Vec<String>) -> Result<(), Failure> {
+        match self.format {
+            OutputFormat::Json | OutputFormat::Ndjson => {
+                crate::jobs::print_json(self, &json!({"found": found, "missing": missing}))
+            }
+            OutputFormat::Table | OutputFormat::Csv => {
+                self.many(found)?;
+                if !missing.is_empty() {
+                    eprintln!("no match: {}", missing.join(", "));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Prints what a delete or removal applied.
@@ -159,13 +192,15 @@ impl Ctx {
             action,
             applied,
             requests,
+            // One command per process: the client's total is this command's.
+            waited_ms: self.client.metrics().waited.as_millis(),
         };
         write_applied(&mut self.stdout(), self.format, &a).map_err(output_failure)
     }
 }
 
 /// A failed write to stdout: a closed pipe ends the command quietly, anything else is exit 1.
-fn output_failure(e: io::Error) -> Failure {
+pub(crate) fn output_failure(e: io::Error) -> Failure {
     crate::exit::from_io(e).unwrap_or_else(Failure::output_closed)
 }
 
@@ -204,8 +239,12 @@ fn permissions(
         .map(|g| {
             g.resources
                 .iter()
-                .fold(Permission::new(g.role_id.clone()), |p, r| {
-                    p.resource(ResourceType::from(r.kind.as_str()), r.id.clone())
+                .fold(Permission::role(g.role_id.clone()), |p, r| {
+                    if r.is_this_workspace() {
+                        p.on(Resource::ThisWorkspace)
+                    } else {
+                        p.resource(ResourceType::from(r.kind.as_str()), r.id.clone())
+                    }
                 })
         })
         .collect())
@@ -234,7 +273,7 @@ async fn ids(i: &Ids) -> Result<Vec<String>, Failure> {
 }
 
 /// The emails of an [`Emails`] argument group.
-async fn emails(e: &Emails) -> Result<Vec<String>, Failure> {
+pub(crate) async fn emails(e: &Emails) -> Result<Vec<String>, Failure> {
     gather(&e.values, e.from_file.as_deref(), "emails").await
 }
 
@@ -244,7 +283,10 @@ fn reads_stdin_list(cmd: &Command) -> bool {
     match cmd {
         Command::Users(UsersCmd::Delete(i)) => dash(&i.from_file),
         Command::Invites(InvitesCmd::Create { emails, .. })
-        | Command::Invites(InvitesCmd::Delete(emails)) => dash(&emails.from_file),
+        | Command::Invites(InvitesCmd::Delete(emails))
+        | Command::Invites(InvitesCmd::Find(emails))
+        | Command::Users(UsersCmd::Find(emails))
+        | Command::Offboard(crate::cli::OffboardArgs { emails, .. }) => dash(&emails.from_file),
         Command::Groups(GroupsCmd::Members(
             MembersCmd::Add(g) | MembersCmd::Remove(g) | MembersCmd::Replace(g),
         )) => dash(&g.emails.from_file),
@@ -303,6 +345,15 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
         Command::Invites(cmd) => invites(&ctx, cmd, matches).await,
         Command::Groups(cmd) => groups(&ctx, cmd).await,
         Command::Permissions(cmd) => perms(&ctx, cmd, matches).await,
+        Command::Roles(RolesCmd::List) => {
+            ctx.list("listing roles", ctx.client.roles().list()).await
+        }
+        Command::Workspace => {
+            let workspace = ctx.client.workspace().await.map_err(failure)?;
+            ctx.one(&workspace)
+        }
+        Command::Offboard(args) => crate::jobs::offboard(&ctx, args).await,
+        Command::Audit(args) => crate::jobs::audit(&ctx, args).await,
         Command::Emulator(_) => Err(Failure::usage("the emulator command is not an API command")),
     }
 }
@@ -323,6 +374,13 @@ async fn users(ctx: &Ctx, cmd: &UsersCmd) -> Result<(), Failure> {
             let out = users.delete(ids).await.map_err(failure)?;
             drop(p);
             ctx.applied("deleted", out.applied, out.requests)
+        }
+        UsersCmd::Find(e) => {
+            let emails = emails(e).await?;
+            let p = ctx.progress(format!("finding {} users", emails.len()));
+            let found = users.find_by_emails(emails).await.map_err(failure)?;
+            drop(p);
+            ctx.found(found.found, found.missing)
         }
         UsersCmd::Groups { id } => {
             ctx.list(
@@ -355,6 +413,13 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
                 .map_err(failure)?;
             drop(p);
             ctx.many(created)
+        }
+        InvitesCmd::Find(e) => {
+            let emails = emails(e).await?;
+            let p = ctx.progress(format!("finding {} invites", emails.len()));
+            let found = invites.find_by_emails(emails).await.map_err(failure)?;
+            drop(p);
+            ctx.found(found.found, found.missing)
         }
         InvitesCmd::Delete(e) => {
             let emails = emails(e).await?;

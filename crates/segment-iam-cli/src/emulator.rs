@@ -45,7 +45,7 @@ pub async fn run(
         OutputFormat::Json | OutputFormat::Ndjson => {
             writeln!(out, "{}", json!({"baseUrl": url, "token": token}))
         }
-        OutputFormat::Table => writeln!(
+        OutputFormat::Table | OutputFormat::Csv => writeln!(
             out,
             "segment-iam emulator listening on {url}\n\
              token: {token}\n\n\

@@ -115,7 +115,7 @@ impl Failure {
                 serde_json::to_writer(&mut *err, &self.envelope)?;
                 writeln!(err)?;
             }
-            OutputFormat::Table => {
+            OutputFormat::Table | OutputFormat::Csv => {
                 // The message already names each service error (type, message, field).
                 writeln!(err, "error: {}", self.message)?;
                 if let Some(list) = self.envelope.get("notApplied").and_then(Value::as_array)

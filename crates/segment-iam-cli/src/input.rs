@@ -35,12 +35,42 @@ pub struct ResourceSpec {
     pub id: String,
 }
 
-/// Parses `TYPE:ID` (e.g. `workspace:9aQ1Lj62S4bomZKLF4DPqW`). Used as a clap value parser, so
-/// a bad value is a usage error (exit 2) before anything is sent.
+impl ResourceSpec {
+    /// `--resource workspace`: the workspace of the token, looked up (once) through
+    /// `getWorkspace` before anything is sent.
+    pub fn this_workspace() -> Self {
+        ResourceSpec {
+            kind: "WORKSPACE".into(),
+            id: String::new(),
+        }
+    }
+
+    /// Whether this is [`ResourceSpec::this_workspace`].
+    pub fn is_this_workspace(&self) -> bool {
+        self.id.is_empty()
+    }
+}
+
+impl fmt::Display for ResourceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_this_workspace() {
+            f.write_str("workspace")
+        } else {
+            write!(f, "{}:{}", self.kind, self.id)
+        }
+    }
+}
+
+/// Parses `workspace` (the token's own workspace) or `TYPE:ID` (e.g.
+/// `source:qQEHquLrjRDN9j1ByrChyn`). Used as a clap value parser, so a bad value is a usage
+/// error (exit 2) before anything is sent.
 pub fn parse_resource(value: &str) -> Result<ResourceSpec, String> {
+    if value.trim().eq_ignore_ascii_case("workspace") {
+        return Ok(ResourceSpec::this_workspace());
+    }
     let Some((kind, id)) = value.split_once(':') else {
         return Err(format!(
-            "expected TYPE:ID (e.g. WORKSPACE:9aQ1Lj62S4bomZKLF4DPqW), got {value:?}"
+            "expected `workspace` or TYPE:ID (e.g. SOURCE:qQEHquLrjRDN9j1ByrChyn), got {value:?}"
         ));
     };
     let (kind, id) = (kind.trim(), id.trim());
@@ -167,6 +197,20 @@ mod tests {
     }
 
     #[test]
+    fn resource_workspace_means_the_tokens_own() {
+        assert_eq!(
+            parse_resource("workspace"),
+            Ok(ResourceSpec::this_workspace())
+        );
+        assert_eq!(
+            parse_resource(" Workspace "),
+            Ok(ResourceSpec::this_workspace())
+        );
+        assert_eq!(ResourceSpec::this_workspace().to_string(), "workspace");
+        assert_eq!(spec("SOURCE", "s").to_string(), "SOURCE:s");
+    }
+
+    #[test]
     fn resource_id_keeps_later_colons() {
         assert_eq!(parse_resource("SOURCE:a:b"), Ok(spec("SOURCE", "a:b")));
     }
@@ -181,7 +225,7 @@ mod tests {
 
     #[test]
     fn resource_errors() {
-        assert!(parse_resource("workspace").is_err());
+        assert!(parse_resource("source").is_err());
         assert!(parse_resource(":abc").is_err());
         assert!(parse_resource("WORKSPACE:").is_err());
         let typo = parse_resource("workspce:abc").err().unwrap_or_default();

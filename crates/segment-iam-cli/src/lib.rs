@@ -24,6 +24,7 @@ pub mod commands;
 pub mod emulator;
 pub mod exit;
 pub mod input;
+mod jobs;
 pub mod output;
 pub mod progress;
 

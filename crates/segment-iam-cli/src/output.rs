@@ -102,6 +102,53 @@ impl Tabular for types::AccessPermissionV1 {
     }
 }
 
+impl Tabular for types::RoleV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "NAME", "DESCRIPTION"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![self.id.clone(), self.name.clone(), self.description.clone()]
+    }
+}
+
+impl Tabular for types::WorkspaceV1 {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "SLUG", "NAME"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![self.id.clone(), self.slug.clone(), self.name.clone()]
+    }
+}
+
+impl Tabular for segment_iam::jobs::audit::AuditRow {
+    fn headers() -> &'static [&'static str] {
+        &[
+            "EMAIL",
+            "SUBJECT",
+            "VIA",
+            "ROLE",
+            "ROLE_ID",
+            "RESOURCE_TYPE",
+            "RESOURCE_ID",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        use segment_iam::jobs::audit::SubjectKind;
+        vec![
+            self.email.clone(),
+            match self.subject {
+                SubjectKind::User => "user".into(),
+                _ => "invitee".into(),
+            },
+            self.via.to_string(),
+            self.role_name.clone(),
+            self.role_id.clone(),
+            self.resource_type.clone(),
+            self.resource_id.clone(),
+        ]
+    }
+}
+
 /// Invite lists are plain emails.
 impl Tabular for String {
     fn headers() -> &'static [&'static str] {
@@ -122,6 +169,8 @@ pub struct Applied {
     pub applied: Vec<String>,
     /// Requests sent.
     pub requests: usize,
+    /// Time spent waiting on the rate limit and retries, in milliseconds.
+    pub waited_ms: u128,
 }
 
 /// Escapes control characters so data cannot move the cursor or recolour the terminal.
@@ -181,6 +230,7 @@ pub fn write_one<T: Tabular>(
 ) -> io::Result<()> {
     match format {
         OutputFormat::Table => write_table(out, T::headers(), &[value.cells()]),
+        OutputFormat::Csv => write_csv(out, T::headers(), &[value.cells()]),
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, value)?;
             writeln!(out)
@@ -193,6 +243,40 @@ pub fn write_one<T: Tabular>(
     out.flush()
 }
 
+/// One line for people: how many, in how many requests, how long it waited; the items
+/// themselves only when there are a few (the full list is `-o json`'s).
+pub fn summary(value: &Applied) -> String {
+    let n = value.applied.len();
+    let requests = value.requests;
+    let mut line = format!(
+        "{} {n} in {requests} request{}",
+        value.action,
+        if requests == 1 { "" } else { "s" }
+    );
+    if value.waited_ms > 0 {
+        line.push_str(&format!(
+            " (waited {:.1} s)",
+            value.waited_ms as f64 / 1000.0
+        ));
+    }
+    if (1..=5).contains(&n) {
+        line.push_str(&format!(": {}", clean(&value.applied.join(", "))));
+    } else if n > 5 {
+        line.push_str("; -o json lists them");
+    }
+    line
+}
+
+/// Writes rows under a header row as CSV (RFC 4180 quoting, by the `csv` crate).
+pub fn write_csv(out: &mut impl Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(headers).map_err(io::Error::other)?;
+    for row in rows {
+        w.write_record(row).map_err(io::Error::other)?;
+    }
+    w.flush()
+}
+
 /// Prints an [`Applied`] summary: a sentence for people, the object as JSON otherwise.
 pub fn write_applied(
     out: &mut impl Write,
@@ -200,17 +284,7 @@ pub fn write_applied(
     value: &Applied,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Table => {
-            let n = value.applied.len();
-            writeln!(
-                out,
-                "{} {n} ({} request{}): {}",
-                value.action,
-                value.requests,
-                if value.requests == 1 { "" } else { "s" },
-                clean(&value.applied.join(", "))
-            )
-        }
+        OutputFormat::Table | OutputFormat::Csv => writeln!(out, "{}", summary(value)),
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, value)?;
             writeln!(out)
@@ -260,7 +334,7 @@ impl<T: Tabular, W: Write> ListWriter<T, W> {
                 }
                 self.out.flush()
             }
-            OutputFormat::Json | OutputFormat::Table => {
+            OutputFormat::Json | OutputFormat::Table | OutputFormat::Csv => {
                 self.held.extend(items);
                 Ok(())
             }
@@ -278,6 +352,10 @@ impl<T: Tabular, W: Write> ListWriter<T, W> {
             OutputFormat::Table => {
                 let rows: Vec<Vec<String>> = self.held.iter().map(Tabular::cells).collect();
                 write_table(&mut self.out, T::headers(), &rows)?;
+            }
+            OutputFormat::Csv => {
+                let rows: Vec<Vec<String>> = self.held.iter().map(Tabular::cells).collect();
+                write_csv(&mut self.out, T::headers(), &rows)?;
             }
         }
         self.out.flush()
@@ -388,15 +466,44 @@ mod tests {
     }
 
     #[test]
+    fn csv_quotes_per_rfc_4180() -> io::Result<()> {
+        let mut buf = Vec::new();
+        write_csv(
+            &mut buf,
+            &["A", "B"],
+            &[vec![
+                "plain".into(),
+                "has, comma and \"quote\"\nline".into(),
+            ]],
+        )?;
+        assert_eq!(
+            text(buf),
+            "A,B\nplain,\"has, comma and \"\"quote\"\"\nline\"\n"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn applied_forms() -> io::Result<()> {
         let a = Applied {
             action: "deleted",
             applied: vec!["u1".into(), "u2".into()],
             requests: 1,
+            waited_ms: 0,
         };
         let mut buf = Vec::new();
         write_applied(&mut buf, OutputFormat::Table, &a)?;
-        assert_eq!(text(buf), "deleted 2 (1 request): u1, u2\n");
+        assert_eq!(text(buf), "deleted 2 in 1 request: u1, u2\n");
+        let many = Applied {
+            action: "deleted",
+            applied: (0..3000).map(|i| format!("u{i}")).collect(),
+            requests: 3,
+            waited_ms: 1250,
+        };
+        assert_eq!(
+            summary(&many),
+            "deleted 3000 in 3 requests (waited 1.2 s); -o json lists them"
+        );
         let mut buf = Vec::new();
         write_applied(&mut buf, OutputFormat::Json, &a)?;
         let v: serde_json::Value = serde_json::from_slice(&buf)?;

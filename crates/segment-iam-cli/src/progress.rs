@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use segment_iam::Wait;
 
 /// Work that finishes sooner than this shows no progress line at all.
 pub const SHOW_AFTER: Duration = Duration::from_millis(400);
@@ -23,8 +24,10 @@ const REFRESH: Duration = Duration::from_millis(120);
 pub struct Stats {
     /// Requests sent so far (including retries).
     pub requests: u64,
-    /// Whether a request is being held back for the rate limit at this moment.
-    pub waiting: bool,
+    /// What a held-back request waits for at this moment, if one does.
+    pub waiting_for: Option<Wait>,
+    /// A job's items done and total (offboard, audit), when it counts them.
+    pub job: Option<(u64, u64)>,
 }
 
 /// A progress line; a no-op when disabled.
@@ -65,7 +68,6 @@ impl Progress {
                 let started = Instant::now();
                 let base = stats().requests;
                 let mut shown = false;
-                let mut wait_started: Option<Instant> = None;
                 loop {
                     tokio::time::sleep(REFRESH).await;
                     let s = stats();
@@ -74,11 +76,13 @@ impl Progress {
                         bar.enable_steady_tick(REFRESH);
                         shown = true;
                     }
-                    wait_started = match (s.waiting, wait_started) {
-                        (true, None) => Some(Instant::now()),
-                        (true, Some(t)) => Some(t),
-                        (false, _) => None,
-                    };
+                    if let Some((done, total)) = s.job.filter(|(_, total)| *total > 0) {
+                        if bar.length() != Some(total) {
+                            bar.set_length(total);
+                            bar.set_style(bar_style());
+                        }
+                        bar.set_position(done);
+                    }
                     // With a known total the bar shows the count; the message need not.
                     let shown_items = if bar.length().is_some() {
                         0
@@ -89,7 +93,7 @@ impl Progress {
                         &label,
                         shown_items,
                         s.requests.saturating_sub(base),
-                        wait_started.map(|t| t.elapsed()),
+                        s.waiting_for,
                     ));
                 }
             })
@@ -127,10 +131,10 @@ impl Drop for Progress {
     }
 }
 
-/// The text of the line, e.g. `listing users: 400 items, 2 requests — waiting to send: rate
-/// limit or retry backoff (12s)`. The client's counters do not say which of the two holds a
-/// request back, so the line names both.
-pub fn message(label: &str, items: u64, requests: u64, waiting: Option<Duration>) -> String {
+/// The text of the line, e.g. `deleting 3000 users: 2 requests — waiting for the rate-limit
+/// window (41 s left)`, or `... — retrying after a failure in 2 s`: the two waits are told
+/// apart, since only the second means something went wrong.
+pub fn message(label: &str, items: u64, requests: u64, waiting: Option<Wait>) -> String {
     let mut m = label.to_string();
     let mut parts = Vec::new();
     if items > 0 {
@@ -146,11 +150,24 @@ pub fn message(label: &str, items: u64, requests: u64, waiting: Option<Duration>
         m.push_str(": ");
         m.push_str(&parts.join(", "));
     }
-    if let Some(w) = waiting {
-        m.push_str(&format!(
-            " — waiting to send: rate limit or retry backoff ({}s)",
-            w.as_secs()
-        ));
+    let secs = |d: Duration| d.as_secs_f64().ceil() as u64;
+    match waiting {
+        Some(Wait::RateLimit { remaining }) => m.push_str(&format!(
+            " — waiting for the rate-limit window ({} s left)",
+            secs(remaining)
+        )),
+        Some(Wait::Backoff {
+            remaining,
+            rate_limited: true,
+        }) => m.push_str(&format!(
+            " — rate limited, retrying in {} s as the service advised",
+            secs(remaining)
+        )),
+        Some(Wait::Backoff { remaining, .. }) => m.push_str(&format!(
+            " — retrying after a failure in {} s",
+            secs(remaining)
+        )),
+        _ => {}
     }
     m
 }
@@ -178,8 +195,27 @@ mod tests {
             "listing users: 1 item, 1 request"
         );
         assert_eq!(
-            message("deleting 3 users", 0, 2, Some(Duration::from_secs(12))),
-            "deleting 3 users: 2 requests — waiting to send: rate limit or retry backoff (12s)"
+            message(
+                "deleting 3 users",
+                0,
+                2,
+                Some(Wait::RateLimit {
+                    remaining: Duration::from_millis(11_200)
+                })
+            ),
+            "deleting 3 users: 2 requests — waiting for the rate-limit window (12 s left)"
+        );
+        assert_eq!(
+            message(
+                "deleting 3 users",
+                0,
+                2,
+                Some(Wait::Backoff {
+                    remaining: Duration::from_millis(1_500),
+                    rate_limited: false
+                })
+            ),
+            "deleting 3 users: 2 requests — retrying after a failure in 2 s"
         );
     }
 

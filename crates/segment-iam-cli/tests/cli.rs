@@ -939,3 +939,291 @@ fn emulator_command_serves_until_ctrl_c() {
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
 }
+
+// ---- names, lookups and jobs --------------------------------------------------------------
+
+#[test]
+fn roles_list_and_workspace() {
+    let emu = Emu::start(0, 0, 0);
+    let out = emu
+        .cmd()
+        .args(["roles", "list", "-o", "json"])
+        .assert()
+        .success();
+    let roles = json(&out.get_output().stdout);
+    assert_eq!(roles[0]["id"], OWNER_ROLE);
+    assert_eq!(roles[0]["name"], "Workspace Owner");
+    let out = emu
+        .cmd()
+        .args(["roles", "ls", "-o", "table"])
+        .assert()
+        .success();
+    assert!(text(&out.get_output().stdout).contains("Source Read-only"));
+    let out = emu
+        .cmd()
+        .args(["workspace", "-o", "json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out.get_output().stdout)["id"], WORKSPACE);
+}
+
+#[test]
+fn users_find_reports_missing_emails() {
+    let emu = Emu::start(5, 0, 0);
+    let out = emu
+        .cmd()
+        .args([
+            "users",
+            "find",
+            "USER2@example.com",
+            "nobody@example.com",
+            "user4@example.com",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    let found: Vec<&str> = v["found"]
+        .as_array()
+        .expect("found")
+        .iter()
+        .filter_map(|u| u["email"].as_str())
+        .collect();
+    assert_eq!(found, ["user2@example.com", "user4@example.com"]);
+    assert_eq!(v["missing"], serde_json::json!(["nobody@example.com"]));
+    let out = emu
+        .cmd()
+        .args(["users", "find", "nobody@example.com", "-o", "table"])
+        .assert()
+        .success();
+    assert!(text(&out.get_output().stderr).contains("no match: nobody@example.com"));
+}
+
+#[test]
+fn permissions_add_by_role_name_on_the_workspace() {
+    let emu = Emu::start(2, 0, 0);
+    let user = emu.h().user_ids()[1].clone();
+    emu.cmd()
+        .args([
+            "permissions",
+            "add",
+            "--role",
+            "workspace owner",
+            "--resource",
+            "workspace",
+            "--user",
+            &user,
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let held = emu.h().user(&user).expect("user").permissions;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].role_id, OWNER_ROLE);
+    assert_eq!(held[0].resources[0].id, WORKSPACE);
+    assert_eq!(held[0].resources[0].resource_type, "WORKSPACE");
+}
+
+#[test]
+fn an_unknown_role_name_exits_2_naming_close_roles_and_sends_no_mutation() {
+    let emu = Emu::start(1, 0, 0);
+    let user = emu.h().user_ids()[0].clone();
+    let out = emu
+        .cmd()
+        .args([
+            "permissions",
+            "add",
+            "--role",
+            "Source Admn",
+            "--resource",
+            "SOURCE:s1",
+            "--user",
+            &user,
+        ])
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("\"Source Admin\""), "{stderr}");
+    assert!(
+        emu.h().journal().iter().all(|e| e.method == "GET"),
+        "only the roles lookup was sent"
+    );
+}
+
+/// 12 users in 3 groups; user 1 is the seeded Workspace Owner.
+fn offboard_emu() -> Emu {
+    Emu::start(12, 3, 2)
+}
+
+#[test]
+fn offboard_dry_run_and_non_terminal_without_yes_send_nothing() {
+    let emu = offboard_emu();
+    let out = emu
+        .cmd()
+        .args([
+            "offboard",
+            "user5@example.com",
+            "invitee1@example.com",
+            "ghost@example.com",
+            "--dry-run",
+            "-o",
+            "table",
+        ])
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("delete user user5@example.com"), "{stderr}");
+    assert!(
+        stderr.contains("withdraw invite invitee1@example.com"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no user or invite: ghost@example.com"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dry run"), "{stderr}");
+    let out = emu
+        .cmd()
+        .args(["offboard", "user5@example.com", "--dry-run", "-o", "json"])
+        .assert()
+        .success();
+    let plan = json(&out.get_output().stdout);
+    assert_eq!(plan["plan"]["users"][0]["email"], "user5@example.com");
+    assert_eq!(plan["dryRun"], true);
+    let out = emu
+        .cmd()
+        .args(["offboard", "user5@example.com"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    assert!(text(&out.get_output().stderr).contains("--yes"));
+    assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
+    assert_eq!(emu.h().user_count(), 12);
+}
+
+#[test]
+fn offboard_with_yes_removes_people_in_bulk_and_reports_json() {
+    let emu = offboard_emu();
+    let leaving = [
+        "user3@example.com",
+        "user4@example.com",
+        "USER5@example.com",
+        "invitee2@example.com",
+    ];
+    let out = emu
+        .cmd()
+        .arg("offboard")
+        .args(leaving)
+        .args(["--yes", "-o", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(
+        v["report"]["usersDeleted"]
+            .as_array()
+            .map(Vec::len)
+            .or(v["report"]["users_deleted"].as_array().map(Vec::len)),
+        Some(3)
+    );
+    let deletes: Vec<String> = emu
+        .h()
+        .journal()
+        .iter()
+        .filter(|e| e.method != "GET")
+        .filter_map(|e| e.operation.clone())
+        .collect();
+    assert_eq!(deletes, ["delete_users", "delete_invites"]);
+    assert_eq!(emu.h().user_count(), 9);
+    let state = emu.h().state();
+    let emails: Vec<&str> = state.users.iter().map(|u| u.email.as_str()).collect();
+    for gone in [
+        "user3@example.com",
+        "user4@example.com",
+        "user5@example.com",
+    ] {
+        assert!(!emails.contains(&gone));
+    }
+    let gone_ids: Vec<String> = state.users.iter().map(|u| u.id.clone()).collect();
+    for group in &state.groups {
+        assert!(
+            group.users.iter().all(|u| gone_ids.contains(u)),
+            "no membership left behind"
+        );
+        assert!(!group.invites.contains(&"invitee2@example.com".to_string()));
+    }
+}
+
+#[test]
+fn offboard_refuses_the_last_owner_with_exit_2() {
+    let emu = offboard_emu();
+    let owner = emu.h().state().users[0].email.clone();
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--yes"])
+        .assert()
+        .code(2);
+    assert!(text(&out.get_output().stderr).contains("last holder"));
+    assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
+    emu.cmd()
+        .args(["offboard", &owner, "--yes", "--allow-owner-removal"])
+        .assert()
+        .success();
+    assert_eq!(emu.h().user_count(), 11);
+}
+
+#[test]
+fn audit_csv_parses_with_a_csv_reader() {
+    let emu = Emu::start(20, 3, 2);
+    let out = emu.cmd().args(["audit", "-o", "csv"]).assert().success();
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let headers = reader.headers().expect("header row").clone();
+    assert_eq!(&headers[0], "EMAIL");
+    assert_eq!(headers.len(), 7);
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert!(
+        rows.iter()
+            .any(|r| &r[3] == "Workspace Owner" && &r[2] == "direct")
+    );
+    assert!(rows.iter().any(|r| r[2].starts_with("group:")));
+    let out = emu
+        .cmd()
+        .args([
+            "audit",
+            "--role",
+            "workspace owner",
+            "--resource",
+            "workspace",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let owners = json(&out.get_output().stdout);
+    assert_eq!(owners.as_array().map(Vec::len), Some(1));
+    assert_eq!(owners[0]["email"], emu.h().state().users[0].email);
+    emu.cmd().args(["audit", "--role", "Nope"]).assert().code(2);
+}
+
+#[test]
+fn new_commands_have_help() {
+    for args in [
+        vec!["roles", "list", "--help"],
+        vec!["workspace", "--help"],
+        vec!["users", "find", "--help"],
+        vec!["offboard", "--help"],
+        vec!["audit", "--help"],
+    ] {
+        Command::new(BIN).args(&args).assert().success();
+    }
+    let out = Command::new(BIN)
+        .args(["permissions", "add", "--help"])
+        .assert()
+        .success();
+    let help = text(&out.get_output().stdout);
+    assert!(
+        help.contains("workspace") && help.contains("name"),
+        "{help}"
+    );
+}

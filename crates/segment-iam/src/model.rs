@@ -161,7 +161,7 @@ impl Permission {
 
     /// The document puts no limits on role and resource ids; an empty one can never be right.
     pub(crate) fn check(&self) -> Result<()> {
-        validate::non_empty("role", self.role_id())?;
+        validate::non_empty("role_id", self.role_id())?;
         for (resource, _) in &self.resources {
             if let Resource::Given(_, id) = resource {
                 validate::non_empty("resource id", id)?;

@@ -59,6 +59,45 @@ impl AuditFilter {
     }
 }
 
+/// How an audit reads.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuditOptions {
+    /// Group listings in flight at once (default [`read::DEFAULT_CONCURRENCY`]; 1 reads them
+    /// one after another).
+    pub concurrency: usize,
+    /// Counts groups read of groups to read.
+    pub progress: Progress,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            concurrency: read::DEFAULT_CONCURRENCY,
+            progress: Progress::new(),
+        }
+    }
+}
+
+impl AuditOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Group listings in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Shares `progress` with whoever shows it.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
 /// Who a row is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +137,7 @@ impl std::fmt::Display for Via {
 
 /// One path to access.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuditRow {
     /// The subject's email.
@@ -120,6 +160,7 @@ pub struct AuditRow {
 
 /// The audit's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuditReport {
     /// Every row, sorted by email, then path, role and resource; no duplicates.
@@ -181,11 +222,11 @@ impl Keep {
 }
 
 /// Runs the audit. Bad filters (an email that is not one, an unknown role name) fail before
-/// any listing is read. `progress` counts groups read of groups to read.
+/// any listing is read.
 pub async fn audit(
     client: &Client,
     filter: &AuditFilter,
-    progress: &Progress,
+    options: &AuditOptions,
 ) -> Result<AuditReport> {
     let before = client.metrics().requests;
     let emails = if filter.emails.is_empty() {
@@ -218,8 +259,8 @@ pub async fn audit(
     let options = ReadOptions {
         invites: keep.unfiltered_access(),
         members: Members::None,
-        progress: progress.clone(),
-        ..ReadOptions::default()
+        progress: options.progress.clone(),
+        concurrency: options.concurrency.max(1),
     };
     let state = read::read_workspace(client, &options).await?;
     let groups = state.groups.into_iter().map(|g| g.group).collect();

@@ -68,6 +68,7 @@ impl OffboardOptions {
 
 /// A user who goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Leaver {
     /// The user's id.
@@ -82,6 +83,7 @@ pub struct Leaver {
 
 /// A pending invite that is withdrawn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct WithdrawnInvite {
     /// The invited email as the service lists it.
@@ -92,6 +94,7 @@ pub struct WithdrawnInvite {
 
 /// What an offboarding will do; made by [`plan`], carried out by [`execute`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OffboardPlan {
     /// Users to delete, in the order asked.
@@ -119,6 +122,7 @@ impl OffboardPlan {
 
 /// What [`execute`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OffboardReport {
     /// Emails of the users deleted.
