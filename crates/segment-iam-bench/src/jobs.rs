@@ -60,9 +60,27 @@ async fn audit_scenario(report: &mut Report, quick: bool) -> Outcome<()> {
     emu.clear_journal();
     let started = Instant::now();
     let collect = |e: segment_iam::Error| e.to_string();
-    let _users = client.users().list().page_size(1000).collect().await.map_err(collect)?;
-    let _invites = client.invites().list().page_size(1000).collect().await.map_err(collect)?;
-    let listed = client.groups().list().page_size(1000).collect().await.map_err(collect)?;
+    let _users = client
+        .users()
+        .list()
+        .page_size(1000)
+        .collect()
+        .await
+        .map_err(collect)?;
+    let _invites = client
+        .invites()
+        .list()
+        .page_size(1000)
+        .collect()
+        .await
+        .map_err(collect)?;
+    let listed = client
+        .groups()
+        .list()
+        .page_size(1000)
+        .collect()
+        .await
+        .map_err(collect)?;
     for group in listed
         .iter()
         .filter(|g| !g.permissions.is_empty() && g.member_count > 0)
@@ -129,7 +147,11 @@ fn email(i: usize) -> String {
 }
 
 async fn offboard_scenario(report: &mut Report, quick: bool) -> Outcome<()> {
-    let (people, leaving, groups) = if quick { (400, 100, 20) } else { (2_000, 500, 50) };
+    let (people, leaving, groups) = if quick {
+        (400, 100, 20)
+    } else {
+        (2_000, 500, 50)
+    };
     // Person i is in groups i % g, (i + 7) % g and (i + 19) % g.
     let fixture = Fixture {
         users: (0..people)
