@@ -1227,3 +1227,88 @@ fn new_commands_have_help() {
         "{help}"
     );
 }
+
+#[test]
+fn offboard_killed_half_way_converges_on_the_next_run() {
+    // 300 leavers need two URL-limited DELETEs; the second one hangs in the emulator, and the
+    // process is killed (SIGKILL) once the first has been applied.
+    let emu = Emu::with(|b| b.users(320).groups(4));
+    let hang = Fault::delay(Duration::from_secs(120))
+        .on_operation("delete_users")
+        .skip_first(1);
+    emu.h().inject(hang);
+    let leavers: Vec<String> = (2..302).map(|i| format!("user{i}@example.com")).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("leavers.txt");
+    std::fs::write(&file, leavers.join("\n")).expect("write list");
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("SEGMENT_PUBLIC_API_TOKEN", TOKEN)
+        .args([
+            "--base-url",
+            &emu.h().base_url(),
+            "offboard",
+            "--yes",
+            "--from-file",
+        ])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait (bounded) for the event: the first chunk applied, i.e. users gone.
+    let started = Instant::now();
+    while emu.h().user_count() == 320 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "first chunk never applied"
+        );
+        assert!(child.try_wait().expect("wait").is_none(), "exited early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let left = emu.h().user_count();
+    assert!(left > 20 && left < 320, "half way: {left}");
+
+    emu.h().clear_faults();
+    emu.cmd()
+        .args(["offboard", "--yes", "--from-file"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(emu.h().user_count(), 20);
+    // Every leaver was deleted by exactly one applied request.
+    let applied: Vec<String> = emu
+        .requests("delete_users")
+        .into_iter()
+        .filter(|e| e.applied)
+        .flat_map(|e| {
+            e.query
+                .split('&')
+                .filter_map(|p| p.split_once('=').map(|(_, v)| v.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let distinct: std::collections::HashSet<&String> = applied.iter().collect();
+    assert_eq!((applied.len(), distinct.len()), (300, 300));
+    // A third run has nothing to do and sends no mutation.
+    let before = emu
+        .h()
+        .journal()
+        .iter()
+        .filter(|e| e.method != "GET")
+        .count();
+    emu.cmd()
+        .args(["offboard", "--yes", "--from-file"])
+        .arg(&file)
+        .assert()
+        .success();
+    let after = emu
+        .h()
+        .journal()
+        .iter()
+        .filter(|e| e.method != "GET")
+        .count();
+    assert_eq!(before, after);
+}
