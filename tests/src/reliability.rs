@@ -10,11 +10,28 @@ use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry};
 
 use crate::TOKEN;
 
-/// The client timeout of the fault tests; [`SLOW`] responses take longer than this.
-pub const TIMEOUT: Duration = Duration::from_millis(300);
+/// The client timeout of the fault tests; [`SLOW`] responses take longer than this. Generous,
+/// so that an answer the emulator gives at once never times out on a loaded 2-core machine
+/// (exact request counts depend on that).
+pub const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A response delay beyond [`TIMEOUT`].
-pub const SLOW: Duration = Duration::from_millis(600);
+/// A response delay well beyond [`TIMEOUT`].
+pub const SLOW: Duration = Duration::from_secs(4);
+
+/// Waits (bounded: [`SLOW`] plus 20 s) until the emulator has finished handling the `sent`
+/// requests a client made to it — every one journaled, the slow ones included — so that
+/// counts of what was applied are final. An event to wait on, instead of a sleep.
+pub async fn settle(emulator: &EmulatorHandle, sent: u64) {
+    let deadline = std::time::Instant::now() + SLOW + Duration::from_secs(20);
+    while (emulator.journal().len() as u64) < sent {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {sent} requests handled",
+            emulator.journal().len()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 /// Every transient fault kind, by name: 5xx, a connection dropped mid-response, a response
 /// slower than the timeout, truncated and malformed JSON bodies, a wrong content type.

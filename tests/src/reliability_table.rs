@@ -1,9 +1,12 @@
 //! RELIABILITY.md from the reliability tests themselves: each `reliability_*.rs` file is a
 //! theme, each test a row, its doc comment's `Cases:` and `Asserts:` the cases and what is
-//! asserted, and the result comes from an actual run. The table cannot drift from the tests:
-//! `tests/tests/reliability_table_check.rs` fails when a test is added, renamed, removed or
-//! re-documented without regenerating it (`cargo run -p segment-iam-tests --bin
-//! reliability_table`).
+//! asserted, and the result comes from a run the generator makes itself. The file records a
+//! fingerprint of the code it was run against (the facade, the generated client, the emulator
+//! and the tests), so it cannot outlive its proof: `tests/tests/reliability_table_check.rs`
+//! fails when a test is added, renamed, removed, re-documented, marked `#[ignore]` or
+//! cfg'd out, or when any fingerprinted file changes, until `cargo run -p segment-iam-tests
+//! --bin reliability_table` runs the tests again; CI runs it with `--check`, which fails when
+//! its fresh run renders anything else than the checked-in file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,6 +23,9 @@ pub struct Row {
     pub cases: String,
     /// The doc comment's `Asserts:` part.
     pub asserts: String,
+    /// An attribute that keeps the test from running (`#[ignore]`, `#[cfg(..)]`), if any: such
+    /// a test proves nothing, and the generator and the check refuse it.
+    pub excluded: Option<String>,
 }
 
 /// The theme a file covers, as the table shows it.
@@ -36,6 +42,14 @@ pub fn theme(file: &str) -> String {
         "reliability_hostile" => "Hostile server data".into(),
         other => other.trim_start_matches("reliability_").replace('_', " "),
     }
+}
+
+/// The paths of the reliability test files of `dir` (the table check excluded).
+fn files_of(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    Ok(files(dir)?
+        .into_iter()
+        .map(|(stem, _)| dir.join(format!("{stem}.rs")))
+        .collect())
 }
 
 /// The `reliability_*.rs` files of `dir`, sorted by the order of the themes above.
@@ -79,6 +93,7 @@ pub fn scan(file: &str, source: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut doc: Vec<String> = Vec::new();
     let mut is_test = false;
+    let mut excluded: Option<String> = None;
     for line in source.lines() {
         let line = line.trim();
         if let Some(text) = line.strip_prefix("///") {
@@ -87,6 +102,13 @@ pub fn scan(file: &str, source: &str) -> Vec<Row> {
         }
         if line.starts_with("#[test]") || line.starts_with("#[tokio::test") {
             is_test = true;
+            continue;
+        }
+        if line.starts_with("#[ignore")
+            || line.starts_with("#[cfg(")
+            || line.starts_with("#[cfg_attr(")
+        {
+            excluded = Some(line.to_string());
             continue;
         }
         if line.starts_with("#[") {
@@ -107,12 +129,83 @@ pub fn scan(file: &str, source: &str) -> Vec<Row> {
                 test: name,
                 cases,
                 asserts,
+                excluded: excluded.take(),
             });
         }
         doc.clear();
         is_test = false;
+        excluded = None;
     }
     rows
+}
+
+/// What the fingerprint covers, relative to the workspace root: every file the reliability
+/// tests exercise or are.
+pub const FINGERPRINTED: &[&str] = &[
+    "crates/segment-iam/src",
+    "crates/segment-iam-api/src",
+    "crates/segment-iam-emulator/src",
+    "tests/src",
+    "tests/tests/reliability_*.rs",
+];
+
+/// A fingerprint of the `.rs` files under [`FINGERPRINTED`] (paths and contents, in path
+/// order; FNV-1a, 64 bits): the same tree gives the same value on any machine, and any edit
+/// changes it.
+pub fn fingerprint(root: &Path) -> std::io::Result<String> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for entry in FINGERPRINTED {
+        match entry.strip_suffix("/reliability_*.rs") {
+            Some(dir) => files.extend(files_of(&root.join(dir))?),
+            None => walk(&root.join(entry), &mut files)?,
+        }
+    }
+    let mut relative: Vec<(String, std::path::PathBuf)> = files
+        .into_iter()
+        .map(|p| {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, p)
+        })
+        .collect();
+    relative.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for (rel, path) in &relative {
+        feed(rel.as_bytes());
+        feed(&[0]);
+        let text = std::fs::read_to_string(path)?.replace("\r\n", "\n");
+        feed(text.as_bytes());
+        feed(&[0]);
+    }
+    Ok(format!("{hash:016x} ({} files)", relative.len()))
+}
+
+/// The line of RELIABILITY.md that records the fingerprint.
+pub fn fingerprint_line(fingerprint: &str) -> String {
+    format!(
+        "Run against code fingerprint `{fingerprint}` of {}.",
+        FINGERPRINTED.join(", ")
+    )
 }
 
 /// Splits `Cases: ... Asserts: ...` into its two parts (missing parts are empty).
@@ -163,8 +256,8 @@ pub fn row_key(theme: &str, test: &str, cases: &str, asserts: &str) -> String {
     format!("| {theme} | `{test}` | {cases} | {asserts} |")
 }
 
-/// The markdown document.
-pub fn render(rows: &[Row], results: &BTreeMap<String, String>) -> String {
+/// The markdown document, for the run against code with `fingerprint`.
+pub fn render(rows: &[Row], results: &BTreeMap<String, String>, fingerprint: &str) -> String {
     let passed = rows
         .iter()
         .filter(|r| results.get(&r.test).map(String::as_str) == Some("pass"))
@@ -177,8 +270,10 @@ pub fn render(rows: &[Row], results: &BTreeMap<String, String>) -> String {
          cases and assertions are each test's doc comment, the result is from a real run) by \
          `cargo run -p segment-iam-tests --bin reliability_table`. Do not edit by hand: \
          `cargo test -p segment-iam-tests --test reliability_table_check` fails when this \
-         file no longer matches the tests.\n\n",
+         file no longer matches the tests or the code they ran against, and CI re-runs the \
+         tests and fails when the result differs.\n\n",
     );
+    let _ = writeln!(out, "{}\n", fingerprint_line(fingerprint));
     let _ = writeln!(
         out,
         "{} tests, {passed} passed in the run that produced this file.\n",
@@ -206,6 +301,12 @@ mod tests {
         let source = "/// Not a test.\nfn helper() {}\n\n/// Cases: 2 (a, b). Asserts: it\n/// holds.\n#[tokio::test]\nasync fn it_holds() {}\n    /// Cases: 3. Asserts: x | y.\n    #[test]\n    fn prop(\n";
         let rows = scan("reliability_x", source);
         assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.excluded.is_none()));
+        let ignored = scan(
+            "reliability_x",
+            "/// Cases: 1. Asserts: x.\n#[test]\n#[ignore]\nfn skipped() {}\n",
+        );
+        assert_eq!(ignored[0].excluded.as_deref(), Some("#[ignore]"));
         assert_eq!(rows[0].test, "it_holds");
         assert_eq!(rows[0].cases, "2 (a, b)");
         assert_eq!(rows[0].asserts, "it holds");

@@ -73,6 +73,18 @@ async fn assert_quiet_after(emu: &EmulatorHandle, client: &Client, dropped_at: S
     }
 }
 
+/// Waits (bounded, 30 s) for the event: the client sent its second list request, the prefetch.
+async fn prefetch_sent(client: &segment_iam::Client, sent_before: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while client.metrics().requests - sent_before < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the prefetch never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Cases: 2 (the items stream dropped while the prefetch of page 2 is in flight; the pages
 /// stream dropped likewise). Asserts: the prefetch was under way at the drop (2 requests
 /// sent), no request arrives after the drop (journal) and none is sent in the 600 ms after,
@@ -80,7 +92,8 @@ async fn assert_quiet_after(emu: &EmulatorHandle, client: &Client, dropped_at: S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_a_paginating_stream_mid_prefetch_leaves_no_task_and_sends_nothing_after() {
     for pages in [false, true] {
-        let emu = start_elsewhere(emulator().users(100).list_delay(Duration::from_millis(200)));
+        // Pages take 2 s, so the prefetch is surely still in flight when the stream is dropped.
+        let emu = start_elsewhere(emulator().users(100).list_delay(Duration::from_secs(2)));
         let client = client(&emu, None);
         // Warm the connection pool so its task is in the baseline.
         client
@@ -95,8 +108,8 @@ async fn dropping_a_paginating_stream_mid_prefetch_leaves_no_task_and_sends_noth
             let mut stream = client.users().list().page_size(10).pages();
             let page = stream.next().await.expect("a page").expect("page 1");
             assert_eq!(page.items.len(), 10);
-            // Handing over a page starts the prefetch of the next one.
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // Handing over a page starts the prefetch of the next one: wait for it to be sent.
+            prefetch_sent(&client, sent_before).await;
             assert!(alive() > baseline, "a prefetch task runs");
             drop(stream);
         } else {
@@ -104,7 +117,7 @@ async fn dropping_a_paginating_stream_mid_prefetch_leaves_no_task_and_sends_noth
             for _ in 0..10 {
                 stream.next().await.expect("an item").expect("user");
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            prefetch_sent(&client, sent_before).await;
             assert!(alive() > baseline, "a prefetch task runs");
             drop(stream);
         }

@@ -103,15 +103,28 @@ async fn sixty_four_tasks_under_a_tight_budget_and_5xx_faults_each_succeed_or_fa
     let user = emu.user_ids()[0].clone();
     let results = run_tasks(&client, &user).await;
     let mut created = 0;
+    let mut failed = 0;
     for (t, r) in results.iter().enumerate() {
         match r {
             Ok(()) => created += usize::from(t % 2 == 0),
             Err(e @ (Error::RateLimited { .. } | Error::Server { .. })) => {
                 assert!(e.is_retryable(), "task {t}: {e}");
+                failed += 1;
             }
             Err(other) => panic!("task {t}: untyped or unexpected failure {other:?}"),
         }
     }
+    // The conditions the test is about really happened: 503s were served, and the budget
+    // (64 calls at 12 per 1 s window, 1.5 s of waiting) made some calls fail while others
+    // succeeded.
+    let served_503 = emu
+        .journal_for("get_user")
+        .iter()
+        .filter(|e| e.fault.as_deref() == Some("status:503"))
+        .count();
+    assert!(served_503 > 0, "no 503 was injected");
+    assert!(failed > 0, "the tight budget failed no call");
+    assert!(failed < results.len(), "every call failed");
     assert_eq!(emu.applied_count("create_user_group"), created);
     assert_eq!(emu.state().groups.len(), created);
     let busiest = busiest_window(&emu);

@@ -6,7 +6,7 @@
 
 use segment_iam::{Error, Outcome};
 use segment_iam_emulator::{EmulatorHandle, Fault};
-use segment_iam_tests::reliability::{SLOW, fault_client, transient_faults_both_phases};
+use segment_iam_tests::reliability::{fault_client, settle, transient_faults_both_phases};
 use segment_iam_tests::{emulator, start};
 
 /// Checks one faulted POST: at most one request applied, at most one sent when the request
@@ -65,12 +65,7 @@ where
         emu.inject(fault.on_operation(operation).always());
         let result = call(client.clone(), case).await;
         // A slow answer is applied after the client gave up: wait for it before counting.
-        tokio::time::sleep(if name.starts_with("slower") {
-            SLOW
-        } else {
-            std::time::Duration::ZERO
-        })
-        .await;
+        settle(&emu, client.metrics().requests).await;
         let outcome = check(&emu, operation, &name, result, client.metrics().requests);
         seen.push((name, outcome));
     }

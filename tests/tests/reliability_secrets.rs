@@ -1,11 +1,9 @@
 //! Secrets under faults: with TRACE logging on, neither the captured logs, nor any error's
-//! text or Debug form, nor the CLI's stderr (its tracing and error reports, run in-process
-//! with `-vv`), nor the emulator journal contains the token.
+//! text or Debug form, nor the real CLI binary's output (its tracing and error reports, with
+//! `-vv`), nor the emulator journal contains the token.
 
-use clap::{CommandFactory, FromArgMatches};
-use segment_iam_cli::cli::{Cli, OutputFormat};
 use segment_iam_emulator::Fault;
-use segment_iam_tests::reliability::{Capture, SLOW, fault_client, transient_faults_both_phases};
+use segment_iam_tests::reliability::{Capture, fault_client, settle, transient_faults_both_phases};
 use segment_iam_tests::{TOKEN, emulator, start};
 
 fn assert_no_token(what: &str, text: &str) {
@@ -49,7 +47,7 @@ async fn no_error_text_log_line_or_journal_entry_contains_the_token_under_any_fa
         }
     }
     emu.clear_faults();
-    tokio::time::sleep(SLOW).await;
+    settle(&emu, client.metrics().requests).await;
     assert!(
         errors.len() >= 16,
         "faults produced errors: {}",
@@ -79,91 +77,119 @@ async fn no_error_text_log_line_or_journal_entry_contains_the_token_under_any_fa
     }
 }
 
-/// Runs the CLI in-process like `segment-iam -vv --token TOKEN ARGS..`, with TRACE logs
-/// captured and the failure report (what `main` writes to stderr) rendered in both formats.
-async fn cli(base_url: &str, args: &[&str], capture: &Capture) -> (bool, String) {
-    let mut argv = vec![
-        "segment-iam",
-        "-vv",
-        "--base-url",
-        base_url,
-        "--token",
-        TOKEN,
-    ];
-    argv.extend_from_slice(args);
-    let matches = Cli::command()
-        .try_get_matches_from(argv)
-        .expect("valid arguments");
-    let parsed = Cli::from_arg_matches(&matches).expect("parsed");
-    let result = segment_iam_cli::commands::run(&parsed, &matches, OutputFormat::Json).await;
-    let mut stderr = Vec::new();
-    if let Err(failure) = &result {
-        failure
-            .report(OutputFormat::Table, &mut stderr)
-            .expect("report");
-        failure
-            .report(OutputFormat::Json, &mut stderr)
-            .expect("report");
-        stderr.extend_from_slice(format!("{failure:?}").as_bytes());
-    }
-    stderr.extend_from_slice(capture.text().as_bytes());
-    (
-        result.is_ok(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
+/// The real `segment-iam` binary, built once for this test run (`cargo build`, offline: the
+/// workspace is already resolved), so the CLI's own entry point and logging set-up are what
+/// is tested.
+fn cli_binary() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("workspace root")
+                .to_path_buf();
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .current_dir(&root)
+                .args([
+                    "build",
+                    "-q",
+                    "-p",
+                    "segment-iam-cli",
+                    "--bin",
+                    "segment-iam",
+                ])
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "the CLI builds");
+            // This test runs from target/<profile>/deps/; the binary is in target/<profile>/.
+            let exe = std::env::current_exe().expect("test executable");
+            let profile_dir = exe
+                .parent()
+                .and_then(std::path::Path::parent)
+                .expect("target/<profile>");
+            let bin = profile_dir.join(format!("segment-iam{}", std::env::consts::EXE_SUFFIX));
+            assert!(bin.exists(), "{} exists", bin.display());
+            bin
+        })
+        .clone()
 }
 
-/// Cases: 6 CLI runs with `-vv` and the token on the command line: a 500 on `groups create`,
-/// a cut connection and a malformed body on `users get`, a truncated list page, a 404, and a
-/// partial `invites delete`. Asserts: each run's stderr (tracing + error report, table and
-/// JSON) is non-empty and never contains the token, and the journal stays redacted.
+/// Runs `segment-iam -vv --token TOKEN ARGS..` as a process; its exit status and everything
+/// it wrote (stderr then stdout), for this run alone.
+async fn cli(base_url: &str, args: &[&str]) -> (bool, String) {
+    let bin = cli_binary();
+    let mut command = tokio::process::Command::new(bin);
+    command
+        .env_clear()
+        .args(["-vv", "--base-url", base_url, "--token", TOKEN])
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    let out = command.output().await.expect("the CLI runs");
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stdout));
+    (out.status.success(), text)
+}
+
+/// Cases: 6 runs of the real CLI binary with `-vv` and the token on the command line: a 500 on
+/// `groups create`, a cut connection and a malformed body on `users get`, a truncated list
+/// page, a 404, and a partial `invites delete`. Asserts: each run's own output (stderr:
+/// tracing and error report; stdout) shows the tracing of that run's request and never
+/// contains the token, and the journal stays redacted.
 #[tokio::test]
 async fn the_cli_with_verbose_tracing_never_prints_the_token_under_faults() {
-    let capture = Capture::default();
-    let _guard = capture.install();
     let emu = start(emulator().users(3).invites(3)).await;
     let url = emu.base_url();
     let user = emu.user_ids()[0].clone();
     let invites = emu.invite_emails();
-    let runs: Vec<(Fault, Vec<&str>, bool)> = vec![
+    let runs: Vec<(Fault, Vec<&str>, bool, &str)> = vec![
         (
             Fault::status(500).on_operation("create_user_group"),
             vec!["groups", "create", "G"],
             false,
+            "create_user_group",
         ),
         (
             Fault::drop_connection().on_operation("get_user").times(9),
             vec!["users", "get", &user],
             false,
+            "get_user",
         ),
         (
             Fault::malformed_body().on_operation("get_user").times(9),
             vec!["users", "get", &user],
             false,
+            "get_user",
         ),
         (
             Fault::truncated_body().on_operation("list_users"),
             vec!["users", "list"],
             true,
+            "list_users",
         ),
         (
             Fault::status(404).on_operation("get_user"),
             vec!["users", "get", "nobody"],
             false,
+            "get_user",
         ),
         (
             Fault::status(422).on_operation("delete_invites").always(),
             vec!["invites", "delete", &invites[0], &invites[1]],
             false,
+            "delete_invites",
         ),
     ];
-    for (fault, args, ok) in runs {
+    for (fault, args, ok, operation) in runs {
         emu.clear_faults();
         emu.inject(fault);
-        let (succeeded, stderr) = cli(&url, &args, &capture).await;
-        assert_eq!(succeeded, ok, "{args:?}: {stderr}");
-        assert!(!stderr.is_empty(), "{args:?} traced something");
-        assert_no_token(&format!("the CLI's stderr for {args:?}"), &stderr);
+        let (succeeded, output) = cli(&url, &args).await;
+        assert_eq!(succeeded, ok, "{args:?}: {output}");
+        assert!(
+            output.contains(operation) && output.contains("sending"),
+            "{args:?}: the run's own tracing names its request: {output}"
+        );
+        assert_no_token(&format!("the CLI's output for {args:?}"), &output);
     }
     assert_no_token(
         "the journal",

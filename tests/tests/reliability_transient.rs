@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use segment_iam::{Client, Error};
 use segment_iam_emulator::{EmulatorHandle, Fault};
-use segment_iam_tests::reliability::{SLOW, TIMEOUT, fault_client, transient_faults_both_phases};
+use segment_iam_tests::reliability::{TIMEOUT, fault_client, settle, transient_faults_both_phases};
 use segment_iam_tests::{emulator, start};
 
 /// One idempotent call of the sweep: (operation id, what to call, what to check afterwards).
@@ -109,20 +109,21 @@ async fn recovers_from_every_fault(method: Method) {
             "{} with {name}: requests sent",
             method.operation()
         );
+        // The bound is not the point (the request count is); generous for loaded machines.
         assert!(
-            started.elapsed() < Duration::from_secs(3),
+            started.elapsed() < TIMEOUT * 2 + Duration::from_secs(10),
             "{} with {name}: took {:?}",
             method.operation(),
             started.elapsed()
         );
+        // Delayed handlers finish before the next case counts requests.
+        settle(&emu, client.metrics().requests).await;
     }
-    // Let delayed handlers finish before the emulator goes.
-    tokio::time::sleep(SLOW).await;
 }
 
 /// Cases: 8 fault kinds x 2 phases, each injected twice in a row. Asserts: get_user returns
 /// the requested user after exactly 3 requests (1 when a text/html label is on a valid
-/// envelope), within 3 s.
+/// envelope), within two timeouts plus 10 s.
 #[tokio::test]
 async fn get_recovers_from_every_transient_fault_that_clears_within_the_retry_budget() {
     recovers_from_every_fault(Method::Get).await;
@@ -172,7 +173,7 @@ fn attempts_and_time(error: &Error) -> Option<(u32, Duration)> {
 /// clearing, budget 3 attempts. Asserts: a typed retryable error (Server for 5xx, Transport
 /// for timeouts, Decode for unreadable bodies) whose text says "after 3 attempts" and a
 /// duration, exactly 3 requests sent, nothing applied (a slow answer: outcome ambiguous), and
-/// it stops within 3 timeouts plus 1 s.
+/// it stops within 3 timeouts plus 10 s.
 #[tokio::test]
 async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_attempts_and_time() {
     let emu = start(emulator().users(4).groups(2)).await;
@@ -228,7 +229,7 @@ async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_a
                 ),
             }
             assert!(
-                elapsed < TIMEOUT * 3 + Duration::from_secs(1),
+                elapsed < TIMEOUT * 3 + Duration::from_secs(10),
                 "{op} with {name}: stopped after {elapsed:?}"
             );
             emu.clear_faults();
@@ -236,7 +237,8 @@ async fn idempotent_calls_whose_fault_never_clears_end_in_a_typed_error_naming_a
                 // A slow answer carries on after the client gave up: it may be applied late,
                 // which is what the ambiguous outcome says.
                 assert_eq!(error.outcome(), segment_iam::Outcome::Ambiguous);
-                tokio::time::sleep(SLOW).await;
+                // The journal was cleared when this case began.
+                settle(&emu, client.metrics().requests - sent_before).await;
             } else {
                 // Before-apply faults: nothing was applied.
                 assert_eq!(emu.applied_count(op), 0, "{op} with {name}: applied");

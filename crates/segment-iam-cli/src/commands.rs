@@ -648,6 +648,22 @@ mod tests {
     }
 
     #[test]
+    fn region_chooses_the_host_and_base_url_overrides_it() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let eu = client(&global(&["--region", "eu"])?, "t".into()).map_err(|f| f.message)?;
+        assert_eq!(eu.base_url(), "https://eu1.api.segmentapis.com");
+        let us = client(&global(&[])?, "t".into()).map_err(|f| f.message)?;
+        assert_eq!(us.base_url(), "https://api.segmentapis.com");
+        let local = client(
+            &global(&["--region", "eu", "--base-url", "http://127.0.0.1:9/"])?,
+            "t".into(),
+        )
+        .map_err(|f| f.message)?;
+        assert_eq!(local.base_url(), "http://127.0.0.1:9");
+        Ok(())
+    }
+
+    #[test]
     fn invalid_input_and_config_are_usage() {
         use crate::exit::Kind;
         let e = segment_iam::Error::InvalidInput {

@@ -229,13 +229,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn disabled_is_inert_and_enabled_drops_cleanly() {
+    async fn disabled_draws_nothing_and_enabled_counts_items_against_the_total() {
         let p = Progress::disabled();
         p.add_items(3, Some(10));
+        assert!(p.bar.is_none() && p.ticker.is_none());
         drop(p);
         let p = Progress::start(true, "x", Stats::default);
         p.add_items(3, Some(10));
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        p.add_items(2, Some(10));
+        let bar = p.bar.clone().expect("a bar when enabled");
+        assert_eq!((bar.position(), bar.length()), (5, Some(10)));
+        assert_eq!(p.items.load(Ordering::Relaxed), 5);
         drop(p);
+        assert!(bar.is_finished(), "dropping the line finishes (clears) it");
     }
 }

@@ -802,6 +802,28 @@ fn sigint(pid: u32) {
     assert!(status.success());
 }
 
+/// Waits (bounded, 30 s) for the event that makes Ctrl-C meaningful: the process has installed
+/// its SIGINT handler (Linux: bit 2 of `SigCgt` in `/proc/PID/status`). Instead of a sleep.
+fn wait_for_sigint_handler(pid: u32) {
+    let start = Instant::now();
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & (1 << (2 - 1)) != 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no SIGINT handler after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {
@@ -836,7 +858,7 @@ fn ctrl_c_stops_a_command_with_130() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(1000));
+    wait_for_sigint_handler(child.id());
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
@@ -874,7 +896,7 @@ fn ctrl_c_stops_a_slow_list_with_130() {
         .expect("spawn");
     // Let the first page request get in flight (it takes 30 s to answer), then interrupt.
     let start = Instant::now();
-    std::thread::sleep(Duration::from_millis(1000));
+    wait_for_sigint_handler(child.id());
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
@@ -1311,4 +1333,87 @@ fn offboard_killed_half_way_converges_on_the_next_run() {
         .filter(|e| e.method != "GET")
         .count();
     assert_eq!(before, after);
+}
+
+#[test]
+fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
+    let emu = Emu::start(2, 1, 0);
+    let group = emu.h().group_ids()[0].clone();
+    let user = emu.h().user_ids()[1].clone();
+    let before = emu.h().group(&group).expect("group").permissions.len();
+    emu.cmd()
+        .args([
+            "permissions",
+            "add",
+            "--group",
+            &group,
+            "--role",
+            "Source Admin",
+            "--resource",
+            "SOURCE:src1",
+            "--role",
+            MEMBER_ROLE,
+            "--resource",
+            "workspace",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let held = emu.h().group(&group).expect("group").permissions;
+    assert_eq!(
+        held.len(),
+        before + 2,
+        "both grants were added to the group"
+    );
+    assert!(held.iter().any(|p| {
+        p.role_name == "Source Admin"
+            && p.resources
+                .iter()
+                .any(|r| r.resource_type == "SOURCE" && r.id == "src1")
+    }));
+    assert!(held.iter().any(|p| {
+        p.role_id == MEMBER_ROLE
+            && p.resources
+                .iter()
+                .any(|r| r.resource_type == "WORKSPACE" && r.id == WORKSPACE)
+    }));
+
+    emu.cmd()
+        .args([
+            "permissions",
+            "add",
+            "--user",
+            &user,
+            "--role",
+            OWNER_ROLE,
+            "--resource",
+            "workspace",
+        ])
+        .assert()
+        .success();
+    emu.cmd()
+        .args([
+            "permissions",
+            "replace",
+            "--user",
+            &user,
+            "--role",
+            "Workspace Read-only",
+            "--resource",
+            "workspace",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let held = emu.h().user(&user).expect("user").permissions;
+    assert_eq!(
+        held.len(),
+        1,
+        "replace leaves exactly the given permission: {held:?}"
+    );
+    assert_eq!(held[0].role_name, "Workspace Read-only");
+    let puts = emu.requests("replace_permissions_for_user");
+    assert_eq!(puts.len(), 1);
 }

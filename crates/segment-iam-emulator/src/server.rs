@@ -503,7 +503,7 @@ async fn handle(AxState(inner): AxState<Arc<Inner>>, req: Request) -> Response {
     }
     let method = req.method().as_str().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    let mut entry = JournalEntry {
+    let entry = JournalEntry {
         seq: 0,
         method: method.clone(),
         path: path.clone(),
@@ -534,10 +534,46 @@ async fn handle(AxState(inner): AxState<Arc<Inner>>, req: Request) -> Response {
         rate_limit_consumed: None,
         rate_limit_remaining: None,
     };
-    let reply = process(&inner, req, &method, &path, &query, &mut entry).await;
-    entry.status = reply.status;
-    inner.journal.record(entry);
+    let mut pending = Pending {
+        inner: &inner,
+        entry: Some(entry),
+        finished: false,
+    };
+    let reply = process(&inner, req, &method, &path, &query, pending.entry()).await;
+    pending.entry().status = reply.status;
+    pending.finished = true;
+    drop(pending);
     reply.into_response()
+}
+
+/// The journal entry of a request being handled, recorded when dropped. When the client goes
+/// away mid-request (hyper then drops the handler), the entry is still recorded, with status
+/// 499 ("client closed request", as nginx says) and whatever was applied before — so a test
+/// can wait for every request it sent to be journaled, slow ones included, instead of
+/// sleeping.
+struct Pending<'a> {
+    inner: &'a Inner,
+    entry: Option<JournalEntry>,
+    finished: bool,
+}
+
+impl Pending<'_> {
+    fn entry(&mut self) -> &mut JournalEntry {
+        self.entry
+            .as_mut()
+            .expect("the entry is held until the guard drops")
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if let Some(mut entry) = self.entry.take() {
+            if !self.finished {
+                entry.status = 499;
+            }
+            self.inner.journal.record(entry);
+        }
+    }
 }
 
 async fn process(
