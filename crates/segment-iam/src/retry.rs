@@ -550,3 +550,58 @@ fn backoff(retry: &RetryConfig, n: u32) -> Duration {
         .min(retry.max_backoff);
     exp / 2 + jitter(exp / 2)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("header value"));
+        }
+        h
+    }
+
+    fn error_with(data: serde_json::Value) -> RequestError {
+        serde_json::from_value(serde_json::json!({"type": "RequestError", "data": data}))
+            .expect("an error")
+    }
+
+    #[test]
+    fn ms_before_next_wins_over_every_header() {
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let h = headers(&[("x-ratelimit-reset", later), ("retry-after", "9".into())]);
+        let errors = [error_with(serde_json::json!({"msBeforeNext": 1234}))];
+        assert_eq!(advised_wait(&errors, &h), Some(Duration::from_millis(1234)));
+        let fractional = [error_with(serde_json::json!({"msBeforeNext": 10.2}))];
+        assert_eq!(advised_wait(&fractional, &h), Some(Duration::from_millis(11)));
+    }
+
+    #[test]
+    fn without_ms_before_next_the_reset_date_then_retry_after_are_read() {
+        let in_20s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(20));
+        let reset_only = headers(&[("x-ratelimit-reset", in_20s.clone())]);
+        let wait = advised_wait(&[], &reset_only).expect("the reset date is advice");
+        assert!(wait > Duration::from_secs(15) && wait <= Duration::from_secs(20), "{wait:?}");
+        // A reset already past means no wait, not a negative one.
+        let past = headers(&[(
+            "x-ratelimit-reset",
+            httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(5)),
+        )]);
+        assert_eq!(advised_wait(&[], &past), Some(Duration::ZERO));
+        let seconds = headers(&[("retry-after", " 7 ".into())]);
+        assert_eq!(advised_wait(&[], &seconds), Some(Duration::from_secs(7)));
+        let date = headers(&[("retry-after", in_20s)]);
+        let wait = advised_wait(&[], &date).expect("an HTTP date is advice");
+        assert!(wait > Duration::from_secs(15), "{wait:?}");
+        // RFC 9110 allows only whole seconds or a date: a fraction is no advice (the standard
+        // backoff applies), never a misread number.
+        let fraction = headers(&[("retry-after", "0.5".into())]);
+        assert_eq!(advised_wait(&[], &fraction), None);
+        assert_eq!(advised_wait(&[], &HeaderMap::new()), None);
+        let unreadable_body_data = [error_with(serde_json::json!({"msBeforeNext": "soon"}))];
+        assert_eq!(advised_wait(&unreadable_body_data, &HeaderMap::new()), None);
+    }
+}
