@@ -242,5 +242,13 @@ mod tests {
         let error = plan_chunks("emails", "emails", &items[..1], 20, alone - 1)
             .expect_err("too long alone");
         assert!(error.is_invalid_input(), "{error}");
+        // After a split, an item that exactly fills a URL alone still fits.
+        let long: Vec<String> = vec!["a@x.io".into(), format!("{}@x.io", "l".repeat(40))];
+        let second_alone = url_len(20, &long[1..]);
+        assert_eq!(
+            plan_chunks("emails", "emails", &long, 20, second_alone).expect("plan"),
+            vec![0..1, 1..2]
+        );
+        assert!(plan_chunks("emails", "emails", &long, 20, second_alone - 1).is_err());
     }
 }

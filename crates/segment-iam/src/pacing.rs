@@ -413,6 +413,65 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reads_and_mutations_are_paced_in_separate_buckets() {
+        let limiter = Limiter::default();
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(
+            Bucket::Mutations,
+            true,
+            &headers(5, 0, Duration::from_secs(30)),
+        );
+        drop(p);
+        let spent = limiter
+            .acquire_within(Bucket::Mutations, Duration::ZERO, Duration::ZERO)
+            .await;
+        assert!(spent.is_err(), "the mutations window is spent");
+        let reads = limiter
+            .acquire_within(Bucket::Reads, Duration::ZERO, Duration::ZERO)
+            .await;
+        assert!(reads.is_ok(), "reads have their own window");
+    }
+
+    /// With the clock paused, a waiter woken by the answer resumes at the same instant; one
+    /// left to its 1 s fallback timer resumes a second later.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_waiting_for_the_probes_answer_wakes_when_it_arrives() {
+        let limiter = std::sync::Arc::new(Limiter::default());
+        let (probe, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let started = tokio::time::Instant::now();
+        let waiter = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                let (_permit, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+                tokio::time::Instant::now()
+            })
+        };
+        // Bounded: the waiter registers within a few polls.
+        for _ in 0..1000 {
+            if limiter.waiting_for_answer.load(Ordering::Acquire) > 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            limiter.waiting_for_answer.load(Ordering::Acquire) > 0,
+            "the waiter waits"
+        );
+        limiter.observe(
+            Bucket::Mutations,
+            true,
+            &headers(1, 5, Duration::from_secs(30)),
+        );
+        drop(probe);
+        let resumed = waiter.await.expect("waiter");
+        assert_eq!(
+            resumed - started,
+            Duration::ZERO,
+            "woken by the answer, not the timer"
+        );
+    }
+
+    #[tokio::test]
     async fn an_answer_without_headers_switches_pacing_off_only_when_it_is_a_success() {
         let limiter = Limiter::default();
         let (p, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;

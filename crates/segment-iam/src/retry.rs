@@ -576,7 +576,10 @@ mod tests {
         let errors = [error_with(serde_json::json!({"msBeforeNext": 1234}))];
         assert_eq!(advised_wait(&errors, &h), Some(Duration::from_millis(1234)));
         let fractional = [error_with(serde_json::json!({"msBeforeNext": 10.2}))];
-        assert_eq!(advised_wait(&fractional, &h), Some(Duration::from_millis(11)));
+        assert_eq!(
+            advised_wait(&fractional, &h),
+            Some(Duration::from_millis(11))
+        );
     }
 
     #[test]
@@ -584,7 +587,10 @@ mod tests {
         let in_20s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(20));
         let reset_only = headers(&[("x-ratelimit-reset", in_20s.clone())]);
         let wait = advised_wait(&[], &reset_only).expect("the reset date is advice");
-        assert!(wait > Duration::from_secs(15) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
         // A reset already past means no wait, not a negative one.
         let past = headers(&[(
             "x-ratelimit-reset",
