@@ -256,8 +256,20 @@ pub fn row_key(theme: &str, test: &str, cases: &str, asserts: &str) -> String {
     format!("| {theme} | `{test}` | {cases} | {asserts} |")
 }
 
-/// The markdown document, for the run against code with `fingerprint`.
-pub fn render(rows: &[Row], results: &BTreeMap<String, String>, fingerprint: &str) -> String {
+/// The mutation-testing figures, kept beside the tests (`tests/MUTATION.md`, written from a
+/// `cargo mutants` run; too slow for CI) and appended to the table as they are.
+pub fn mutation_section(crate_dir: &Path) -> String {
+    std::fs::read_to_string(crate_dir.join("MUTATION.md")).unwrap_or_default()
+}
+
+/// The markdown document, for the run against code with `fingerprint`; `appendix` (the
+/// mutation figures) follows the table.
+pub fn render(
+    rows: &[Row],
+    results: &BTreeMap<String, String>,
+    fingerprint: &str,
+    appendix: &str,
+) -> String {
     let passed = rows
         .iter()
         .filter(|r| results.get(&r.test).map(String::as_str) == Some("pass"))
@@ -288,6 +300,11 @@ pub fn render(rows: &[Row], results: &BTreeMap<String, String>, fingerprint: &st
             "{} {result} |",
             row_key(&theme(&r.file), &r.test, &r.cases, &r.asserts)
         );
+    }
+    if !appendix.trim().is_empty() {
+        out.push('\n');
+        out.push_str(appendix.trim_end());
+        out.push('\n');
     }
     out
 }

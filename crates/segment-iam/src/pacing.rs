@@ -412,6 +412,28 @@ mod tests {
         assert!(waited >= Duration::from_millis(140), "{waited:?}");
     }
 
+    #[test]
+    fn spent_until_tells_when_a_spent_or_closed_window_opens_and_nothing_otherwise() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        assert_eq!(
+            limiter.spent_until(now),
+            None,
+            "nothing known: nothing spent"
+        );
+        let until = now + Duration::from_secs(7);
+        limiter.close_until(Bucket::Reads, until);
+        assert_eq!(limiter.spent_until(now), Some(until));
+        assert_eq!(limiter.spent_until(until), None, "over once it is reached");
+        let later = now + Duration::from_secs(9);
+        limiter.close_until(Bucket::Mutations, later);
+        assert_eq!(
+            limiter.spent_until(now),
+            Some(later),
+            "the latest of the buckets"
+        );
+    }
+
     #[tokio::test]
     async fn reads_and_mutations_are_paced_in_separate_buckets() {
         let limiter = Limiter::default();

@@ -10,7 +10,9 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use segment_iam_tests::reliability_table::{files, fingerprint, parse_results, render, rows};
+use segment_iam_tests::reliability_table::{
+    files, fingerprint, mutation_section, parse_results, render, rows,
+};
 
 fn main() -> ExitCode {
     match run() {
@@ -86,7 +88,7 @@ fn run() -> Result<(), String> {
             not_passing.join(", ")
         ));
     }
-    let rendered = render(&rows, &results, &after);
+    let rendered = render(&rows, &results, &after, &mutation_section(&crate_dir));
     let path = root.join("RELIABILITY.md");
     if check {
         let current = std::fs::read_to_string(&path)
