@@ -251,4 +251,33 @@ mod tests {
         );
         assert!(plan_chunks("emails", "emails", &long, 20, second_alone - 1).is_err());
     }
+
+    #[test]
+    fn planned_chunks_count_the_base_url_and_the_operations_path() {
+        let items: Vec<String> = vec!["a@x.io".into(), "b@x.io".into()];
+        let base = "http://127.0.0.1:1234";
+        let full = format!("{base}/invites?emails.0=a%40x.io&emails.1=b%40x.io").len();
+        let plan = |limit| {
+            planned_chunks(
+                segment_iam_api::Operation::DeleteInvites,
+                base,
+                limit,
+                &[],
+                "emails",
+                &items,
+            )
+            .expect("plan")
+        };
+        assert_eq!(plan(full), vec![0..2]);
+        assert_eq!(plan(full - 1), vec![0..1, 1..2]);
+        let not_bulk = planned_chunks(
+            segment_iam_api::Operation::GetUser,
+            base,
+            full,
+            &["u"],
+            "ids",
+            &items,
+        );
+        assert!(not_bulk.is_err());
+    }
 }
