@@ -9,7 +9,9 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::input::{ResourceSpec, parse_resource};
+use segment_iam::Resource;
+
+use crate::input::parse_resource;
 
 /// The environment variable the token is read from when neither `--token` nor `--token-file`
 /// is given (the same one the library reads).
@@ -179,7 +181,7 @@ pub struct AuditArgs {
     pub role: Option<String>,
     /// Only this resource: `workspace` (the token's) or TYPE:ID.
     #[arg(long, value_name = "RESOURCE", value_parser = parse_resource)]
-    pub resource: Option<ResourceSpec>,
+    pub resource: Option<Resource>,
 }
 
 impl Command {
@@ -359,7 +361,7 @@ pub struct OptionalGrants {
     /// Resource the preceding --role applies to: `workspace` (the token's) or TYPE:ID (e.g.
     /// SOURCE:qQEHquLrjRDN9j1ByrChyn).
     #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, requires = "roles")]
-    pub resources: Vec<ResourceSpec>,
+    pub resources: Vec<Resource>,
 }
 
 /// Who receives permissions, and which.
@@ -375,7 +377,7 @@ pub struct PermissionArgs {
     /// Resource the preceding --role applies to: `workspace` (the token's) or TYPE:ID (e.g.
     /// SOURCE:qQEHquLrjRDN9j1ByrChyn).
     #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, required = true)]
-    pub resources: Vec<ResourceSpec>,
+    pub resources: Vec<Resource>,
 }
 
 /// Exactly one of `--user ID` or `--group ID`.
@@ -422,10 +424,10 @@ pub struct EmulatorArgs {
 /// `--role` before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    /// Role id.
-    pub role_id: String,
+    /// The role, by name or id as written (the facade resolves it).
+    pub role: String,
     /// Resources of this grant.
-    pub resources: Vec<ResourceSpec>,
+    pub resources: Vec<Resource>,
 }
 
 /// Pairs `--resource` values with the `--role` that precedes each on the command line, using
@@ -435,13 +437,13 @@ pub struct Grant {
 pub fn pair_grants(
     roles: &[String],
     role_indices: &[usize],
-    resources: &[ResourceSpec],
+    resources: &[Resource],
     resource_indices: &[usize],
 ) -> Result<Vec<Grant>, String> {
     let mut grants: Vec<Grant> = roles
         .iter()
         .map(|r| Grant {
-            role_id: r.clone(),
+            role: r.clone(),
             resources: Vec::new(),
         })
         .collect();
@@ -642,11 +644,8 @@ mod tests {
         Ok(())
     }
 
-    fn res(kind: &str, id: &str) -> ResourceSpec {
-        ResourceSpec {
-            kind: kind.into(),
-            id: id.into(),
-        }
+    fn res(kind: &str, id: &str) -> Resource {
+        Resource::Given(kind.into(), id.into())
     }
 
     #[test]
@@ -658,11 +657,11 @@ mod tests {
             got,
             Ok(vec![
                 Grant {
-                    role_id: "r1".into(),
+                    role: "r1".into(),
                     resources: vec![res("SOURCE", "a")]
                 },
                 Grant {
-                    role_id: "r2".into(),
+                    role: "r2".into(),
                     resources: vec![res("SPACE", "b"), res("WORKSPACE", "c")]
                 },
             ])

@@ -8,7 +8,7 @@ use std::pin::pin;
 
 use clap::ArgMatches;
 use futures::StreamExt;
-use segment_iam::{Client, Invite, Paginator, Permission, Region, Resource, ResourceType};
+use segment_iam::{Client, Invite, Paginator, Permission, Region, Resource};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -185,11 +185,13 @@ impl Ctx {
     fn applied(
         &self,
         action: &'static str,
+        noun: &'static str,
         applied: Vec<String>,
         requests: usize,
     ) -> Result<(), Failure> {
         let a = Applied {
             action,
+            noun,
             applied,
             requests,
             // One command per process: the client's total is this command's.
@@ -227,7 +229,7 @@ fn leaf(m: &ArgMatches) -> &ArgMatches {
 fn permissions(
     matches: &ArgMatches,
     roles: &[String],
-    resources: &[input::ResourceSpec],
+    resources: &[Resource],
 ) -> Result<Vec<Permission>, Failure> {
     let m = leaf(matches);
     let idx =
@@ -239,13 +241,7 @@ fn permissions(
         .map(|g| {
             g.resources
                 .iter()
-                .fold(Permission::role(g.role_id.clone()), |p, r| {
-                    if r.is_this_workspace() {
-                        p.on(Resource::ThisWorkspace)
-                    } else {
-                        p.resource(ResourceType::from(r.kind.as_str()), r.id.clone())
-                    }
-                })
+                .fold(Permission::role(g.role.clone()), |p, r| p.on(r.clone()))
         })
         .collect())
 }
@@ -373,7 +369,7 @@ async fn users(ctx: &Ctx, cmd: &UsersCmd) -> Result<(), Failure> {
             let p = ctx.progress(format!("deleting {} users", ids.len()));
             let out = users.delete(ids).await.map_err(failure)?;
             drop(p);
-            ctx.applied("deleted", out.applied, out.requests)
+            ctx.applied("deleted", "user", out.applied, out.requests)
         }
         UsersCmd::Find(e) => {
             let emails = emails(e).await?;
@@ -426,7 +422,7 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
             let p = ctx.progress(format!("deleting {} invites", emails.len()));
             let out = invites.delete(emails).await.map_err(failure)?;
             drop(p);
-            ctx.applied("deleted", out.applied, out.requests)
+            ctx.applied("deleted", "invite", out.applied, out.requests)
         }
     }
 }
@@ -458,7 +454,7 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
             let p = ctx.progress(format!("deleting group {id}"));
             groups.delete(id.clone()).await.map_err(failure)?;
             drop(p);
-            ctx.applied("deleted", vec![id.clone()], 1)
+            ctx.applied("deleted", "group", vec![id.clone()], 1)
         }
         GroupsCmd::Invites { id } => {
             ctx.list(
@@ -500,7 +496,7 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
                 .await
                 .map_err(failure)?;
             drop(p);
-            ctx.applied("removed", out.applied, out.requests)
+            ctx.applied("removed", "member", out.applied, out.requests)
         }
         MembersCmd::Replace(GroupEmails { id, emails: e }) => {
             let emails = emails(e).await?;

@@ -8,11 +8,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// The resource kinds the service documents. Others are accepted only when written exactly as
-/// the service would write them (upper case), because the service adds kinds over time but a
-/// lower-case unknown word is far more likely a typo.
-pub const KNOWN_RESOURCE_TYPES: &[&str] =
-    &["FUNCTION", "SOURCE", "SPACE", "WAREHOUSE", "WORKSPACE"];
+use segment_iam::{Resource, ResourceType};
 
 /// Invalid input from the operator: always exit code 2, and nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,75 +22,33 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// One `--resource TYPE:ID` value, the type normalised to the service's upper-case spelling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceSpec {
-    /// The resource kind as the service writes it, e.g. `WORKSPACE`.
-    pub kind: String,
-    /// The resource id.
-    pub id: String,
-}
-
-impl ResourceSpec {
-    /// `--resource workspace`: the workspace of the token, looked up (once) through
-    /// `getWorkspace` before anything is sent.
-    pub fn this_workspace() -> Self {
-        ResourceSpec {
-            kind: "WORKSPACE".into(),
-            id: String::new(),
-        }
-    }
-
-    /// Whether this is [`ResourceSpec::this_workspace`].
-    pub fn is_this_workspace(&self) -> bool {
-        self.id.is_empty()
-    }
-}
-
-impl fmt::Display for ResourceSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_this_workspace() {
-            f.write_str("workspace")
-        } else {
-            write!(f, "{}:{}", self.kind, self.id)
-        }
-    }
-}
-
 /// Parses `workspace` (the token's own workspace) or `TYPE:ID` (e.g.
-/// `source:qQEHquLrjRDN9j1ByrChyn`). Used as a clap value parser, so a bad value is a usage
-/// error (exit 2) before anything is sent.
-pub fn parse_resource(value: &str) -> Result<ResourceSpec, String> {
-    if value.trim().eq_ignore_ascii_case("workspace") {
-        return Ok(ResourceSpec::this_workspace());
-    }
-    let Some((kind, id)) = value.split_once(':') else {
-        return Err(format!(
-            "expected `workspace` or TYPE:ID (e.g. SOURCE:qQEHquLrjRDN9j1ByrChyn), got {value:?}"
-        ));
+/// `source:qQEHquLrjRDN9j1ByrChyn`) into the facade's [`Resource`]. Used as a clap value parser,
+/// so a bad value is a usage error (exit 2) before anything is sent.
+///
+/// The facade's parser knows the documented types (any case). The service adds types over
+/// time, so a type it does not know is still accepted when written exactly as the service
+/// would write it (upper case, e.g. `REVERSE_ETL:r1`): a lower-case unknown word is far more
+/// likely a typo.
+pub fn parse_resource(value: &str) -> Result<Resource, String> {
+    let refused = match value.parse::<Resource>() {
+        Ok(resource) => return Ok(resource),
+        Err(e) => e,
     };
-    let (kind, id) = (kind.trim(), id.trim());
-    if kind.is_empty() {
-        return Err(format!("missing resource type in {value:?}"));
+    if let Some((kind, id)) = value.trim().split_once(':') {
+        let (kind, id) = (kind.trim(), id.trim());
+        let deliberate = kind.starts_with(|c: char| c.is_ascii_uppercase())
+            && kind
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if deliberate && !id.is_empty() {
+            return Ok(Resource::Given(ResourceType::from(kind), id.to_string()));
+        }
     }
-    if id.is_empty() {
-        return Err(format!("missing resource id in {value:?}"));
-    }
-    let upper = kind.to_ascii_uppercase();
-    let known = KNOWN_RESOURCE_TYPES.contains(&upper.as_str());
-    let deliberate_unknown = kind
-        .chars()
-        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    if !known && !deliberate_unknown {
-        return Err(format!(
-            "unknown resource type {kind:?}; known types: {} (a newer type must be written in upper case)",
-            KNOWN_RESOURCE_TYPES.join(", ")
-        ));
-    }
-    Ok(ResourceSpec {
-        kind: upper,
-        id: id.to_string(),
-    })
+    Err(format!(
+        "{refused} (expected `workspace` or TYPE:ID, e.g. SOURCE:qQEHquLrjRDN9j1ByrChyn; a type \
+         newer than this tool must be written in upper case)"
+    ))
 }
 
 /// Splits a `--from-file` text into values: one per line, surrounding whitespace trimmed,
@@ -174,62 +128,75 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn spec(kind: &str, id: &str) -> ResourceSpec {
-        ResourceSpec {
-            kind: kind.into(),
-            id: id.into(),
-        }
+    fn given(kind: ResourceType, id: &str) -> Resource {
+        Resource::Given(kind, id.into())
     }
 
     #[test]
     fn resource_known_types_any_case() {
         assert_eq!(
             parse_resource("workspace:abc"),
-            Ok(spec("WORKSPACE", "abc"))
+            Ok(given(ResourceType::Workspace, "abc"))
         );
-        assert_eq!(parse_resource("Source:s1"), Ok(spec("SOURCE", "s1")));
-        assert_eq!(parse_resource("SPACE:x"), Ok(spec("SPACE", "x")));
+        assert_eq!(
+            parse_resource("Source:s1"),
+            Ok(given(ResourceType::Source, "s1"))
+        );
+        assert_eq!(
+            parse_resource("SPACE:x"),
+            Ok(given(ResourceType::Space, "x"))
+        );
         assert_eq!(
             parse_resource(" warehouse : w "),
-            Ok(spec("WAREHOUSE", "w"))
+            Ok(given(ResourceType::Warehouse, "w"))
         );
-        assert_eq!(parse_resource("function:f"), Ok(spec("FUNCTION", "f")));
+        assert_eq!(
+            parse_resource("function:f"),
+            Ok(given(ResourceType::Function, "f"))
+        );
     }
 
     #[test]
     fn resource_workspace_means_the_tokens_own() {
-        assert_eq!(
-            parse_resource("workspace"),
-            Ok(ResourceSpec::this_workspace())
-        );
-        assert_eq!(
-            parse_resource(" Workspace "),
-            Ok(ResourceSpec::this_workspace())
-        );
-        assert_eq!(ResourceSpec::this_workspace().to_string(), "workspace");
-        assert_eq!(spec("SOURCE", "s").to_string(), "SOURCE:s");
+        assert_eq!(parse_resource("workspace"), Ok(Resource::ThisWorkspace));
+        assert_eq!(parse_resource(" Workspace "), Ok(Resource::ThisWorkspace));
+        assert_eq!(Resource::ThisWorkspace.to_string(), "workspace");
+        assert_eq!(given(ResourceType::Source, "s").to_string(), "SOURCE:s");
     }
 
     #[test]
     fn resource_id_keeps_later_colons() {
-        assert_eq!(parse_resource("SOURCE:a:b"), Ok(spec("SOURCE", "a:b")));
+        assert_eq!(
+            parse_resource("SOURCE:a:b"),
+            Ok(given(ResourceType::Source, "a:b"))
+        );
     }
 
     #[test]
     fn resource_unknown_upper_case_is_kept() {
         assert_eq!(
             parse_resource("REVERSE_ETL:r1"),
-            Ok(spec("REVERSE_ETL", "r1"))
+            Ok(given(ResourceType::Other("REVERSE_ETL".into()), "r1"))
         );
     }
 
     #[test]
     fn resource_errors() {
-        assert!(parse_resource("source").is_err());
-        assert!(parse_resource(":abc").is_err());
-        assert!(parse_resource("WORKSPACE:").is_err());
+        for bad in [
+            "source",
+            ":abc",
+            "WORKSPACE:",
+            "REVERSE_ETL:",
+            "_:x",
+            "workspce:abc",
+        ] {
+            assert!(parse_resource(bad).is_err(), "{bad}");
+        }
         let typo = parse_resource("workspce:abc").err().unwrap_or_default();
-        assert!(typo.contains("unknown resource type"), "{typo}");
+        assert!(
+            typo.contains("WORKSPCE") && typo.contains("upper case"),
+            "{typo}"
+        );
     }
 
     #[test]

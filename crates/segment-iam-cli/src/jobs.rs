@@ -3,7 +3,6 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use segment_iam::Resource;
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions};
 use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
 use serde_json::json;
@@ -11,7 +10,7 @@ use serde_json::json;
 use crate::cli::{AuditArgs, OffboardArgs, OutputFormat};
 use crate::commands::{Ctx, emails, failure, output_failure};
 use crate::exit::Failure;
-use crate::output::ListWriter;
+use crate::output::{ListWriter, clean, plural};
 
 /// `offboard`: plan, show, confirm (or `--yes`, or `--dry-run`), execute, report.
 pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failure> {
@@ -53,19 +52,19 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
         return Ok(());
     }
     if plan.removes_last_owner && !args.allow_owner_removal {
-        // The library refuses too; saying it before asking spares a pointless question.
-        return Err(failure(
-            offboard::execute(&ctx.client, &plan, &options)
-                .await
-                .err()
-                .unwrap_or(segment_iam::Error::Config("last-owner guard".into())),
-        ));
+        // The library's `execute` refuses this too (nothing sent); saying it here spares a
+        // pointless question and never depends on `execute` to stop.
+        return Err(last_owner_refusal(&plan));
     }
     if !args.yes {
         if !io::stdin().is_terminal() {
             return Err(Failure::usage(
                 "offboard changes the workspace: pass --yes to run it without a terminal (or --dry-run to preview)",
             ));
+        }
+        if json_out {
+            // Whoever answers must see what they agree to, whatever stdout's format.
+            eprint!("{}", describe(&plan));
         }
         if !confirm().await? {
             eprintln!("cancelled: nothing was sent");
@@ -101,45 +100,47 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
     .map_err(output_failure)
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// The last-owner guard's refusal (exit 2), naming the owners the plan would remove.
+fn last_owner_refusal(plan: &OffboardPlan) -> Failure {
+    let owners: Vec<String> = plan
+        .users
+        .iter()
+        .filter(|u| u.owner)
+        .map(|u| clean(&u.email))
+        .collect();
+    Failure::usage(format!(
+        "refused: this would remove the last holder of \"{}\" on the workspace ({}); pass --allow-owner-removal to do it anyway",
+        offboard::OWNER_ROLE,
+        owners.join(", ")
+    ))
 }
 
 /// The plan for people: who goes and which groups they leave, which invites go, who matched
 /// nobody, what it will send, and the owner guard's finding.
 pub(crate) fn describe(plan: &OffboardPlan) -> String {
-    let clean = |s: &str| s.chars().filter(|c| !c.is_control()).collect::<String>();
     let mut text = String::new();
     for user in &plan.users {
         let groups = if user.groups.is_empty() {
             "no groups".to_string()
         } else {
-            format!(
-                "leaves {}",
-                user.groups
-                    .iter()
-                    .map(|g| clean(g))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("leaves {}", clean(&user.groups.join(", ")))
         };
         let owner = if user.owner { " [Workspace Owner]" } else { "" };
         text.push_str(&format!(
             "  delete user {} ({}){owner}: {groups}\n",
             clean(&user.email),
-            user.id
+            clean(&user.id)
         ));
     }
     for invite in &plan.invites {
         let groups = if invite.groups.is_empty() {
             String::new()
         } else {
-            format!(": leaves {}", invite.groups.join(", "))
+            format!(": leaves {}", clean(&invite.groups.join(", ")))
         };
         text.push_str(&format!(
-            "  withdraw invite {}{}\n",
-            clean(&invite.email),
-            clean(&groups)
+            "  withdraw invite {}{groups}\n",
+            clean(&invite.email)
         ));
     }
     for email in &plan.unmatched {
@@ -201,14 +202,7 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
         filter = filter.role(role.clone());
     }
     if let Some(resource) = &args.resource {
-        filter = filter.resource(if resource.is_this_workspace() {
-            Resource::ThisWorkspace
-        } else {
-            Resource::Given(
-                segment_iam::ResourceType::from(resource.kind.as_str()),
-                resource.id.clone(),
-            )
-        });
+        filter = filter.resource(resource.clone());
     }
     let job = segment_iam::jobs::Progress::new();
     let report = {

@@ -5,18 +5,20 @@
 //! The crate is a library plus a thin `main.rs` so each part is unit tested on its own:
 //!
 //! * [`cli`] — the clap definition (global options, one subcommand per operation);
-//! * [`input`] — `--from-file` lists, `TYPE:ID` resources, the token file;
-//! * [`output`] — table / json / ndjson rendering;
+//! * [`input`] — `--from-file` lists, `workspace` / `TYPE:ID` resources, the token file;
+//! * [`output`] — table / csv / json / ndjson rendering, bulk-change summaries;
 //! * [`exit`] — failures, their exit codes (0, 1, 2, 130) and stderr reports;
 //! * [`progress`] — the terminal-only progress line;
 //! * [`commands`] — calling the facade for each command;
+//! * `jobs` — `offboard` (plan, confirm, execute) and `audit`, over `segment_iam::jobs`;
 //! * [`emulator`] — `segment-iam emulator`, the embedded local emulator.
 //!
 //! ```text
 //! export SEGMENT_PUBLIC_API_TOKEN=...
 //! segment-iam users list --output ndjson
 //! segment-iam groups members add GROUP_ID ann@example.com bob@example.com
-//! segment-iam permissions add --user USER_ID --role ROLE_ID --resource WORKSPACE:WS_ID
+//! segment-iam permissions add --user USER_ID --role "Workspace Owner" --resource workspace
+//! segment-iam offboard --from-file leavers.txt --dry-run
 //! ```
 
 pub mod cli;

@@ -1,4 +1,5 @@
-//! Rendering results as a table, one JSON document, or newline-delimited JSON.
+//! Rendering results as a table, CSV, one JSON document, or newline-delimited JSON, and the
+//! one-line summary of a bulk change.
 //!
 //! The table is hand-rolled (a few dozen lines) rather than a dependency: columns are plain
 //! text, widths are measured in characters, and control characters in data are escaped so a
@@ -165,6 +166,9 @@ impl Tabular for String {
 pub struct Applied {
     /// What was done, e.g. `deleted`.
     pub action: &'static str,
+    /// What it was done to, singular, e.g. `user` (the summary line adds the plural's `s`).
+    #[serde(skip)]
+    pub noun: &'static str,
     /// The ids or emails the change applied to.
     pub applied: Vec<String>,
     /// Requests sent.
@@ -174,7 +178,7 @@ pub struct Applied {
 }
 
 /// Escapes control characters so data cannot move the cursor or recolour the terminal.
-fn clean(cell: &str) -> String {
+pub(crate) fn clean(cell: &str) -> String {
     if !cell.chars().any(char::is_control) {
         return cell.to_string();
     }
@@ -249,9 +253,11 @@ pub fn summary(value: &Applied) -> String {
     let n = value.applied.len();
     let requests = value.requests;
     let mut line = format!(
-        "{} {n} in {requests} request{}",
+        "{} {n} {}{} in {requests} request{}",
         value.action,
-        if requests == 1 { "" } else { "s" }
+        value.noun,
+        plural(n),
+        plural(requests)
     );
     if value.waited_ms > 0 {
         line.push_str(&format!(
@@ -265,6 +271,11 @@ pub fn summary(value: &Applied) -> String {
         line.push_str("; -o json lists them");
     }
     line
+}
+
+/// The plural ending of an English count: `""` for one, `"s"` otherwise.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Writes rows under a header row as CSV (RFC 4180 quoting, by the `csv` crate).
@@ -487,27 +498,38 @@ mod tests {
     fn applied_forms() -> io::Result<()> {
         let a = Applied {
             action: "deleted",
+            noun: "user",
             applied: vec!["u1".into(), "u2".into()],
             requests: 1,
             waited_ms: 0,
         };
         let mut buf = Vec::new();
         write_applied(&mut buf, OutputFormat::Table, &a)?;
-        assert_eq!(text(buf), "deleted 2 in 1 request: u1, u2\n");
+        assert_eq!(text(buf), "deleted 2 users in 1 request: u1, u2\n");
         let many = Applied {
             action: "deleted",
+            noun: "user",
             applied: (0..3000).map(|i| format!("u{i}")).collect(),
             requests: 3,
             waited_ms: 1250,
         };
         assert_eq!(
             summary(&many),
-            "deleted 3000 in 3 requests (waited 1.2 s); -o json lists them"
+            "deleted 3000 users in 3 requests (waited 1.2 s); -o json lists them"
         );
         let mut buf = Vec::new();
         write_applied(&mut buf, OutputFormat::Json, &a)?;
         let v: serde_json::Value = serde_json::from_slice(&buf)?;
         assert_eq!(v["applied"], serde_json::json!(["u1", "u2"]));
+        assert_eq!(v["waited_ms"], 0);
+        let one = Applied {
+            action: "removed",
+            noun: "member",
+            applied: vec!["a@x.com".into()],
+            requests: 1,
+            waited_ms: 0,
+        };
+        assert_eq!(summary(&one), "removed 1 member in 1 request: a@x.com");
         Ok(())
     }
 }

@@ -258,6 +258,42 @@ fn users_delete_args_and_stdin() {
 }
 
 #[test]
+fn bulk_delete_in_a_table_is_one_summary_line() {
+    let emu = Emu::start(300, 0, 0);
+    let ids = emu.h().user_ids();
+    let out = emu
+        .cmd()
+        .args(["users", "delete", &ids[0], "-o", "table"])
+        .assert()
+        .success();
+    assert_eq!(
+        text(&out.get_output().stdout),
+        format!("deleted 1 user in 1 request: {}\n", ids[0])
+    );
+    let rest = ids[1..].join("\n");
+    let out = emu
+        .cmd()
+        .args(["users", "delete", "--from-file", "-", "-o", "table"])
+        .write_stdin(rest)
+        .assert()
+        .success();
+    let stdout = text(&out.get_output().stdout);
+    let requests = emu.requests("delete_users").len() - 1;
+    assert!(requests >= 2, "299 ids need several URL-limited requests");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("deleted 299 users in {requests} requests")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("; -o json lists them"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&ids[1]));
+    assert_eq!(emu.h().user_count(), 0);
+}
+
+#[test]
 fn users_groups() {
     let emu = Emu::start(5, 2, 0);
     let state = emu.h().state();
@@ -1023,6 +1059,26 @@ fn users_find_reports_missing_emails() {
 }
 
 #[test]
+fn invites_find_reports_missing_emails() {
+    let emu = Emu::start(0, 0, 3);
+    let out = emu
+        .cmd()
+        .args([
+            "invites",
+            "find",
+            "Invitee1@example.com",
+            "nobody@example.com",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["found"], serde_json::json!(["invitee1@example.com"]));
+    assert_eq!(v["missing"], serde_json::json!(["nobody@example.com"]));
+}
+
+#[test]
 fn permissions_add_by_role_name_on_the_workspace() {
     let emu = Emu::start(2, 0, 0);
     let user = emu.h().user_ids()[1].clone();
@@ -1167,14 +1223,52 @@ fn offboard_with_yes_removes_people_in_bulk_and_reports_json() {
     ] {
         assert!(!emails.contains(&gone));
     }
-    let gone_ids: Vec<String> = state.users.iter().map(|u| u.id.clone()).collect();
+    let staying: Vec<String> = state.users.iter().map(|u| u.id.clone()).collect();
     for group in &state.groups {
         assert!(
-            group.users.iter().all(|u| gone_ids.contains(u)),
+            group.users.iter().all(|u| staying.contains(u)),
             "no membership left behind"
         );
         assert!(!group.invites.contains(&"invitee2@example.com".to_string()));
     }
+}
+
+#[test]
+fn offboard_in_a_table_prints_the_plan_then_one_summary_line() {
+    let emu = offboard_emu();
+    let out = emu
+        .cmd()
+        .args([
+            "offboard",
+            "user6@example.com",
+            "invitee1@example.com",
+            "--yes",
+            "-o",
+            "table",
+        ])
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("plan: 1 user to delete, 1 invite to withdraw, 2 requests to send"),
+        "{stderr}"
+    );
+    let stdout = text(&out.get_output().stdout);
+    assert_eq!(
+        stdout.trim(),
+        "deleted 1 user and withdrew 1 invite in 2 requests (0 429s, waited 0.0 s)"
+    );
+    assert_eq!(emu.h().user_count(), 11);
+    // Nothing left to do: said, exit 0, nothing sent.
+    let before = emu.h().journal().len();
+    let out = emu
+        .cmd()
+        .args(["offboard", "user6@example.com", "--yes", "-o", "table"])
+        .assert()
+        .success();
+    assert!(text(&out.get_output().stderr).contains("nothing to do"));
+    let after: Vec<_> = emu.h().journal().into_iter().skip(before).collect();
+    assert!(after.iter().all(|e| e.method == "GET"));
 }
 
 #[test]
@@ -1234,6 +1328,7 @@ fn new_commands_have_help() {
         vec!["roles", "list", "--help"],
         vec!["workspace", "--help"],
         vec!["users", "find", "--help"],
+        vec!["invites", "find", "--help"],
         vec!["offboard", "--help"],
         vec!["audit", "--help"],
     ] {
