@@ -285,3 +285,189 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(status: u16) -> ServiceError {
+        let error: RequestError = serde_json::from_value(serde_json::json!({
+            "type": "conflict",
+            "message": "already exists",
+            "field": "email",
+        }))
+        .expect("a RequestError");
+        ServiceError::new(status, vec![error])
+    }
+
+    fn server(outcome: Outcome) -> Error {
+        Error::Server {
+            error: envelope(503),
+            attempts: 3,
+            waited: Duration::from_millis(30),
+            outcome,
+        }
+    }
+
+    fn decode(outcome: Outcome) -> Error {
+        Error::Decode {
+            status: Some(200),
+            message: "cut".into(),
+            attempts: 1,
+            waited: Duration::ZERO,
+            outcome,
+        }
+    }
+
+    fn partial(source: Error) -> Error {
+        Error::Partial {
+            applied: vec!["a".into()],
+            not_applied: vec!["b".into(), "c".into()],
+            source: Box::new(source),
+        }
+    }
+
+    #[test]
+    fn a_partial_change_is_partly_applied_only_when_its_failed_request_applied_nothing() {
+        assert_eq!(
+            partial(server(Outcome::NotApplied)).outcome(),
+            Outcome::PartlyApplied
+        );
+        assert_eq!(
+            partial(server(Outcome::Ambiguous)).outcome(),
+            Outcome::Ambiguous
+        );
+        // A refusal (no outcome field: NotApplied) under a partial change: partly applied.
+        assert_eq!(
+            partial(Error::Conflict(envelope(409))).outcome(),
+            Outcome::PartlyApplied
+        );
+        assert_eq!(
+            partial(decode(Outcome::Ambiguous)).outcome(),
+            Outcome::Ambiguous
+        );
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_retryable_only_when_it_was_not_a_refusal() {
+        assert!(!decode(Outcome::NotApplied).is_retryable());
+        assert!(decode(Outcome::Ambiguous).is_retryable());
+        assert!(decode(Outcome::Applied).is_retryable());
+        assert!(!partial(decode(Outcome::NotApplied)).is_retryable());
+        assert!(partial(decode(Outcome::Ambiguous)).is_retryable());
+    }
+
+    #[test]
+    fn only_refusals_before_sending_are_invalid_input() {
+        assert!(Error::invalid("user_id", "empty").is_invalid_input());
+        assert!(
+            Error::UnknownRole {
+                given: "Ownr".into(),
+                closest: vec![],
+            }
+            .is_invalid_input()
+        );
+        assert!(
+            Error::AmbiguousRole {
+                given: "Twin".into(),
+                ids: vec!["1".into(), "2".into()],
+            }
+            .is_invalid_input()
+        );
+        // The service refusing the input is not "refused before sending".
+        assert!(!Error::Validation(envelope(422)).is_invalid_input());
+        assert!(!Error::Guard { reason: "x".into() }.is_invalid_input());
+        assert!(!partial(Error::invalid("f", "r")).is_invalid_input());
+    }
+
+    #[test]
+    fn status_is_the_answers_status_for_every_variant_that_carries_one() {
+        let cases = [
+            (Error::Unauthorized(envelope(403)), Some(403)),
+            (Error::NotFound(envelope(404)), Some(404)),
+            (Error::Conflict(envelope(409)), Some(409)),
+            (Error::Validation(envelope(400)), Some(400)),
+            (Error::Service(envelope(414)), Some(414)),
+            (server(Outcome::Ambiguous), Some(503)),
+            (
+                Error::RateLimited {
+                    advised_wait: None,
+                    attempts: 5,
+                    waited: Duration::from_secs(1),
+                    error: None,
+                },
+                Some(429),
+            ),
+            (
+                Error::Decode {
+                    status: Some(202),
+                    message: "undocumented".into(),
+                    attempts: 1,
+                    waited: Duration::ZERO,
+                    outcome: Outcome::Ambiguous,
+                },
+                Some(202),
+            ),
+            (
+                Error::Decode {
+                    status: None,
+                    message: "no status".into(),
+                    attempts: 1,
+                    waited: Duration::ZERO,
+                    outcome: Outcome::Ambiguous,
+                },
+                None,
+            ),
+            (partial(Error::Conflict(envelope(409))), Some(409)),
+            (Error::invalid("f", "r"), None),
+            (Error::Config("no token".into()), None),
+            (Error::ResponseTooLarge { limit: 10 }, None),
+            (
+                Error::Transport {
+                    message: "reset".into(),
+                    attempts: 2,
+                    waited: Duration::ZERO,
+                    outcome: Outcome::Ambiguous,
+                    source: None,
+                },
+                None,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn the_service_error_shows_through_a_partial_change() {
+        let p = partial(Error::Conflict(envelope(409)));
+        let shown = p.service_error().expect("the failed request's envelope");
+        assert_eq!(shown, &envelope(409));
+        assert_eq!(shown.errors[0].message.as_deref(), Some("already exists"));
+        let limited = partial(Error::RateLimited {
+            advised_wait: Some(Duration::from_secs(2)),
+            attempts: 5,
+            waited: Duration::from_secs(3),
+            error: Some(envelope(429)),
+        });
+        assert_eq!(limited.service_error().map(|e| e.status), Some(429));
+        assert_eq!(partial(Error::invalid("f", "r")).service_error(), None);
+    }
+
+    #[test]
+    fn an_unknown_role_lists_the_closest_names_best_first() {
+        let unknown = Error::UnknownRole {
+            given: "Ownr".into(),
+            closest: vec!["Owner".into(), "Workspace Owner".into()],
+        };
+        assert_eq!(
+            unknown.to_string(),
+            r#"no role is named "Ownr"; closest: "Owner", "Workspace Owner""#
+        );
+        let none = Error::UnknownRole {
+            given: "Zzz".into(),
+            closest: vec![],
+        };
+        assert_eq!(none.to_string(), r#"no role is named "Zzz""#);
+    }
+}
