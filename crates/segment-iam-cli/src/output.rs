@@ -121,31 +121,33 @@ impl Tabular for types::WorkspaceV1 {
     }
 }
 
+/// One access path; the JSON form keeps the ids (`userId`, `roleId`) the table leaves out.
 impl Tabular for segment_iam::jobs::audit::AuditRow {
     fn headers() -> &'static [&'static str] {
-        &[
-            "EMAIL",
-            "SUBJECT",
-            "VIA",
-            "ROLE",
-            "ROLE_ID",
-            "RESOURCE_TYPE",
-            "RESOURCE_ID",
-        ]
+        &["EMAIL", "SUBJECT", "VIA", "ROLE", "RESOURCE"]
     }
     fn cells(&self) -> Vec<String> {
         use segment_iam::jobs::audit::SubjectKind;
+        let role = if self.role_name.is_empty() {
+            &self.role_id
+        } else {
+            &self.role_name
+        };
+        let resource = if self.resource_id.is_empty() {
+            String::new()
+        } else {
+            format!("{}:{}", self.resource_type, self.resource_id)
+        };
         vec![
             self.email.clone(),
             match self.subject {
-                SubjectKind::User => "user".into(),
-                _ => "invitee".into(),
-            },
+                SubjectKind::User => "user",
+                SubjectKind::Invitee => "invitee",
+            }
+            .into(),
             self.via.to_string(),
-            self.role_name.clone(),
-            self.role_id.clone(),
-            self.resource_type.clone(),
-            self.resource_id.clone(),
+            role.clone(),
+            resource,
         ]
     }
 }

@@ -1295,13 +1295,14 @@ fn audit_csv_parses_with_a_csv_reader() {
     let out = emu.cmd().args(["audit", "-o", "csv"]).assert().success();
     let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
     let headers = reader.headers().expect("header row").clone();
-    assert_eq!(&headers[0], "EMAIL");
-    assert_eq!(headers.len(), 7);
-    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
-    assert!(
-        rows.iter()
-            .any(|r| &r[3] == "Workspace Owner" && &r[2] == "direct")
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        ["EMAIL", "SUBJECT", "VIA", "ROLE", "RESOURCE"]
     );
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert!(rows.iter().any(|r| &r[3] == "Workspace Owner"
+        && &r[2] == "direct"
+        && r[4] == format!("WORKSPACE:{WORKSPACE}")));
     assert!(rows.iter().any(|r| r[2].starts_with("group:")));
     let out = emu
         .cmd()
