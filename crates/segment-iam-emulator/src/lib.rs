@@ -1,6 +1,7 @@
 //! Local emulator of the Segment Public API IAM surface, for tests, examples and benchmarks.
 //!
-//! An HTTP server (axum on tokio) with in-memory state that answers the 21 IAM operations
+//! An HTTP server (axum on tokio) with in-memory state that answers the 23 IAM operations
+//! (users, invites, user groups, permissions, roles and the workspace; see [`Operation`])
 //! with the documented wire format: `{"data": ...}` / `{"errors": [...]}` envelopes, Bearer
 //! authentication, opaque MAC-protected pagination cursors, per-token rate limits with
 //! `X-RateLimit-*` headers and the documented 429 body, a URL length limit (414), and both
@@ -27,7 +28,7 @@ pub mod admin;
 mod app;
 mod error;
 pub mod faults;
-pub mod handlers;
+mod handlers;
 pub mod journal;
 pub mod operations;
 pub mod pagination;

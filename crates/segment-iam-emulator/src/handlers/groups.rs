@@ -1,6 +1,6 @@
 //! `/groups` and `/group`: the group itself, its members and invitees.
 
-use super::*;
+use super::support::*;
 
 /// `ListUserGroups`.
 pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
@@ -88,13 +88,24 @@ pub(super) fn get(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     user_group_success(st, gseq)
 }
 
-/// `AddUsersToUserGroup / ReplaceUsersInUserGroup`.
-pub(super) fn add_or_replace_members(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+/// `AddUsersToUserGroup`.
+pub(super) fn add_users(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    change_members(st, call, false)
+}
+
+/// `ReplaceUsersInUserGroup`.
+pub(super) fn replace_users(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    change_members(st, call, true)
+}
+
+/// Adds the body's emails to the group in the path (with `replace`, also removes every other
+/// member).
+fn change_members(st: &mut State, call: &Call, replace: bool) -> Result<Success, ApiError> {
     let id = path_id(call, "userGroupId")?;
     let emails = parse_body_emails(call.body)?;
     let gseq = group_seq(st, id)?;
     let members = resolve_or_invite(st, &emails);
-    if call.op == Operation::ReplaceUsersInUserGroup {
+    if replace {
         let g = &st.groups[&gseq];
         let keep: std::collections::HashSet<Member> = members.iter().copied().collect();
         let old: Vec<Member> = g
@@ -119,7 +130,7 @@ pub(super) fn add_or_replace_members(st: &mut State, call: &Call) -> Result<Succ
 }
 
 /// `RemoveUsersFromUserGroup`.
-pub(super) fn remove_members(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+pub(super) fn remove_users(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     let id = path_id(call, "userGroupId")?;
     let emails = query_array(call, "emails")?;
     for (i, e) in emails.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! `/invites`: list, create (409 for a known email), bulk withdraw.
 
-use super::*;
+use super::support::*;
 
 /// `ListInvites`.
 pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {

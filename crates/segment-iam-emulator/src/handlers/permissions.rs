@@ -1,9 +1,29 @@
 //! Adding and replacing the permissions of a user or a group.
 
-use super::*;
+use super::support::*;
 
-/// `AddPermissionsToUser / ReplacePermissionsForUser`.
-pub(super) fn of_user(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+/// `AddPermissionsToUser`.
+pub(super) fn add_to_user(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    of_user(st, call, false)
+}
+
+/// `ReplacePermissionsForUser`.
+pub(super) fn replace_for_user(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    of_user(st, call, true)
+}
+
+/// `AddPermissionsToUserGroup`.
+pub(super) fn add_to_group(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    of_group(st, call, false)
+}
+
+/// `ReplacePermissionsForUserGroup`.
+pub(super) fn replace_for_group(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+    of_group(st, call, true)
+}
+
+/// Adds (or, with `replace`, replaces) the permissions of the user in the path.
+fn of_user(st: &mut State, call: &Call, replace: bool) -> Result<Success, ApiError> {
     let id = path_id(call, "userId")?;
     let input = parse_permissions(st, call.body)?;
     let useq = user_seq(st, id)?;
@@ -13,14 +33,13 @@ pub(super) fn of_user(st: &mut State, call: &Call) -> Result<Success, ApiError> 
         updated_event: "User Policy Updated",
         not_found: "user not found",
     };
-    let replace = call.op == Operation::ReplacePermissionsForUser;
     change_permissions(st, input, &subject, replace, |st| {
         st.users.get_mut(&useq).map(|u| &mut u.policies)
     })
 }
 
-/// `AddPermissionsToUserGroup / ReplacePermissionsForUserGroup`.
-pub(super) fn of_group(st: &mut State, call: &Call) -> Result<Success, ApiError> {
+/// Adds (or, with `replace`, replaces) the permissions of the group in the path.
+fn of_group(st: &mut State, call: &Call, replace: bool) -> Result<Success, ApiError> {
     let id = path_id(call, "userGroupId")?;
     let input = parse_permissions(st, call.body)?;
     let gseq = group_seq(st, id)?;
@@ -30,7 +49,6 @@ pub(super) fn of_group(st: &mut State, call: &Call) -> Result<Success, ApiError>
         updated_event: "User Group Policy Updated",
         not_found: "user group not found",
     };
-    let replace = call.op == Operation::ReplacePermissionsForUserGroup;
     change_permissions(st, input, &subject, replace, |st| {
         st.groups.get_mut(&gseq).map(|g| &mut g.policies)
     })

@@ -1,6 +1,6 @@
 //! `/users`: list, get, bulk delete, and a user's groups.
 
-use super::*;
+use super::support::*;
 
 /// `GetUser`.
 pub(super) fn get(st: &mut State, call: &Call) -> Result<Success, ApiError> {

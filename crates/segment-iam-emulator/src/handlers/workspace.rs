@@ -1,6 +1,6 @@
 //! The workspace of the token and its roles.
 
-use super::*;
+use super::support::*;
 
 /// `ListRoles`.
 pub(super) fn roles(st: &mut State, call: &Call) -> Result<Success, ApiError> {
