@@ -45,5 +45,7 @@ pub use journal::JournalEntry;
 pub use operations::Operation;
 pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
 pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
-pub use state::{AuditEvent, GroupSnapshot, InviteSnapshot, StateSnapshot, UserSnapshot};
+pub use state::{
+    AuditEvent, GroupSnapshot, InviteSnapshot, Role, StateSnapshot, UserSnapshot, Workspace,
+};
 pub use wire::is_valid_email;

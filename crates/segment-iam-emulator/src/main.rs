@@ -60,26 +60,28 @@ struct Args {
     journal_capacity: usize,
 }
 
-async fn stop_signal() {
+/// Installs the Ctrl-C / SIGTERM handlers at once and answers a future that completes on the
+/// first signal. Called before the URL is printed, so a signal sent as soon as the URL is read
+/// stops the emulator cleanly instead of killing it.
+fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        if let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            return Box::pin(async move {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = int.recv() => {}
                     _ = term.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            });
         }
     }
-    #[cfg(not(unix))]
-    {
+    Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 #[tokio::main]
@@ -125,10 +127,11 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let stopped = stop_signal();
     println!("{}", emu.base_url());
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    stop_signal().await;
+    stopped.await;
     emu.shutdown().await;
     eprintln!("segment-iam-emulator: stopped");
     std::process::ExitCode::SUCCESS

@@ -11,7 +11,8 @@
 //!
 //! ```json
 //! {
-//!   "roles":   [{"id": "role1", "name": "Custom Role"}],
+//!   "workspace": {"id": "ws", "slug": "acme", "name": "Acme"},
+//!   "roles":   [{"id": "role1", "name": "Custom Role", "description": "What it grants"}],
 //!   "users":   [{"id": "u1", "name": "Ada", "email": "ada@example.com",
 //!                "permissions": [{"roleId": "1WDUuRLxv84rrfCNUwvkrRtkxnS",
 //!                                 "resources": [{"id": "ws", "type": "WORKSPACE"}]}]}],
@@ -19,7 +20,8 @@
 //!   "groups":  [{"id": "g1", "name": "Admins", "members": ["ada@example.com", "bob@example.com"]}]
 //! }
 //! ```
-//! Every field but `email` (users, invites) and `name` (groups) is optional.
+//! Every field but `email` (users, invites), `name` (groups, roles) and a role's `id` is
+//! optional; a `workspace` has all three of its fields.
 
 use std::path::Path;
 
@@ -28,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EmulatorError;
 use crate::state::{
-    InvitePermission, Member, PermissionInput, PermissionResource, Role, State, email_key,
+    InvitePermission, Member, PermissionInput, PermissionResource, Role, State, Workspace,
+    email_key,
 };
 
 /// The workspace resource id of the documentation's examples.
@@ -38,7 +41,11 @@ pub const WORKSPACE_ID: &str = "9aQ1Lj62S4bomZKLF4DPqW";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fixture {
-    /// Extra roles (beside the default ones).
+    /// The workspace `get_workspace` answers (replacing the builder's, since fixtures are
+    /// applied after it); the default one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<Workspace>,
+    /// Extra roles (beside the default ones), after them in `list_roles`.
     #[serde(default)]
     pub roles: Vec<Role>,
     /// Users.
@@ -136,6 +143,9 @@ fn check_perm_roles(
 
 /// Loads a fixture into the state.
 pub(crate) fn apply_fixture(st: &mut State, f: &Fixture) -> Result<(), EmulatorError> {
+    if let Some(w) = &f.workspace {
+        st.workspace = w.clone();
+    }
     for r in &f.roles {
         st.add_role(&r.id, &r.name, &r.description);
     }
@@ -222,9 +232,10 @@ pub(crate) fn apply_fixture(st: &mut State, f: &Fixture) -> Result<(), EmulatorE
     Ok(())
 }
 
-fn workspace_resource() -> Vec<PermissionResource> {
+/// The configured workspace ([`WORKSPACE_ID`] unless the builder set another), as a resource.
+fn workspace_resource(st: &State) -> Vec<PermissionResource> {
     vec![PermissionResource {
-        id: WORKSPACE_ID.to_string(),
+        id: st.workspace.id.clone(),
         resource_type: "WORKSPACE".to_string(),
         labels: Vec::new(),
     }]
@@ -261,7 +272,7 @@ pub(crate) fn seed(st: &mut State, users: usize, invites: usize, groups: usize) 
             user_seqs.0 = seq;
             let p = st.new_policy(
                 crate::state::DEFAULT_ROLES[0].0.to_string(),
-                workspace_resource(),
+                workspace_resource(st),
             );
             if let Some(u) = st.users.get_mut(&seq) {
                 u.policies.push(p);
@@ -303,7 +314,7 @@ pub(crate) fn seed(st: &mut State, users: usize, invites: usize, groups: usize) 
         }
         let p = st.new_policy(
             crate::state::DEFAULT_ROLES[3].0.to_string(),
-            workspace_resource(),
+            workspace_resource(st),
         );
         if let Some(g) = st.groups.get_mut(&seq) {
             g.policies.push(p);
@@ -351,4 +362,42 @@ mod tests {
         assert!(apply_fixture(&mut State::new(1), &bad).is_err());
         assert!(Fixture::from_json(r#"{"userz":[]}"#).is_err());
     }
+
+    #[test]
+    fn fixture_roles_and_workspace() {
+        let f = Fixture::from_json(
+            r#"{"workspace":{"id":"ws9","slug":"acme","name":"Acme"},
+                "roles":[{"id":"r1","name":"Plain"},{"id":"r2","name":"Told","description":"d"}]}"#,
+        )
+        .expect("parse");
+        let mut st = State::new(1);
+        apply_fixture(&mut st, &f).expect("apply");
+        seed(&mut st, 1, 0, 1);
+        let snap = st.snapshot();
+        assert_eq!(snap.workspace.id, "ws9");
+        let n = DEFAULT_ROLES_LEN;
+        assert_eq!(snap.roles.len(), n + 2);
+        assert_eq!(
+            (
+                snap.roles[n].description.as_str(),
+                snap.roles[n + 1].description.as_str()
+            ),
+            ("", "d")
+        );
+        assert!(snap.roles[..n].iter().all(|r| !r.description.is_empty()));
+        // Seeded workspace permissions name the configured workspace.
+        assert_eq!(snap.users[0].permissions[0].resources[0].id, "ws9");
+        assert_eq!(snap.groups[0].permissions[0].resources[0].id, "ws9");
+        // Unknown fields stay refused, in roles and in the workspace too.
+        for bad in [
+            r#"{"roles":[{"id":"r","name":"n","descripton":"typo"}]}"#,
+            r#"{"workspace":{"id":"w","slug":"s","name":"n","region":"eu"}}"#,
+            r#"{"workspace":{"id":"w"}}"#,
+        ] {
+            assert!(Fixture::from_json(bad).is_err(), "{bad}");
+        }
+        assert_eq!(State::new(1).snapshot().workspace.id, WORKSPACE_ID);
+    }
+
+    const DEFAULT_ROLES_LEN: usize = crate::state::DEFAULT_ROLES.len();
 }

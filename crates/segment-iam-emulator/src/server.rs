@@ -384,6 +384,11 @@ impl EmulatorHandle {
     pub fn workspace(&self) -> Workspace {
         self.inner.lock_state().workspace.clone()
     }
+    /// The id of the workspace `getWorkspace` answers (the resource id of `WORKSPACE`
+    /// permissions; [`crate::seed::WORKSPACE_ID`] unless the builder set another).
+    pub fn workspace_id(&self) -> String {
+        self.inner.lock_state().workspace.id.clone()
+    }
     /// The audit trail, oldest first.
     pub fn audit_events(&self) -> Vec<AuditEvent> {
         self.inner.lock_state().audit.clone()

@@ -74,8 +74,10 @@ pub struct InvitePermission {
     pub labels: Vec<Label>,
 }
 
-/// A role of the workspace.
+/// A role of the workspace (also a fixture's role: unknown fields are refused there, as in
+/// the rest of a fixture).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Role {
     /// Role id.
     pub id: String,
@@ -173,8 +175,11 @@ pub struct StateSnapshot {
     pub invites: Vec<InviteSnapshot>,
     /// Groups in creation order.
     pub groups: Vec<GroupSnapshot>,
-    /// Roles.
+    /// Roles, in `list_roles` order.
     pub roles: Vec<Role>,
+    /// The workspace `get_workspace` answers.
+    #[serde(default)]
+    pub workspace: Workspace,
     /// The audit trail, oldest first.
     pub audit: Vec<AuditEvent>,
 }
@@ -246,6 +251,7 @@ pub const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
 
 /// The workspace a token belongs to (`getWorkspace`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Workspace {
     /// Its id: the resource id of `WORKSPACE` permissions.
     pub id: String,
@@ -782,6 +788,7 @@ impl State {
                     description: self.role_description(id).to_string(),
                 })
                 .collect(),
+            workspace: self.workspace.clone(),
             audit: self.audit.clone(),
         }
     }

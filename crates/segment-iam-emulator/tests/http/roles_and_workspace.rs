@@ -1,7 +1,10 @@
 //! `list_roles` and `get_workspace`: envelopes, pagination in both query forms, cursors,
 //! auth and rate-limit headers, like the other operations.
 
-use segment_iam_emulator::{Emulator, Fixture};
+use std::time::Duration;
+
+use segment_iam_emulator::{Emulator, Fault, Fixture, Operation, seed::WORKSPACE_ID};
+use serde_json::json;
 
 use crate::{Api, OWNER};
 
@@ -103,4 +106,143 @@ async fn strict_mode_refuses_the_bracketed_roles_pagination() {
     assert_eq!(api.get("/roles?pagination.count=2").await.status, 200);
     let r = api.get("/roles?pagination[count]=2").await;
     assert_eq!(r.status, 422, "{}", r.text);
+}
+
+#[tokio::test]
+async fn both_are_reads_counted_in_the_read_bucket() {
+    // An hour-long window: nothing here depends on how fast the requests go.
+    let api = Api::start(
+        Emulator::builder()
+            .read_limit(2)
+            .mutation_limit(5)
+            .window(Duration::from_secs(3600)),
+    )
+    .await;
+    let roles = api.get("/roles?pagination.count=3").await;
+    assert_eq!(roles.status, 200, "{}", roles.text);
+    assert_eq!(
+        (
+            roles.header("x-ratelimit-consumed"),
+            roles.header("x-ratelimit-remaining")
+        ),
+        (Some("1"), Some("1"))
+    );
+    assert!(roles.header("x-ratelimit-reset").is_some());
+    let workspace = api.get("/").await;
+    assert_eq!(
+        (workspace.status, workspace.header("x-ratelimit-consumed")),
+        (200, Some("2"))
+    );
+    for path in ["/roles", "/"] {
+        let refused = api.get(path).await;
+        assert_eq!(refused.status, 429, "{path}");
+        assert!(refused.json["errors"][0]["data"]["msBeforeNext"].is_u64());
+    }
+    // Mutations have their own bucket.
+    let created = api.post("/groups", json!({"name": "not limited"})).await;
+    assert_eq!(
+        (created.status, created.header("x-ratelimit-consumed")),
+        (200, Some("1")),
+        "{}",
+        created.text
+    );
+    let seen: Vec<(Option<String>, u16, bool, bool)> = api
+        .emu
+        .journal()
+        .into_iter()
+        .map(|e| (e.operation, e.status, e.applied, e.rate_limited))
+        .collect();
+    let op = |s: &str| Some(s.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            (op("list_roles"), 200, true, false),
+            (op("get_workspace"), 200, true, false),
+            (op("list_roles"), 429, false, true),
+            (op("get_workspace"), 429, false, true),
+            (op("create_user_group"), 200, true, false),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn faults_target_the_new_operations_by_name_and_variant() {
+    let api = Api::start(Emulator::builder().rate_limits(false)).await;
+    api.emu.inject(Fault::status(503).on(Operation::ListRoles));
+    api.emu.inject(
+        Fault::status(500)
+            .on_operation("get_workspace")
+            .after_apply(),
+    );
+    // Each fault fires on its own operation only, once.
+    assert_eq!(api.get("/").await.status, 500);
+    assert_eq!(api.get("/").await.status, 200);
+    assert_eq!(api.get("/roles").await.status, 503);
+    assert_eq!(api.get("/roles").await.status, 200);
+    assert!(api.emu.faults().is_empty());
+    // A before-apply fault is not applied; an after-apply one was.
+    assert_eq!(api.emu.applied_count("list_roles"), 1);
+    assert_eq!(api.emu.applied_count("get_workspace"), 2);
+    let faulted: Vec<(String, Option<String>)> = api
+        .emu
+        .journal()
+        .into_iter()
+        .filter_map(|e| Some((e.operation?, e.fault)))
+        .collect();
+    assert_eq!(faulted.len(), 4);
+    assert!(faulted[0].1.is_some() && faulted[1].1.is_none() && faulted[2].1.is_some());
+    assert_eq!(Operation::from_id("list_roles"), Some(Operation::ListRoles));
+    assert_eq!(
+        (
+            Operation::GetWorkspace.method(),
+            Operation::GetWorkspace.path()
+        ),
+        ("GET", "/")
+    );
+}
+
+#[tokio::test]
+async fn the_workspace_from_a_fixture_shows_everywhere() {
+    let fixture = Fixture::from_json(
+        r#"{"workspace": {"id": "wsF", "slug": "from-fixture", "name": "From Fixture"},
+            "roles": [{"id": "plain", "name": "Plain"}]}"#,
+    )
+    .unwrap();
+    let api = Api::start(
+        Emulator::builder()
+            .fixture(fixture)
+            .users(1)
+            .rate_limits(false),
+    )
+    .await;
+    assert_eq!(api.emu.workspace_id(), "wsF");
+    let state = api.emu.state();
+    assert_eq!(state.workspace.slug, "from-fixture");
+    // The seeded owner holds its role on the configured workspace.
+    assert_eq!(state.users[0].permissions[0].resources[0].id, "wsF");
+    let r = api.get("/").await;
+    assert_eq!(r.json["data"]["workspace"]["name"], "From Fixture");
+    // A fixture role without a description lists an empty one.
+    let roles = api.get("/roles?pagination.count=1000").await;
+    let last = roles.json["data"]["roles"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last,
+        json!({"id": "plain", "name": "Plain", "description": ""})
+    );
+    assert_eq!(
+        roles.json["data"]["pagination"]["next"],
+        serde_json::Value::Null
+    );
+
+    let default = Api::start(Emulator::builder().rate_limits(false)).await;
+    assert_eq!(default.emu.workspace_id(), WORKSPACE_ID);
+    assert_eq!(
+        default.get("/").await.json["data"]["workspace"],
+        json!({"id": WORKSPACE_ID, "slug": "emulated-workspace", "name": "Emulated Workspace"})
+    );
 }
