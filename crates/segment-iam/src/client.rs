@@ -140,6 +140,31 @@ impl Client {
         self.inner.max_url_len
     }
 
+    /// How many requests bulk removal `operation` (`delete_users`, `delete_invites`,
+    /// `remove_users_from_user_group`) takes for `items` at this client's URL limit, with
+    /// `path_values` filling the operation's path: the split the handlers will follow, so a
+    /// job can state its request count before sending. An item too long for any URL, or an
+    /// operation that is not a bulk removal, is [`Error::InvalidInput`](crate::Error).
+    pub fn bulk_requests(
+        &self,
+        operation: segment_iam_api::Operation,
+        path_values: &[&str],
+        items: &[impl AsRef<str>],
+    ) -> crate::Result<usize> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        crate::batch::planned_chunks(
+            operation,
+            self.base_url(),
+            self.max_url_len(),
+            path_values,
+            "items",
+            items,
+        )
+        .map(|chunks| chunks.len())
+    }
+
     /// The generated low-level client underneath, for anything the facade does not cover.
     /// Its requests go through the same retry layer as the facade's: paced, 429s waited out,
     /// idempotent operations retried. Two differences, as it answers the wire's own values: a

@@ -70,6 +70,13 @@ pub use paginate::{Page, Paginator};
 pub use resources::{Groups, Invites, Roles, Users};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
+
+/// Checks an email address the way every handler does before sending (loosely: the service
+/// judges deliverability; this refuses what can never be an address), as a typed
+/// [`Error::InvalidInput`] naming `field`.
+pub fn check_email(field: &str, email: &str) -> Result<()> {
+    validate::email(field, email)
+}
 /// The generated wire models (`UserV1`, `UserGroupV1`, ...).
 pub use segment_iam_api::types;
 pub use segment_iam_api::{Operation, OperationMeta, ResourceType};

@@ -41,11 +41,13 @@ impl Progress {
         self.counts.total.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn add_total(&self, n: u64) {
+    /// Grows the total by `n` (for jobs built on the facade, such as `segment-iam-sync`).
+    pub fn add_total(&self, n: u64) {
         self.counts.total.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn advance(&self, n: u64) {
+    /// Counts `n` more items done.
+    pub fn advance(&self, n: u64) {
         self.counts.done.fetch_add(n, Ordering::Relaxed);
     }
 }

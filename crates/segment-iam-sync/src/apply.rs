@@ -1,0 +1,444 @@
+//! Carrying a plan out: phase by phase (creations and additions, then replacements, then
+//! removals and deletions), the steps of one phase a few at a time, behind the removal cap and,
+//! for a saved plan, a check that the workspace has not moved since.
+//!
+//! After the first failure no new step starts; the steps already in flight finish, and the
+//! error reports exactly which steps were done. A creation (`createUserGroup`,
+//! `createInvites`) whose answer was lost is resolved by reading the workspace, never by
+//! sending it again: when the group or the invites are there, the apply goes on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::future::{BoxFuture, FutureExt};
+use futures::{StreamExt, TryStreamExt, stream};
+use segment_iam::jobs::Progress;
+use segment_iam::jobs::read::ReadOptions;
+use segment_iam::{Client, Invite, Outcome, Permission, ResourceType};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::file::email_key;
+use crate::live::Live;
+use crate::plan::{Action, Grant, GroupRef, Plan, Step, Subject};
+
+/// The removal cap when none is given: enough for routine churn, far below a wipe-out.
+pub const DEFAULT_MAX_REMOVALS: usize = 25;
+
+/// Steps of one phase in flight at once by default (the client's pacing keeps them within the
+/// mutation limit; a few at once hide latency).
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// How an apply runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// Refuse a plan removing more than this many things ([`Plan::removals`]); `None` lifts
+    /// the cap.
+    pub max_removals: Option<usize>,
+    /// Re-read the workspace first and refuse the plan if it changed since it was made (for
+    /// saved plans; a plan made just now from the same read needs no check).
+    pub verify_fresh: bool,
+    /// Steps of one phase in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Counts requests done of requests planned.
+    pub progress: Progress,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            max_removals: Some(DEFAULT_MAX_REMOVALS),
+            verify_fresh: false,
+            concurrency: DEFAULT_CONCURRENCY,
+            progress: Progress::new(),
+        }
+    }
+}
+
+impl ApplyOptions {
+    /// The defaults: a cap of [`DEFAULT_MAX_REMOVALS`], no freshness check.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The removal cap (`None`: no cap).
+    pub fn max_removals(mut self, max: Option<usize>) -> Self {
+        self.max_removals = max;
+        self
+    }
+
+    /// Whether to check first that the workspace has not changed since the plan was made.
+    pub fn verify_fresh(mut self, verify: bool) -> Self {
+        self.verify_fresh = verify;
+        self
+    }
+
+    /// Steps of one phase in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Shares `progress` with whoever shows it.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct ApplyReport {
+    /// Steps in the plan.
+    pub steps_planned: usize,
+    /// Steps done.
+    pub steps_done: usize,
+    /// Mutations the plan stated.
+    pub mutations_planned: usize,
+    /// Mutations of the steps done, as planned (retries aside).
+    pub mutations_done: usize,
+    /// Every request sent, reads and retries included.
+    pub requests: u64,
+    /// Of which retries.
+    pub retries: u64,
+    /// Answers that were 429s.
+    pub rate_limited: u64,
+    /// Seconds spent waiting (rate-limit windows and backoff).
+    pub waited_secs: f64,
+    /// Groups created, by name, with their ids.
+    pub created_groups: BTreeMap<String, String>,
+    /// The steps done, in the order they finished.
+    pub done: Vec<Step>,
+}
+
+/// Carries `plan` out (see the module docs). Refused before anything is sent when it removes
+/// more than [`ApplyOptions::max_removals`], or, with [`ApplyOptions::verify_fresh`], when
+/// the workspace is another one or has changed since the plan was made.
+pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
+    if let Some(max) = options.max_removals
+        && plan.removals() > max
+    {
+        return Err(Error::Guard {
+            reason: format!(
+                "the plan removes {} things (members, users, invites, groups, permissions), over the cap of {max}; raise --max-removals (or lift it) if that is intended",
+                plan.removals()
+            ),
+        });
+    }
+    let before = client.metrics();
+    if options.verify_fresh {
+        let live = Live::read(client, &ReadOptions::new()).await?;
+        if live.workspace_id != plan.workspace_id {
+            return Err(Error::Guard {
+                reason: format!(
+                    "the plan is for workspace {}, the token for workspace {}",
+                    plan.workspace_id, live.workspace_id
+                ),
+            });
+        }
+        let now = live.fingerprint();
+        if now != plan.live_fingerprint {
+            return Err(Error::StalePlan {
+                planned: plan.live_fingerprint.clone(),
+                live: now,
+            });
+        }
+    }
+
+    let run = Run {
+        client: client.clone(),
+        groups: Mutex::new(HashMap::new()),
+        failed: AtomicBool::new(false),
+        progress: options.progress.clone(),
+    };
+    options.progress.add_total(plan.requests() as u64);
+    let mut report = ApplyReport {
+        steps_planned: plan.steps.len(),
+        mutations_planned: plan.requests(),
+        ..ApplyReport::default()
+    };
+    let mut failure: Option<segment_iam::Error> = None;
+    let mut phases: Vec<Vec<&Step>> = Vec::new();
+    for step in &plan.steps {
+        match phases.last_mut() {
+            Some(phase) if phase[0].action.phase() == step.action.phase() => phase.push(step),
+            _ => phases.push(vec![step]),
+        }
+    }
+    for phase in phases {
+        let run = &run;
+        // Boxed up front: a stream holding the mapping closure would make this future
+        // non-`Send` (rust-lang/rust#102211), and callers spawn it.
+        let steps: Vec<BoxFuture<'_, _>> = phase
+            .into_iter()
+            .map(|step| run.step(step).boxed())
+            .collect();
+        let results: Vec<(&Step, Option<segment_iam::Result<()>>)> = stream::iter(steps)
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        for (step, result) in results {
+            match result {
+                Some(Ok(())) => {
+                    report.steps_done += 1;
+                    report.mutations_done += step.requests;
+                    report.done.push(step.clone());
+                }
+                Some(Err(error)) => {
+                    failure.get_or_insert(error);
+                }
+                None => {}
+            }
+        }
+        if failure.is_some() {
+            break;
+        }
+    }
+    let after = client.metrics();
+    report.requests = after.requests.saturating_sub(before.requests);
+    report.retries = after.retries.saturating_sub(before.retries);
+    report.rate_limited = after.rate_limited.saturating_sub(before.rate_limited);
+    report.waited_secs = after.waited.saturating_sub(before.waited).as_secs_f64();
+    report.created_groups = run
+        .groups
+        .lock()
+        .map(|g| g.clone().into_iter().collect())
+        .unwrap_or_default();
+    match failure {
+        Some(source) => Err(Error::Apply {
+            report: Box::new(report),
+            source,
+        }),
+        None => Ok(report),
+    }
+}
+
+/// One apply's shared state.
+struct Run {
+    client: Client,
+    /// Ids of the groups created so far, by name.
+    groups: Mutex<HashMap<String, String>>,
+    /// Set at the first failure: no step starts after it.
+    failed: AtomicBool,
+    progress: Progress,
+}
+
+impl Run {
+    /// Runs one step; `None` when it did not start because another step failed.
+    async fn step<'a>(&'a self, step: &'a Step) -> (&'a Step, Option<segment_iam::Result<()>>) {
+        if self.failed.load(Ordering::SeqCst) {
+            return (step, None);
+        }
+        let result = self.act(&step.action).await;
+        match &result {
+            Ok(()) => self.progress.advance(step.requests as u64),
+            Err(_) => self.failed.store(true, Ordering::SeqCst),
+        }
+        (step, Some(result))
+    }
+
+    fn group_id(&self, group: &GroupRef) -> segment_iam::Result<String> {
+        if let Some(id) = &group.id {
+            return Ok(id.clone());
+        }
+        self.groups
+            .lock()
+            .ok()
+            .and_then(|g| g.get(&group.name).cloned())
+            .ok_or_else(|| segment_iam::Error::InvalidInput {
+                field: "group".into(),
+                reason: format!("group {:?} was not created by this apply", group.name),
+            })
+    }
+
+    async fn act(&self, action: &Action) -> segment_iam::Result<()> {
+        let client = &self.client;
+        match action {
+            Action::CreateGroup { name } => {
+                let id = match client.groups().create(name).await {
+                    Ok(group) => group.id,
+                    Err(error) => self.created_after_all(name, error).await?,
+                };
+                if let Ok(mut groups) = self.groups.lock() {
+                    groups.insert(name.clone(), id);
+                }
+            }
+            Action::Invite { invites } => {
+                let sent = invites.iter().map(|i| {
+                    permissions(&i.grants)
+                        .into_iter()
+                        .fold(Invite::new(&i.email), Invite::permission)
+                });
+                if let Err(error) = client.invites().create(sent).await {
+                    self.invited_after_all(invites.iter().map(|i| i.email.as_str()), error)
+                        .await?;
+                }
+            }
+            Action::AddMembers { group, emails } => {
+                client
+                    .groups()
+                    .add_members(self.group_id(group)?, emails.iter().cloned())
+                    .await?;
+            }
+            Action::ReplaceMembers { group, emails, .. } => {
+                client
+                    .groups()
+                    .replace_members(self.group_id(group)?, emails.iter().cloned())
+                    .await?;
+            }
+            Action::RemoveMembers { group, emails } => {
+                client
+                    .groups()
+                    .remove_members(self.group_id(group)?, emails.iter().cloned())
+                    .await?;
+            }
+            Action::AddPermissions { subject, grants } => match subject {
+                Subject::User { id, .. } => {
+                    client
+                        .users()
+                        .add_permissions(id, permissions(grants))
+                        .await?;
+                }
+                Subject::Group { group } => {
+                    client
+                        .groups()
+                        .add_permissions(self.group_id(group)?, permissions(grants))
+                        .await?;
+                }
+            },
+            Action::ReplacePermissions {
+                subject, grants, ..
+            } => match subject {
+                Subject::User { id, .. } => {
+                    client
+                        .users()
+                        .replace_permissions(id, permissions(grants))
+                        .await?;
+                }
+                Subject::Group { group } => {
+                    client
+                        .groups()
+                        .replace_permissions(self.group_id(group)?, permissions(grants))
+                        .await?;
+                }
+            },
+            Action::DeleteUsers { users } => {
+                client
+                    .users()
+                    .delete(users.iter().map(|u| u.id.clone()))
+                    .await?;
+            }
+            Action::DeleteInvites { emails } => {
+                client.invites().delete(emails.iter().cloned()).await?;
+            }
+            Action::DeleteGroup { group } => {
+                client.groups().delete(self.group_id(group)?).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a `createUserGroup` that failed: when it may have arrived, the group's id if a
+    /// read finds exactly one group of that name; otherwise the failure.
+    async fn created_after_all(
+        &self,
+        name: &str,
+        error: segment_iam::Error,
+    ) -> segment_iam::Result<String> {
+        if error.outcome() == Outcome::NotApplied {
+            return Err(error);
+        }
+        let found: Vec<_> = self
+            .client
+            .groups()
+            .list()
+            .page_size(segment_iam::MAX_PAGE_SIZE)
+            .items()
+            .try_filter(|g| futures::future::ready(g.name == name))
+            .try_collect()
+            .await?;
+        match found.as_slice() {
+            [group] => Ok(group.id.clone()),
+            _ => Err(error),
+        }
+    }
+
+    /// After a `createInvites` that failed: fine when it may have arrived and a read finds
+    /// every email invited; otherwise the failure.
+    async fn invited_after_all(
+        &self,
+        emails: impl Iterator<Item = &str>,
+        error: segment_iam::Error,
+    ) -> segment_iam::Result<()> {
+        if error.outcome() == Outcome::NotApplied {
+            return Err(error);
+        }
+        let pending: std::collections::HashSet<String> = self
+            .client
+            .invites()
+            .list()
+            .page_size(segment_iam::MAX_PAGE_SIZE)
+            .items()
+            .map_ok(|e| email_key(&e))
+            .try_collect()
+            .await?;
+        if emails.into_iter().all(|e| pending.contains(&email_key(e))) {
+            Ok(())
+        } else {
+            Err(error)
+        }
+    }
+}
+
+/// Grants as the facade's permissions, one per role.
+fn permissions(grants: &[Grant]) -> Vec<Permission> {
+    let mut by_role: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
+    for g in grants {
+        by_role.entry(g.role_id.as_str()).or_default().push(g);
+    }
+    by_role
+        .into_iter()
+        .map(|(role, grants)| {
+            grants.into_iter().fold(Permission::new(role), |p, g| {
+                let kind: ResourceType = g
+                    .resource_type
+                    .parse()
+                    .unwrap_or_else(|never: std::convert::Infallible| match never {});
+                p.resource(kind, &g.resource_id)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `apply`'s future can be spawned.
+    #[allow(dead_code)]
+    fn apply_is_send(client: Client, plan: Plan, options: ApplyOptions) {
+        fn send<T: Send + 'static>(_: T) {}
+        send(async move { apply(&client, &plan, &options).await });
+    }
+
+    #[test]
+    fn grants_become_one_permission_per_role() {
+        let grant = |role: &str, kind: &str, id: &str| Grant {
+            role_id: role.into(),
+            resource_type: kind.into(),
+            resource_id: id.into(),
+        };
+        let sent = permissions(&[
+            grant("r1", "SOURCE", "a"),
+            grant("r2", "WORKSPACE", "w"),
+            grant("r1", "SOURCE", "b"),
+        ]);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0].role_id(), "r1");
+        assert_eq!(sent[0].resources().count(), 2);
+        assert_eq!(sent[1].role_id(), "r2");
+    }
+}

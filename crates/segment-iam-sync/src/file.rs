@@ -1,0 +1,523 @@
+//! The access file: a workspace's people, groups and permissions as YAML, checked whole before
+//! anything is read from or sent to the service.
+//!
+//! Parsing refuses, with the line and column: YAML errors, unknown keys, duplicate keys
+//! (emails compared case-insensitively), a version other than [`FORMAT_VERSION`], malformed
+//! emails and resources, and files over [`MAX_FILE_BYTES`]. Role names are checked later,
+//! against the workspace's roles, still with their line.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+
+/// The only format version this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The largest file accepted: far above a 50,000-person workspace, far below what would strain
+/// memory.
+pub const MAX_FILE_BYTES: usize = 8 << 20;
+
+/// A workspace's access as declared. See the crate docs for what each part means.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AccessFile {
+    /// The file format's version: 1.
+    pub version: u32,
+    /// The workspace id this file is for: `apply` refuses a token of another workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// Delete what the file does not list (both off by default).
+    #[serde(default, skip_serializing_if = "Prune::is_off")]
+    pub prune: Prune,
+    /// People of the workspace, by email: each is a user or is invited.
+    #[serde(default, skip_serializing_if = "Entries::is_empty")]
+    pub users: Entries<UserEntry>,
+    /// User groups, by name.
+    #[serde(default, skip_serializing_if = "Entries::is_empty")]
+    pub groups: Entries<GroupEntry>,
+}
+
+/// What `apply` deletes when the file does not list it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Prune {
+    /// Delete groups the file does not list.
+    #[serde(default)]
+    pub groups: bool,
+    /// Delete users, and withdraw pending invites, the file does not list (under `users` or
+    /// as a group member).
+    #[serde(default)]
+    pub users: bool,
+}
+
+impl Prune {
+    fn is_off(&self) -> bool {
+        !self.groups && !self.users
+    }
+}
+
+/// A person: their direct permissions, exactly (none when absent).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct UserEntry {
+    /// The person's direct permissions (not those through groups).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<PermissionEntry>,
+}
+
+/// A group: its members and its permissions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct GroupEntry {
+    /// Members by email: users or pending invitees.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Text>,
+    /// `exact` (default) makes the members exactly these; `additive` never removes one.
+    #[serde(default, skip_serializing_if = "MembersMode::is_exact")]
+    pub members_mode: MembersMode,
+    /// The group's permissions, exactly (none when absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<PermissionEntry>,
+}
+
+/// How a group's member list is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MembersMode {
+    /// The members are exactly the listed ones.
+    #[default]
+    Exact,
+    /// The listed members are added; nobody is removed.
+    Additive,
+}
+
+impl MembersMode {
+    fn is_exact(&self) -> bool {
+        *self == MembersMode::Exact
+    }
+}
+
+/// A role on resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PermissionEntry {
+    /// A role name (any case) or id.
+    pub role: Text,
+    /// `workspace` (the token's workspace) or `TYPE:ID` (`SOURCE:qQEH...`).
+    pub resources: Vec<Text>,
+}
+
+impl PermissionEntry {
+    /// A role on resources, with no position in a file.
+    pub fn new(role: impl Into<String>, resources: impl IntoIterator<Item = String>) -> Self {
+        PermissionEntry {
+            role: Text::new(role),
+            resources: resources.into_iter().map(Text::new).collect(),
+        }
+    }
+}
+
+/// A string with where it stands in the file (line 0 when it was not read from one), so errors
+/// found after parsing still point at their line.
+#[derive(Debug, Clone, Eq)]
+pub struct Text {
+    /// The string.
+    pub value: String,
+    /// 1-based line in the file, 0 when unknown.
+    pub line: u64,
+    /// 1-based column in the file, 0 when unknown.
+    pub column: u64,
+}
+
+impl Text {
+    /// A string with no position.
+    pub fn new(value: impl Into<String>) -> Self {
+        Text {
+            value: value.into(),
+            line: 0,
+            column: 0,
+        }
+    }
+
+    /// A file error at this string's position.
+    pub(crate) fn error(&self, message: impl Into<String>) -> Error {
+        Error::File {
+            line: self.line,
+            column: self.column,
+            message: message.into(),
+        }
+    }
+}
+
+impl PartialEq for Text {
+    /// Equal when the strings are: where they stand does not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<String>::deserialize(deserializer)?;
+        Ok(Text {
+            value: spanned.value,
+            line: spanned.referenced.line(),
+            column: spanned.referenced.column(),
+        })
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.value)
+    }
+}
+
+impl JsonSchema for Text {
+    fn schema_name() -> String {
+        String::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        String::json_schema(generator)
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+}
+
+/// A mapping kept in file order, each key with its position (a map would lose both).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entries<V>(pub Vec<(Text, V)>);
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<V> Entries<V> {
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Text, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Adds an entry at the end.
+    pub fn push(&mut self, key: impl Into<String>, value: V) {
+        self.0.push((Text::new(key), value));
+    }
+}
+
+impl<'de, V: Deserialize<'de> + Default> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct EntriesVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de> + Default> Visitor<'de> for EntriesVisitor<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+                Ok(Entries::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Text>()? {
+                    // `key:` with nothing after it is an entry with every default.
+                    let value: Option<V> = map.next_value()?;
+                    entries.push((key, value.unwrap_or_default()));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<V: Serialize> Serialize for Entries<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (&k.value, v)))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for Entries<V> {
+    fn schema_name() -> String {
+        format!("Entries_{}", V::schema_name())
+    }
+
+    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        HashMap::<String, V>::json_schema(generator)
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+}
+
+/// The JSON Schema of the file, for editors (`# yaml-language-server: $schema=...`).
+pub fn schema() -> schemars::schema::RootSchema {
+    schemars::schema_for!(AccessFile)
+}
+
+impl AccessFile {
+    /// An empty file of the current version.
+    pub fn new() -> Self {
+        AccessFile {
+            version: FORMAT_VERSION,
+            ..AccessFile::default()
+        }
+    }
+
+    /// Parses and checks a file's text. Every refusal is [`Error::File`] with a position.
+    pub fn parse(text: &str) -> Result<AccessFile> {
+        if text.len() > MAX_FILE_BYTES {
+            return Err(Error::File {
+                line: 0,
+                column: 0,
+                message: format!(
+                    "the file is {} bytes, over the {MAX_FILE_BYTES}-byte limit",
+                    text.len()
+                ),
+            });
+        }
+        let file: AccessFile = serde_saphyr::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0));
+            Error::File {
+                line,
+                column,
+                message: first_line(&e.to_string()),
+            }
+        })?;
+        file.check()?;
+        Ok(file)
+    }
+
+    /// The file as YAML, in its own order.
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_saphyr::to_string(self).map_err(|e| Error::File {
+            line: 0,
+            column: 0,
+            message: format!("cannot write the file: {e}"),
+        })
+    }
+
+    /// What parsing checks beyond the YAML's shape.
+    fn check(&self) -> Result<()> {
+        if self.version != FORMAT_VERSION {
+            return Err(Error::File {
+                line: 1,
+                column: 1,
+                message: format!(
+                    "version {} is not supported (this tool reads version {FORMAT_VERSION})",
+                    self.version
+                ),
+            });
+        }
+        if let Some(id) = &self.workspace
+            && id.trim().is_empty()
+        {
+            return Err(Error::File {
+                line: 0,
+                column: 0,
+                message: "`workspace` must not be empty".into(),
+            });
+        }
+        let mut people: HashMap<String, &Text> = HashMap::new();
+        for (email, user) in self.users.iter() {
+            check_email(email)?;
+            if let Some(first) = people.insert(email_key(&email.value), email) {
+                return Err(email.error(format!(
+                    "{} is listed twice under `users` (also line {}; emails compare case-insensitively)",
+                    email.value, first.line
+                )));
+            }
+            check_permissions(&user.permissions)?;
+        }
+        let mut names: HashMap<&str, &Text> = HashMap::new();
+        for (name, group) in self.groups.iter() {
+            if name.value.trim().is_empty() || name.value.trim() != name.value {
+                return Err(name.error(format!(
+                    "group name {:?} is empty or has surrounding spaces",
+                    name.value
+                )));
+            }
+            if let Some(first) = names.insert(name.value.as_str(), name) {
+                return Err(name.error(format!(
+                    "group {:?} is listed twice (also line {})",
+                    name.value, first.line
+                )));
+            }
+            let mut members: HashMap<String, &Text> = HashMap::new();
+            for member in &group.members {
+                check_email(member)?;
+                if let Some(first) = members.insert(email_key(&member.value), member) {
+                    return Err(member.error(format!(
+                        "{} is a member of {:?} twice (also line {})",
+                        member.value, name.value, first.line
+                    )));
+                }
+            }
+            check_permissions(&group.permissions)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_email(email: &Text) -> Result<()> {
+    segment_iam::check_email("email", &email.value).map_err(|e| email.error(e.to_string()))
+}
+
+fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
+    for permission in permissions {
+        if permission.role.value.trim().is_empty() {
+            return Err(permission.role.error("`role` must not be empty"));
+        }
+        if permission.resources.is_empty() {
+            return Err(permission
+                .role
+                .error("a permission needs at least one resource (`workspace` or TYPE:ID)"));
+        }
+        for resource in &permission.resources {
+            resource
+                .value
+                .parse::<segment_iam::Resource>()
+                .map_err(|e| resource.error(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// How emails are compared: trimmed, lowercase (the service's comparison is undocumented; one
+/// person must never count twice).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// The first line of a parser's message (its snippet is redundant with our position).
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"version: 1
+workspace: 9aQ1Lj62S4bomZKLF4DPqW
+prune: { groups: false, users: false }
+users:
+  ana@example.com:
+    permissions:
+      - role: Workspace Owner
+        resources: [workspace]
+  bo@example.com: {}
+  cy@example.com:
+groups:
+  Analysts:
+    members: [ana@example.com, bo@example.com]
+    members_mode: exact
+    permissions:
+      - role: Source Read-only
+        resources: [workspace, "SOURCE:qQEHquLrjRDN9j1ByrChyn"]
+"#;
+
+    fn refusal(text: &str) -> (u64, String) {
+        match AccessFile::parse(text) {
+            Err(Error::File { line, message, .. }) => (line, message),
+            other => panic!("expected a file error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_documented_example_parses_with_positions() {
+        let file = AccessFile::parse(EXAMPLE).expect("the example parses");
+        let users: Vec<_> = file
+            .users
+            .iter()
+            .map(|(k, _)| (k.value.as_str(), k.line))
+            .collect();
+        assert_eq!(
+            users,
+            [
+                ("ana@example.com", 5),
+                ("bo@example.com", 9),
+                ("cy@example.com", 10)
+            ]
+        );
+        let (name, group) = file.groups.iter().next().expect("one group");
+        assert_eq!((name.value.as_str(), name.line), ("Analysts", 12));
+        assert_eq!(group.permissions[0].role.line, 16);
+        assert_eq!(group.members.len(), 2);
+        assert_eq!(
+            file.users.0[0].1.permissions[0].resources[0].value,
+            "workspace"
+        );
+    }
+
+    #[test]
+    fn a_written_file_reads_back_equal() {
+        let file = AccessFile::parse(EXAMPLE).expect("the example parses");
+        let text = file.to_yaml().expect("writes");
+        assert_eq!(
+            AccessFile::parse(&text).expect("reads back"),
+            file,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hostile_files_are_refused_with_their_line() {
+        assert_eq!(
+            refusal("version: 1\nusers:\n  ana@example.com:\n    perms: []\n").0,
+            4
+        );
+        assert_eq!(
+            refusal("version: 1\nusers:\n  a@x.io: {}\n  a@x.io: {}\n").0,
+            4
+        );
+        let (line, message) = refusal("version: 1\nusers:\n  Ana@x.io: {}\n  ana@X.io: {}\n");
+        assert_eq!(line, 4, "{message}");
+        assert!(message.contains("twice"), "{message}");
+        let (line, message) = refusal("version: 1\nusers:\n  not-an-email: {}\n");
+        assert_eq!(line, 3);
+        assert!(message.contains("not an email"), "{message}");
+        assert_eq!(
+            refusal("version: 2\n").1,
+            "version 2 is not supported (this tool reads version 1)"
+        );
+        let (line, _) = refusal(
+            "version: 1\ngroups:\n  G:\n    permissions:\n      - role: X\n        resources: [\"NOPE:1\"]\n",
+        );
+        assert_eq!(line, 6);
+        assert!(refusal("version: 1\nusers: [\n").1.len() > 3);
+        let big = format!("version: 1\n#{}\n", "x".repeat(MAX_FILE_BYTES));
+        assert!(refusal(&big).1.contains("over the"));
+    }
+}

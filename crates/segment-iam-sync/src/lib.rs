@@ -1,0 +1,76 @@
+//! Access as code for Segment workspaces: a YAML file declares people, groups and permissions;
+//! [`export`] writes the live workspace as such a file, [`plan()`] diffs a file against the live
+//! workspace into the fewest requests, and [`apply()`] carries a plan out, safely.
+//!
+//! # The file
+//!
+//! ```yaml
+//! version: 1
+//! workspace: 9aQ1Lj62S4bomZKLF4DPqW   # optional guard: a token of another workspace is refused
+//! prune: { groups: false, users: false }
+//! users:
+//!   ana@example.com:
+//!     permissions:
+//!       - role: Workspace Owner          # role name (any case) or id
+//!         resources: [workspace]         # `workspace` or TYPE:ID
+//!   bo@example.com: {}
+//! groups:
+//!   Analysts:
+//!     members: [ana@example.com, bo@example.com]
+//!     members_mode: exact                # default; `additive` never removes
+//!     permissions:
+//!       - role: Source Read-only
+//!         resources: [workspace, "SOURCE:qQEHquLrjRDN9j1ByrChyn"]
+//! ```
+//!
+//! # Semantics
+//!
+//! * **People** under `users` must be in the workspace: a user, or a pending invitee. One who
+//!   is neither is invited, with their permissions, in as few `createInvites` as possible.
+//!   Emails compare case-insensitively.
+//! * **Direct permissions** of a listed user are exactly the listed ones: none when
+//!   `permissions` is absent or empty. Permissions compare as sets of (role, resource) pairs,
+//!   so `[A, B]` in one permission equals `[A]` and `[B]` in two. A pending invitee's
+//!   permissions cannot be read back through the API: they are neither checked nor changed,
+//!   and the plan says so. People not listed under `users` keep their permissions.
+//! * **Groups** listed are created when missing; their permissions are exactly the listed ones,
+//!   their members exactly the listed ones (`members_mode: exact`) or at least them
+//!   (`additive`). A member must be a user, a pending invitee, or listed under `users`;
+//!   otherwise the plan fails before anything is sent. Groups not listed are left alone.
+//! * **Prune**: `prune.groups` deletes groups the file does not list; `prune.users` deletes
+//!   users and withdraws pending invites the file lists nowhere (neither under `users` nor as
+//!   a group member). Both are off by default.
+//! * Labels on permissions are not managed: a live permission narrowed by labels that the plan
+//!   would have to change is refused, never silently dropped.
+//!
+//! # Guarantees
+//!
+//! * **Fewest requests**: per group, the cheaper of add + chunked removal or one replace;
+//!   permissions added when only added, replaced otherwise; every new person in one
+//!   `createInvites`; people being deleted are not removed from groups first (the service
+//!   drops their memberships). [`Plan::requests`] is exactly what [`apply()`] sends, retries
+//!   aside.
+//! * **Safe order**: creations and additions, then replacements, then removals and
+//!   deletions, so someone moved between groups never loses access in between.
+//! * **Guards**: a plan that would leave nobody holding "Workspace Owner" on the workspace
+//!   (when someone holds it now) is refused; [`apply()`] refuses more removals than
+//!   [`ApplyOptions::max_removals`]; a file whose `workspace` is another one is refused; a saved
+//!   plan is refused once the workspace has changed ([`ApplyOptions::verify_fresh`]).
+//! * **Resumable and idempotent**: a plan is computed from the live workspace, so after an
+//!   interruption anywhere, planning and applying the same file again converges; a group or an
+//!   invite whose creation may have arrived is looked up, never sent twice. A second apply of
+//!   the same file sends nothing.
+
+pub mod apply;
+mod error;
+pub mod export;
+pub mod file;
+pub mod live;
+pub mod plan;
+
+pub use apply::{ApplyOptions, ApplyReport, DEFAULT_MAX_REMOVALS, apply};
+pub use error::{Error, Result};
+pub use export::export;
+pub use file::{AccessFile, schema};
+pub use live::Live;
+pub use plan::{Action, Grant, GroupRef, Plan, Step, Subject, plan};
