@@ -5,6 +5,7 @@ use std::time::Duration;
 
 pub mod reliability;
 pub mod reliability_table;
+pub mod sync;
 
 use segment_iam::{Client, RetryConfig};
 use segment_iam_emulator::{Emulator, EmulatorBuilder, EmulatorHandle};

@@ -40,6 +40,7 @@ pub fn theme(file: &str) -> String {
         "reliability_cancellation" => "Cancellation".into(),
         "reliability_secrets" => "Secrets".into(),
         "reliability_hostile" => "Hostile server data".into(),
+        "reliability_sync" => "Access as code".into(),
         other => other.trim_start_matches("reliability_").replace('_', " "),
     }
 }
@@ -54,7 +55,7 @@ fn files_of(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 
 /// The `reliability_*.rs` files of `dir`, sorted by the order of the themes above.
 pub fn files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
-    const ORDER: [&str; 9] = [
+    const ORDER: [&str; 10] = [
         "reliability_transient",
         "reliability_exactly_once",
         "reliability_rate_limit_storm",
@@ -64,6 +65,7 @@ pub fn files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
         "reliability_cancellation",
         "reliability_secrets",
         "reliability_hostile",
+        "reliability_sync",
     ];
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -145,6 +147,7 @@ pub const FINGERPRINTED: &[&str] = &[
     "crates/segment-iam/src",
     "crates/segment-iam-api/src",
     "crates/segment-iam-emulator/src",
+    "crates/segment-iam-sync/src",
     "tests/src",
     "tests/tests/reliability_*.rs",
 ];

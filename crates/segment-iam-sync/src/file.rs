@@ -69,7 +69,11 @@ impl Prune {
 #[non_exhaustive]
 pub struct UserEntry {
     /// The person's direct permissions (not those through groups).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub permissions: Vec<PermissionEntry>,
 }
 
@@ -79,13 +83,21 @@ pub struct UserEntry {
 #[non_exhaustive]
 pub struct GroupEntry {
     /// Members by email: users or pending invitees.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub members: Vec<Text>,
     /// `exact` (default) makes the members exactly these; `additive` never removes one.
     #[serde(default, skip_serializing_if = "MembersMode::is_exact")]
     pub members_mode: MembersMode,
     /// The group's permissions, exactly (none when absent).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub permissions: Vec<PermissionEntry>,
 }
 
@@ -104,6 +116,13 @@ impl MembersMode {
     fn is_exact(&self) -> bool {
         *self == MembersMode::Exact
     }
+}
+
+/// `key:` with nothing after it reads as an empty list, as a reader would expect.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// A role on resources.
@@ -420,9 +439,15 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// The first line of a parser's message (its snippet is redundant with our position).
+/// The first line of a parser's message, without the position it repeats (ours is shown
+/// once, by [`Error::File`]) and without its snippet.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+    let line = message.lines().next().unwrap_or(message).trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line.split_once(": ") {
+        Some((at, rest)) if at.starts_with("line ") && at.contains(" column ") => rest.to_string(),
+        _ => line.to_string(),
+    }
 }
 
 #[cfg(test)]

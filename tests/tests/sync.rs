@@ -1,0 +1,587 @@
+//! Access as code end to end against the emulator: random workspaces and random files
+//! converge in exactly the planned mutations, export round-trips, big groups are read whole,
+//! each change takes the cheapest form, and additions come before removals.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use segment_iam_emulator::state::{PermissionInput, PermissionResource};
+use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
+use segment_iam_sync::file::{AccessFile, email_key};
+use segment_iam_sync::{Action, Error};
+use segment_iam_tests::sync::{export_yaml, live, mutations, plan, plan_and_apply};
+use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, emulator, start};
+
+/// The (role name, resource) pairs the random workspaces and files draw from.
+const GRANTS: [(&str, &str); 5] = [
+    ("Source Admin", "SOURCE:src1"),
+    ("Source Read-only", "workspace"),
+    ("Source Read-only", "SOURCE:src2"),
+    ("Workspace Member", "workspace"),
+    ("Engage Admin", "SPACE:sp1"),
+];
+
+/// The emulator's id of a role name of [`GRANTS`].
+fn role_id(name: &str) -> &'static str {
+    segment_iam_emulator::state::DEFAULT_ROLES
+        .iter()
+        .find(|(_, n, _)| *n == name)
+        .map(|(id, _, _)| *id)
+        .expect("a default role")
+}
+
+fn fixture_permissions(grants: &[usize]) -> Vec<PermissionInput> {
+    grants
+        .iter()
+        .map(|&g| {
+            let (role, resource) = GRANTS[g];
+            let (kind, id) = resource.split_once(':').unwrap_or(("WORKSPACE", WORKSPACE));
+            PermissionInput {
+                role_id: role_id(role).to_string(),
+                resources: vec![PermissionResource {
+                    id: id.to_string(),
+                    resource_type: kind.to_string(),
+                    labels: vec![],
+                }],
+            }
+        })
+        .collect()
+}
+
+fn owner_permission() -> PermissionInput {
+    PermissionInput {
+        role_id: OWNER_ROLE.to_string(),
+        resources: vec![PermissionResource {
+            id: WORKSPACE.to_string(),
+            resource_type: "WORKSPACE".to_string(),
+            labels: vec![],
+        }],
+    }
+}
+
+/// A random live workspace: `users[i]` the grants of user i (user 0 also owns the
+/// workspace), `invites` pending invitees, `groups[g]` (members as indexes into users then
+/// invites, grants).
+#[derive(Debug, Clone)]
+struct LiveSpec {
+    users: Vec<Vec<usize>>,
+    invites: usize,
+    groups: Vec<(Vec<usize>, Vec<usize>)>,
+}
+
+fn person(i: usize, users: usize) -> String {
+    if i < users {
+        format!("p{i}@example.com")
+    } else {
+        format!("inv{}@example.com", i - users)
+    }
+}
+
+impl LiveSpec {
+    fn fixture(&self) -> Fixture {
+        let n = self.users.len();
+        Fixture {
+            users: self
+                .users
+                .iter()
+                .enumerate()
+                .map(|(i, grants)| {
+                    let mut permissions = fixture_permissions(grants);
+                    if i == 0 {
+                        permissions.push(owner_permission());
+                    }
+                    FixtureUser {
+                        email: person(i, n),
+                        name: format!("P{i}"),
+                        permissions,
+                        ..FixtureUser::default()
+                    }
+                })
+                .collect(),
+            invites: (0..self.invites)
+                .map(|i| FixtureInvite {
+                    email: person(n + i, n),
+                    ..FixtureInvite::default()
+                })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(g, (members, grants))| FixtureGroup {
+                    name: format!("G{g}"),
+                    members: members.iter().map(|&m| person(m, n)).collect(),
+                    permissions: fixture_permissions(grants),
+                    ..FixtureGroup::default()
+                })
+                .collect(),
+            ..Fixture::default()
+        }
+    }
+}
+
+/// A random desired file over a [`LiveSpec`]: which existing people stay (user 0 always,
+/// as owner), new people, and groups `G0..G5` (some existing, some new) with members drawn
+/// from the people who stay, with grants.
+#[derive(Debug, Clone)]
+struct FileSpec {
+    keep_users: Vec<Option<Vec<usize>>>,
+    keep_invites: Vec<bool>,
+    new_people: Vec<Vec<usize>>,
+    groups: Vec<Option<(Vec<prop::sample::Index>, Vec<usize>)>>,
+}
+
+impl FileSpec {
+    /// The people the file lists, by email, with their grants (none for invitees).
+    fn people(&self, live: &LiveSpec) -> Vec<(String, Vec<usize>, bool)> {
+        let n = live.users.len();
+        let mut people = Vec::new();
+        for (i, keep) in self.keep_users.iter().enumerate().take(n) {
+            match (i, keep) {
+                (0, grants) => {
+                    people.push((person(0, n), grants.clone().unwrap_or_default(), true))
+                }
+                (_, Some(grants)) => people.push((person(i, n), grants.clone(), false)),
+                _ => {}
+            }
+        }
+        for (i, keep) in self.keep_invites.iter().enumerate().take(live.invites) {
+            if *keep {
+                people.push((person(n + i, n), Vec::new(), false));
+            }
+        }
+        for (i, grants) in self.new_people.iter().enumerate() {
+            people.push((format!("new{i}@example.com"), grants.clone(), false));
+        }
+        people
+    }
+
+    fn yaml(&self, live: &LiveSpec) -> String {
+        let people = self.people(live);
+        let mut yaml = String::from("version: 1\nprune: { users: true, groups: true }\nusers:\n");
+        for (email, grants, owner) in &people {
+            yaml.push_str(&format!("  {email}:\n    permissions:\n"));
+            if *owner {
+                yaml.push_str("      - role: Workspace Owner\n        resources: [workspace]\n");
+            }
+            for &g in grants {
+                let (role, resource) = GRANTS[g];
+                yaml.push_str(&format!(
+                    "      - role: {role}\n        resources: [\"{resource}\"]\n"
+                ));
+            }
+        }
+        yaml.push_str("groups:\n");
+        for (g, group) in self.groups.iter().enumerate() {
+            let Some((members, grants)) = group else {
+                continue;
+            };
+            let mut chosen: BTreeSet<&str> = BTreeSet::new();
+            if !people.is_empty() {
+                for m in members {
+                    chosen.insert(people[m.index(people.len())].0.as_str());
+                }
+            }
+            yaml.push_str(&format!("  G{g}:\n    members: ["));
+            yaml.push_str(&chosen.into_iter().collect::<Vec<_>>().join(", "));
+            yaml.push_str("]\n    permissions:\n");
+            for &gr in grants {
+                let (role, resource) = GRANTS[gr];
+                yaml.push_str(&format!(
+                    "      - role: {role}\n        resources: [\"{resource}\"]\n"
+                ));
+            }
+        }
+        yaml
+    }
+}
+
+fn grants() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::btree_set(0..GRANTS.len(), 0..3).prop_map(|s| s.into_iter().collect())
+}
+
+fn live_spec() -> impl Strategy<Value = LiveSpec> {
+    (2usize..7, 0usize..3).prop_flat_map(|(users, invites)| {
+        (
+            prop::collection::vec(grants(), users),
+            Just(invites),
+            prop::collection::vec(
+                (
+                    prop::collection::btree_set(0..users + invites, 0..5)
+                        .prop_map(|s| s.into_iter().collect()),
+                    grants(),
+                ),
+                0..4,
+            ),
+        )
+            .prop_map(|(users, invites, groups)| LiveSpec {
+                users,
+                invites,
+                groups,
+            })
+    })
+}
+
+fn file_spec() -> impl Strategy<Value = FileSpec> {
+    (
+        prop::collection::vec(prop::option::weighted(0.7, grants()), 7),
+        prop::collection::vec(any::<bool>(), 3),
+        prop::collection::vec(grants(), 0..3),
+        prop::collection::vec(
+            prop::option::weighted(
+                0.7,
+                (
+                    prop::collection::vec(any::<prop::sample::Index>(), 0..5),
+                    grants(),
+                ),
+            ),
+            6,
+        ),
+    )
+        .prop_map(|(keep_users, keep_invites, new_people, groups)| FileSpec {
+            keep_users,
+            keep_invites,
+            new_people,
+            groups,
+        })
+}
+
+type Pairs = BTreeSet<(String, String)>;
+
+/// A file reduced to what must match: each person's direct (role, resource) pairs (none for
+/// `pending` invitees, whose permissions cannot be read back), each group's members and pairs.
+fn normalise(
+    file: &AccessFile,
+    pending: &BTreeSet<String>,
+) -> (
+    BTreeMap<String, Pairs>,
+    BTreeMap<String, (BTreeSet<String>, Pairs)>,
+) {
+    let pairs = |permissions: &[segment_iam_sync::file::PermissionEntry]| -> Pairs {
+        permissions
+            .iter()
+            .flat_map(|p| {
+                p.resources
+                    .iter()
+                    .map(move |r| (p.role.value.to_lowercase(), r.value.clone()))
+            })
+            .collect()
+    };
+    let users = file
+        .users
+        .iter()
+        .map(|(email, entry)| {
+            let key = email_key(&email.value);
+            let grants = if pending.contains(&key) {
+                Pairs::new()
+            } else {
+                pairs(&entry.permissions)
+            };
+            (key, grants)
+        })
+        .collect();
+    let groups = file
+        .groups
+        .iter()
+        .map(|(name, entry)| {
+            (
+                name.value.clone(),
+                (
+                    entry.members.iter().map(|m| email_key(&m.value)).collect(),
+                    pairs(&entry.permissions),
+                ),
+            )
+        })
+        .collect();
+    (users, groups)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Any workspace, any file: apply sends exactly the planned mutations, the export then
+    /// equals the file (normalised), and planning again finds nothing to do.
+    #[test]
+    fn any_file_applied_to_any_workspace_converges_in_exactly_the_planned_mutations(
+        live_spec in live_spec(),
+        file_spec in file_spec(),
+    ) {
+        runtime().block_on(async {
+            let emu = start(emulator().fixture(live_spec.fixture())).await;
+            let client = client(&emu);
+            let yaml = file_spec.yaml(&live_spec);
+            let before = mutations(&emu);
+            let (plan, report) = plan_and_apply(&client, &yaml).await.expect("plan and apply");
+            let sent = mutations(&emu) - before;
+            assert_eq!(sent, plan.requests(), "mutations sent vs planned for\n{yaml}\n{plan}");
+            assert_eq!(report.mutations_done, plan.requests());
+
+            let exported = AccessFile::parse(&export_yaml(&client).await).expect("export parses");
+            let now = live(&client).await;
+            let pending: BTreeSet<String> = now.invites.iter().map(|e| email_key(e)).collect();
+            let desired = AccessFile::parse(&yaml).expect("the file parses");
+            assert_eq!(
+                normalise(&exported, &pending),
+                normalise(&desired, &pending),
+                "export after apply differs from\n{yaml}\nplan:\n{plan}"
+            );
+            let again = segment_iam_tests::sync::plan(&client, &yaml).await.expect("plan again");
+            assert!(again.is_empty(), "second plan not empty for\n{yaml}\n{again}");
+        });
+    }
+}
+
+/// The export of a seeded workspace plans as no change, and its YAML reads back equal.
+#[tokio::test]
+async fn an_export_plans_as_no_change() {
+    let emu = start(emulator().users(40).groups(8).invites(3)).await;
+    let client = client(&emu);
+    let yaml = export_yaml(&client).await;
+    let planned = plan(&client, &yaml).await.expect("plan");
+    assert!(planned.is_empty(), "{planned}\n{yaml}");
+    assert!(
+        planned
+            .notes
+            .iter()
+            .any(|n| n.contains("3 pending invitee(s)")),
+        "{:?}",
+        planned.notes
+    );
+    assert_eq!(
+        AccessFile::parse(&yaml)
+            .expect("parses")
+            .to_yaml()
+            .expect("writes"),
+        yaml
+    );
+}
+
+/// A group of 1,200 members is read whole: no false addition for members past the first
+/// page, and adding one member plans exactly that one.
+#[tokio::test]
+async fn groups_of_1200_members_are_read_whole() {
+    let users: Vec<FixtureUser> = (0..1200)
+        .map(|i| FixtureUser {
+            email: format!("m{i}@example.com"),
+            permissions: if i == 0 {
+                vec![owner_permission()]
+            } else {
+                vec![]
+            },
+            ..FixtureUser::default()
+        })
+        .collect();
+    let fixture = Fixture {
+        groups: vec![FixtureGroup {
+            name: "Everyone".into(),
+            members: users[..1199].iter().map(|u| u.email.clone()).collect(),
+            ..FixtureGroup::default()
+        }],
+        users,
+        ..Fixture::default()
+    };
+    let emu = start(emulator().fixture(fixture)).await;
+    let client = client(&emu);
+    let yaml = export_yaml(&client).await;
+    assert!(plan(&client, &yaml).await.expect("plan").is_empty());
+    let added = yaml.replacen(
+        "- m0@example.com",
+        "- m0@example.com\n    - m1199@example.com",
+        1,
+    );
+    let planned = plan(&client, &added).await.expect("plan");
+    assert_eq!(planned.requests(), 1, "{planned}");
+    match &planned.steps[0].action {
+        Action::AddMembers { emails, .. } => assert_eq!(emails, &["m1199@example.com"]),
+        other => panic!("expected one addition, got {other:?}"),
+    }
+}
+
+fn workspace_of(people: &[&str], groups: &[(&str, &[&str])]) -> Fixture {
+    Fixture {
+        users: people
+            .iter()
+            .enumerate()
+            .map(|(i, email)| FixtureUser {
+                email: email.to_string(),
+                permissions: if i == 0 {
+                    vec![owner_permission()]
+                } else {
+                    vec![]
+                },
+                ..FixtureUser::default()
+            })
+            .collect(),
+        groups: groups
+            .iter()
+            .map(|(name, members)| FixtureGroup {
+                name: name.to_string(),
+                members: members.iter().map(|m| m.to_string()).collect(),
+                ..FixtureGroup::default()
+            })
+            .collect(),
+        ..Fixture::default()
+    }
+}
+
+/// Each change takes its cheapest form: a group gaining and losing members is one replace,
+/// a group only losing one is one removal, a permission only added is an add, one removed
+/// is a replace; and someone moved between groups is added before being removed.
+#[tokio::test]
+async fn each_change_takes_its_cheapest_form_and_additions_come_first() {
+    let emu = start(emulator().fixture(workspace_of(
+        &["own@x.io", "a@x.io", "b@x.io", "c@x.io"],
+        &[
+            ("Both", &["a@x.io", "b@x.io"]),
+            ("Shrink", &["a@x.io", "c@x.io"]),
+            ("Dest", &[]),
+        ],
+    )))
+    .await;
+    let client = client(&emu);
+    let yaml = r#"version: 1
+users:
+  own@x.io:
+    permissions:
+      - role: Workspace Owner
+        resources: [workspace]
+  a@x.io:
+    permissions:
+      - role: Source Admin
+        resources: ["SOURCE:s1"]
+groups:
+  Both:
+    members: [a@x.io, c@x.io]
+  Shrink:
+    members: [a@x.io]
+  Dest:
+    members: [c@x.io]
+"#;
+    let before = emu.journal().len();
+    let (plan, _) = plan_and_apply(&client, yaml).await.expect("apply");
+    let kinds: Vec<&str> = plan
+        .steps
+        .iter()
+        .map(|s| match &s.action {
+            Action::AddMembers { .. } => "add_members",
+            Action::ReplaceMembers { .. } => "replace_members",
+            Action::RemoveMembers { .. } => "remove_members",
+            Action::AddPermissions { .. } => "add_permissions",
+            Action::ReplacePermissions { .. } => "replace_permissions",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "add_permissions",
+            "add_members",
+            "replace_members",
+            "remove_members"
+        ],
+        "{plan}"
+    );
+    assert_eq!(plan.requests(), 4);
+    // c leaves Shrink only after joining Dest.
+    let operations: Vec<String> = emu.journal()[before..]
+        .iter()
+        .filter(|e| e.method != "GET")
+        .filter_map(|e| e.operation.clone())
+        .collect();
+    let joined = operations
+        .iter()
+        .position(|o| o == "add_users_to_user_group");
+    let left = operations
+        .iter()
+        .position(|o| o == "remove_users_from_user_group");
+    assert!(joined < left && joined.is_some(), "{operations:?}");
+
+    // A permission removed is one replace.
+    let fewer = yaml.replace(
+        "    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s1\"]\n",
+        "",
+    );
+    let plan = plan_and_apply(&client, &fewer).await.expect("apply").0;
+    assert!(
+        matches!(&plan.steps[..], [s] if matches!(s.action, Action::ReplacePermissions { .. })),
+        "{plan}"
+    );
+}
+
+/// A file may name people with `+`, quotes and non-ASCII letters: they are invited and then
+/// plan as no change.
+#[tokio::test]
+async fn unusual_but_valid_emails_are_invited_and_converge() {
+    let emu = start(emulator().users(1)).await;
+    let client = client(&emu);
+    let owner = live(&client).await.users[0].email.clone();
+    let yaml = format!(
+        "version: 1\nusers:\n  {owner}:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n  a+tag@example.com: {{}}\n  '\"john doe\"@example.com': {{}}\n  zoë@exämple.com: {{}}\n"
+    );
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("apply");
+    assert_eq!(plan.requests(), 1, "{plan}");
+    let pending = live(&client).await.invites;
+    for email in [
+        "a+tag@example.com",
+        "\"john doe\"@example.com",
+        "zoë@exämple.com",
+    ] {
+        assert!(
+            pending.iter().any(|p| p == email),
+            "{email} not in {pending:?}"
+        );
+    }
+    let again = segment_iam_tests::sync::plan(&client, &yaml)
+        .await
+        .expect("plan");
+    assert!(again.is_empty(), "{again}");
+}
+
+/// Problems of the file that only the workspace reveals are refused with their line, and
+/// nothing is sent: an unknown role (with the closest names), a member who is nobody, a
+/// listed group whose name two live groups share.
+#[tokio::test]
+async fn file_errors_found_against_the_workspace_carry_their_line_and_send_nothing() {
+    let emu = start(emulator().fixture(workspace_of(
+        &["own@x.io", "a@x.io"],
+        &[("Twin", &[]), ("Twin", &[])],
+    )))
+    .await;
+    let client = client(&emu);
+    let cases = [
+        (
+            "version: 1\nusers:\n  a@x.io:\n    permissions:\n      - role: Source Admn\n        resources: [workspace]\n",
+            5,
+            "Source Admin",
+        ),
+        (
+            "version: 1\ngroups:\n  New:\n    members:\n      - a@x.io\n      - ghost@x.io\n",
+            6,
+            "ghost@x.io",
+        ),
+        (
+            "version: 1\ngroups:\n  Twin:\n    members: [a@x.io]\n",
+            3,
+            "2 groups",
+        ),
+    ];
+    for (yaml, line, says) in cases {
+        match plan(&client, yaml).await {
+            Err(Error::File {
+                line: at, message, ..
+            }) => {
+                assert_eq!(at, line, "{message}");
+                assert!(message.contains(says), "{message}");
+            }
+            other => panic!("expected a file error for\n{yaml}\ngot {other:?}"),
+        }
+    }
+    assert_eq!(mutations(&emu), 0);
+}
