@@ -248,15 +248,15 @@ fn file_spec() -> impl Strategy<Value = FileSpec> {
 
 type Pairs = BTreeSet<(String, String)>;
 
-/// A file reduced to what must match: each person's direct (role, resource) pairs (none for
-/// `pending` invitees, whose permissions cannot be read back), each group's members and pairs.
-fn normalise(
-    file: &AccessFile,
-    pending: &BTreeSet<String>,
-) -> (
+/// Each person's pairs, and each group's members and pairs.
+type Normalised = (
     BTreeMap<String, Pairs>,
     BTreeMap<String, (BTreeSet<String>, Pairs)>,
-) {
+);
+
+/// A file reduced to what must match: each person's direct (role, resource) pairs (none for
+/// `pending` invitees, whose permissions cannot be read back), each group's members and pairs.
+fn normalise(file: &AccessFile, pending: &BTreeSet<String>) -> Normalised {
     let pairs = |permissions: &[segment_iam_sync::file::PermissionEntry]| -> Pairs {
         permissions
             .iter()

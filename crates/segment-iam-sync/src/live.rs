@@ -116,13 +116,15 @@ impl Live {
     /// A digest of everything a plan depends on (not the service's listing order): two reads
     /// with the same digest would give the same plan.
     pub fn fingerprint(&self) -> String {
+        /// A group as digested: name, pairs, labelled, members.
+        type GroupDigest<'a> = (&'a str, &'a BTreeSet<Grant>, bool, BTreeSet<String>);
         #[derive(Serialize)]
         struct Canonical<'a> {
             workspace: &'a str,
             roles: BTreeMap<&'a str, &'a str>,
             users: BTreeMap<&'a str, (&'a str, &'a BTreeSet<Grant>, bool)>,
             invites: BTreeSet<String>,
-            groups: BTreeMap<&'a str, (&'a str, &'a BTreeSet<Grant>, bool, BTreeSet<String>)>,
+            groups: BTreeMap<&'a str, GroupDigest<'a>>,
         }
         let canonical = Canonical {
             workspace: &self.workspace_id,
