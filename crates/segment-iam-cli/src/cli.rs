@@ -141,8 +141,71 @@ pub enum Command {
     /// Who can reach what: one row per (email, path, role, resource), direct or through a
     /// group. Reads only.
     Audit(AuditArgs),
+    /// Access as code: print the JSON Schema of the access file (for editors). Needs no
+    /// token.
+    Schema,
+    /// Access as code: write the live workspace as an access file (YAML) to stdout or --file.
+    /// Reads only.
+    Export(ExportArgs),
+    /// Access as code: show what `apply` would change to make the workspace match an access
+    /// file. Reads only.
+    #[command(after_help = PLAN_EXIT_CODES)]
+    Plan(PlanArgs),
+    /// Access as code: make the workspace match an access file (or carry out a saved plan).
+    /// Shows the plan first; asks on a terminal, needs --yes otherwise.
+    Apply(ApplyArgs),
     /// Run the local emulator of the IAM API (for trying things out and tests).
     Emulator(EmulatorArgs),
+}
+
+/// `plan`'s exit codes, in its help.
+pub const PLAN_EXIT_CODES: &str = "Exit codes: 0 success, 1 the service refused or failed, 2 usage \
+    or invalid input (a file error, with its line) or a guard refused, 130 interrupted.\n\
+    With --detailed-exitcode: 0 no changes, 1 any error (usage and guard refusals included), \
+    2 changes pending, 130 interrupted.";
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the file here instead of stdout (replaced if it exists).
+    #[arg(long, short = 'f', value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// `plan` options.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The access file (YAML; `segment-iam schema` prints its JSON Schema).
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: PathBuf,
+    /// Also save the plan as JSON here, for `segment-iam apply PLAN.json`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `apply` options: an access file (`-f`) or a saved plan (positional), not both.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "plan"])))]
+pub struct ApplyArgs {
+    /// The access file: plan against the live workspace, then apply.
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// A plan saved by `plan --out`: applied only if the workspace has not changed since.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+    /// Do it without asking (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Refuse a plan removing more than N things (members, users, invites, groups,
+    /// permissions).
+    #[arg(long, value_name = "N", default_value_t = segment_iam_sync::DEFAULT_MAX_REMOVALS)]
+    pub max_removals: usize,
+    /// No cap on removals (the plan is still shown, and asked about on a terminal).
+    #[arg(long, conflicts_with = "max_removals")]
+    pub no_removal_cap: bool,
 }
 
 /// `roles ...`
@@ -200,9 +263,14 @@ impl Command {
             ),
             Command::Permissions(_) => true,
             Command::Offboard(args) => !args.dry_run,
-            Command::Roles(_) | Command::Workspace | Command::Audit(_) | Command::Emulator(_) => {
-                false
-            }
+            Command::Apply(_) => true,
+            Command::Roles(_)
+            | Command::Workspace
+            | Command::Audit(_)
+            | Command::Schema
+            | Command::Export(_)
+            | Command::Plan(_)
+            | Command::Emulator(_) => false,
         }
     }
 }
@@ -641,6 +709,54 @@ mod tests {
                 .command
                 .is_mutation()
         );
+        Ok(())
+    }
+
+    #[test]
+    fn access_as_code_shapes() -> Result<(), clap::Error> {
+        assert!(matches!(parse(&["schema"])?.command, Command::Schema));
+        let cli = parse(&["export", "--file", "a.yaml"])?;
+        assert!(matches!(
+            cli.command,
+            Command::Export(ExportArgs { file: Some(_) })
+        ));
+        let cli = parse(&[
+            "plan",
+            "-f",
+            "a.yaml",
+            "--out",
+            "p.json",
+            "--detailed-exitcode",
+        ])?;
+        match cli.command {
+            Command::Plan(args) => {
+                assert!(args.detailed_exitcode);
+                assert_eq!(args.out.as_deref(), Some(std::path::Path::new("p.json")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["plan"]).is_err(), "plan needs -f");
+        let cli = parse(&["apply", "-f", "a.yaml", "--yes"])?;
+        assert!(cli.command.is_mutation());
+        match cli.command {
+            Command::Apply(args) => {
+                assert!(args.yes && args.plan.is_none() && !args.no_removal_cap);
+                assert_eq!(args.max_removals, segment_iam_sync::DEFAULT_MAX_REMOVALS);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["apply", "p.json", "--no-removal-cap"])?.command {
+            Command::Apply(args) => assert!(args.plan.is_some() && args.no_removal_cap),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["apply"]).is_err(), "a file or a plan");
+        assert!(
+            parse(&["apply", "-f", "a.yaml", "p.json"]).is_err(),
+            "not both"
+        );
+        assert!(parse(&["apply", "p.json", "--max-removals", "3", "--no-removal-cap"]).is_err());
+        assert!(!parse(&["plan", "-f", "a.yaml"])?.command.is_mutation());
+        assert!(!parse(&["export"])?.command.is_mutation());
         Ok(())
     }
 

@@ -350,6 +350,10 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
         }
         Command::Offboard(args) => crate::jobs::offboard(&ctx, args).await,
         Command::Audit(args) => crate::jobs::audit(&ctx, args).await,
+        Command::Export(args) => crate::sync::export(&ctx, args).await,
+        Command::Plan(args) => crate::sync::plan(&ctx, args).await,
+        Command::Apply(args) => crate::sync::apply(&ctx, args).await,
+        Command::Schema => crate::sync::schema(),
         Command::Emulator(_) => Err(Failure::usage("the emulator command is not an API command")),
     }
 }

@@ -1,5 +1,6 @@
 //! Failures and their exit codes: 0 success, 1 the service refused or failed, 2 usage or
-//! invalid input (nothing was sent), 130 interrupted.
+//! invalid input (nothing was sent), 130 interrupted. Under `plan --detailed-exitcode`, 2 means
+//! "changes pending" and every error is 1 ([`Kind::detailed_code`]).
 //!
 //! A failure carries the error envelope to print on stderr: the service's own
 //! `{"status":..,"errors":[..]}` when there is one, otherwise one synthetic error of the same
@@ -24,6 +25,9 @@ pub enum Kind {
     /// Whoever read stdout went away (`... | head`): stop quietly with exit 0, like other
     /// Unix tools, instead of an error about a reader that no longer cares.
     OutputClosed,
+    /// Not an error: `plan --detailed-exitcode` found changes to make (exit 2; nothing is
+    /// reported).
+    ChangesPending,
 }
 
 impl Kind {
@@ -32,6 +36,19 @@ impl Kind {
         match self {
             Kind::Service => 1,
             Kind::Usage => 2,
+            Kind::Interrupted => 130,
+            Kind::OutputClosed => 0,
+            Kind::ChangesPending => 2,
+        }
+    }
+
+    /// The exit code under `plan --detailed-exitcode` (terraform's convention): 2 means
+    /// "changes pending" and nothing else, so every error is 1, usage errors and refusals
+    /// included.
+    pub fn detailed_code(self) -> u8 {
+        match self {
+            Kind::Service | Kind::Usage => 1,
+            Kind::ChangesPending => 2,
             Kind::Interrupted => 130,
             Kind::OutputClosed => 0,
         }
@@ -94,16 +111,30 @@ impl Failure {
         }
     }
 
+    /// `plan --detailed-exitcode` found changes: exit 2, nothing reported.
+    pub fn changes_pending() -> Self {
+        Self {
+            kind: Kind::ChangesPending,
+            message: "changes pending".into(),
+            envelope: Value::Null,
+        }
+    }
+
     /// The process exit code.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.kind.code())
+    }
+
+    /// The process exit code under `plan --detailed-exitcode` ([`Kind::detailed_code`]).
+    pub fn detailed_exit_code(&self) -> ExitCode {
+        ExitCode::from(self.kind.detailed_code())
     }
 
     /// Writes the failure to `err`: the envelope as JSON under `json`/`ndjson` output (compact
     /// for ndjson), otherwise `error: message` plus, for a partly applied bulk change, what
     /// was and was not applied.
     pub fn report(&self, format: OutputFormat, err: &mut impl Write) -> io::Result<()> {
-        if self.kind == Kind::OutputClosed {
+        if matches!(self.kind, Kind::OutputClosed | Kind::ChangesPending) {
             return Ok(());
         }
         match format {
@@ -164,6 +195,28 @@ mod tests {
         assert_eq!(Kind::Service.code(), 1);
         assert_eq!(Kind::Usage.code(), 2);
         assert_eq!(Kind::Interrupted.code(), 130);
+        assert_eq!(Kind::ChangesPending.code(), 2);
+    }
+
+    #[test]
+    fn detailed_codes_keep_2_for_changes_pending() {
+        assert_eq!(Kind::Usage.detailed_code(), 1);
+        assert_eq!(Kind::Service.detailed_code(), 1);
+        assert_eq!(Kind::ChangesPending.detailed_code(), 2);
+        assert_eq!(Kind::Interrupted.detailed_code(), 130);
+        for kind in [
+            Kind::Usage,
+            Kind::Service,
+            Kind::Interrupted,
+            Kind::OutputClosed,
+        ] {
+            assert_ne!(kind.detailed_code(), 2, "{kind:?}");
+        }
+        let mut buf = Vec::new();
+        Failure::changes_pending()
+            .report(OutputFormat::Json, &mut buf)
+            .ok();
+        assert!(buf.is_empty(), "changes pending is not an error to report");
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub(crate) fn describe(plan: &OffboardPlan) -> String {
 }
 
 /// Asks on the terminal, off the async threads (Ctrl-C still ends the command).
-async fn confirm() -> Result<bool, Failure> {
+pub(crate) async fn confirm() -> Result<bool, Failure> {
     tokio::task::spawn_blocking(|| {
         eprint!("Proceed? [y/N] ");
         let _ = io::stderr().flush();

@@ -11,6 +11,7 @@
 //! * [`progress`] — the terminal-only progress line;
 //! * [`commands`] — calling the facade for each command;
 //! * `jobs` — `offboard` (plan, confirm, execute) and `audit`, over `segment_iam::jobs`;
+//! * [`sync`] — access as code (`schema`, `export`, `plan`, `apply`), over `segment_iam_sync`;
 //! * [`emulator`] — `segment-iam emulator`, the embedded local emulator.
 //!
 //! ```text
@@ -19,6 +20,9 @@
 //! segment-iam groups members add GROUP_ID ann@example.com bob@example.com
 //! segment-iam permissions add --user USER_ID --role "Workspace Owner" --resource workspace
 //! segment-iam offboard --from-file leavers.txt --dry-run
+//! segment-iam export --file access.yaml
+//! segment-iam plan -f access.yaml --detailed-exitcode
+//! segment-iam apply -f access.yaml
 //! ```
 
 pub mod cli;
@@ -29,6 +33,7 @@ pub mod input;
 mod jobs;
 pub mod output;
 pub mod progress;
+pub mod sync;
 
 /// The service's models, as the facade re-exports them.
 pub use segment_iam::types;
@@ -61,8 +66,16 @@ fn init_tracing(verbose: u8) {
 
 /// The whole program: parse, run on a multi-thread tokio runtime racing Ctrl-C, report.
 pub fn main_entry() -> ExitCode {
-    // clap prints help/version (exit 0) and usage errors (exit 2) itself.
-    let matches = Cli::command().get_matches();
+    // clap prints help/version (exit 0) and usage errors (exit 2) itself; under
+    // `plan --detailed-exitcode` a usage error is 1, since 2 there means "changes pending".
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) if e.use_stderr() && std::env::args_os().any(|a| a == "--detailed-exitcode") => {
+            let _ = e.print();
+            return ExitCode::from(1);
+        }
+        Err(e) => e.exit(),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -90,10 +103,15 @@ pub fn main_entry() -> ExitCode {
                 )?;
                 emulator::run(args, token, format).await
             }
+            // Needs no token and sends nothing.
+            Command::Schema => sync::schema(),
             _ => {
                 tokio::select! {
                     r = commands::run(&cli, &matches, format) => r,
-                    _ = tokio::signal::ctrl_c() => Err(Failure::interrupted(cli.command.is_mutation())),
+                    _ = tokio::signal::ctrl_c() => Err(match &cli.command {
+                        Command::Apply(args) => sync::interrupted(args),
+                        command => Failure::interrupted(command.is_mutation()),
+                    }),
                 }
             }
         }
@@ -107,7 +125,10 @@ pub fn main_entry() -> ExitCode {
             // is a pipe keeps errors readable for the person watching stderr.
             let error_format = cli.global.output.unwrap_or(cli::OutputFormat::Table);
             let _ = f.report(error_format, &mut std::io::stderr().lock());
-            f.exit_code()
+            match &cli.command {
+                Command::Plan(args) if args.detailed_exitcode => f.detailed_exit_code(),
+                _ => f.exit_code(),
+            }
         }
     }
 }
