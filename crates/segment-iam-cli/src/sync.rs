@@ -142,6 +142,13 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
             ),
         ));
     }
+    if saved && !args.yes && io::stdin().is_terminal() {
+        // Checked again by `apply` (the authoritative check, after the answer): this one only
+        // spares the operator a question about a plan that would be refused.
+        segment_iam_sync::check_fresh(&ctx.client, &plan)
+            .await
+            .map_err(|e| sync_failure(e, args.plan.as_deref()))?;
+    }
     if !args.yes {
         if !io::stdin().is_terminal() {
             return Err(Failure::usage(

@@ -130,22 +130,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
     }
     let before = client.metrics();
     if options.verify_fresh {
-        let live = Live::read(client, &ReadOptions::new()).await?;
-        if live.workspace_id != plan.workspace_id {
-            return Err(Error::Guard {
-                reason: format!(
-                    "the plan is for workspace {}, the token for workspace {}",
-                    plan.workspace_id, live.workspace_id
-                ),
-            });
-        }
-        let now = live.fingerprint();
-        if now != plan.live_fingerprint {
-            return Err(Error::StalePlan {
-                planned: plan.live_fingerprint.clone(),
-                live: now,
-            });
-        }
+        check_fresh(client, plan).await?;
     }
 
     let run = Run {
@@ -214,6 +199,30 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
         }),
         None => Ok(report),
     }
+}
+
+/// Reads the workspace and refuses `plan` when it was made for another workspace
+/// ([`Error::Guard`]) or against a state that has changed since ([`Error::StalePlan`]).
+/// [`apply`] does this itself with [`ApplyOptions::verify_fresh`]; a caller that asks an
+/// operator first can also check before asking, so nobody confirms a stale plan.
+pub async fn check_fresh(client: &Client, plan: &Plan) -> Result<()> {
+    let live = Live::read(client, &ReadOptions::new()).await?;
+    if live.workspace_id != plan.workspace_id {
+        return Err(Error::Guard {
+            reason: format!(
+                "the plan is for workspace {}, the token for workspace {}",
+                plan.workspace_id, live.workspace_id
+            ),
+        });
+    }
+    let now = live.fingerprint();
+    if now != plan.live_fingerprint {
+        return Err(Error::StalePlan {
+            planned: plan.live_fingerprint.clone(),
+            live: now,
+        });
+    }
+    Ok(())
 }
 
 /// One apply's shared state.

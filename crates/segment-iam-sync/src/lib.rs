@@ -68,7 +68,7 @@ pub mod file;
 pub mod live;
 pub mod plan;
 
-pub use apply::{ApplyOptions, ApplyReport, DEFAULT_MAX_REMOVALS, apply};
+pub use apply::{ApplyOptions, ApplyReport, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
 pub use export::export;
 pub use file::{AccessFile, schema};
