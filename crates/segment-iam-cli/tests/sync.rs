@@ -294,7 +294,7 @@ fn an_edit_plans_with_exit_2_applies_and_then_plans_as_no_changes() {
     let diff = text(&out.get_output().stdout);
     for line in [
         "+ create group \"Analysts\"",
-        "+ invite 1 people",
+        "+ invite 1 person",
         "new.hire@example.com",
         "+ user user3@example.com: add permissions (1 request): Source Admin on SOURCE:src1",
         "+ group \"Analysts\": add 2 member(s)",

@@ -286,7 +286,12 @@ impl fmt::Display for Plan {
             match &step.action {
                 Action::CreateGroup { name } => writeln!(f, "+ create group {name:?} ({cost})")?,
                 Action::Invite { invites } => {
-                    writeln!(f, "+ invite {} people ({cost})", invites.len())?;
+                    let who = if invites.len() == 1 {
+                        "person"
+                    } else {
+                        "people"
+                    };
+                    writeln!(f, "+ invite {} {who} ({cost})", invites.len())?;
                     for i in invites {
                         if i.grants.is_empty() {
                             writeln!(f, "    + {}", i.email)?;
