@@ -14,6 +14,10 @@
 //! 3. [`bulk`]: batched, paced bulk removals vs a per-item loop with exponential backoff.
 //! 4. [`concurrent`]: 64 tasks on one client under the mutation limit.
 //! 5. [`codegen`]: `cargo xtask codegen --check` time and generated size.
+//! 6. [`jobs`]: the audit and offboard jobs vs the same reads and a per-person loop.
+//! 7. [`sync`]: access as code: export, change, plan and apply a 5,000-user workspace; its
+//!    mutations vs the diff's minimum and a Terraform-provider-style apply, its wall time
+//!    under the mutation limit, concurrent vs sequential planning.
 //!
 //! Every scenario runs under a hard deadline; everything listens on 127.0.0.1 only.
 //! `--quick` shrinks the sizes to finish in under a minute (a smoke run); the full run takes
@@ -28,6 +32,7 @@ mod jobs;
 mod overhead;
 mod pagination;
 mod report;
+mod sync;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
@@ -41,7 +46,7 @@ struct Options {
     only: Option<Vec<u32>>,
 }
 
-const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6]
+const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7]
   --quick          smaller sizes, finishes in under a minute (smoke run)
   --only LIST      run only these scenarios";
 
@@ -197,6 +202,14 @@ async fn run(options: &Options) -> Report {
         let result = common::deadline("scenario 6", limit, jobs::run(&mut report, quick)).await;
         if let Err(e) = result {
             report.failed("6 jobs", &e);
+        }
+    }
+    if wanted(7) {
+        eprintln!("scenario 7: access as code");
+        let limit = secs(if quick { 60 } else { 180 });
+        let result = common::deadline("scenario 7", limit, sync::run(&mut report, quick)).await;
+        if let Err(e) = result {
+            report.failed("7 access as code", &e);
         }
     }
     if wanted(5) {
