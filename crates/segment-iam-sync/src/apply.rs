@@ -1,5 +1,5 @@
 //! Carrying a plan out: phase by phase (creations and additions, then replacements, then
-//! removals and deletions), the steps of one phase a few at a time, behind the removal cap and,
+//! removals and deletions), the steps of one phase one at a time by default ([`DEFAULT_CONCURRENCY`]), behind the removal cap and,
 //! for a saved plan, a check that the workspace has not moved since.
 //!
 //! After the first failure no new step starts; the steps already in flight finish, and the
@@ -26,9 +26,13 @@ use crate::plan::{Action, Grant, GroupRef, Plan, Step, Subject};
 /// The removal cap when none is given: enough for routine churn, far below a wipe-out.
 pub const DEFAULT_MAX_REMOVALS: usize = 25;
 
-/// Steps of one phase in flight at once by default (the client's pacing keeps them within the
-/// mutation limit; a few at once hide latency).
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Steps of one phase in flight at once by default: one. Mutations are limited to 60 a minute,
+/// and one at a time already sends them as fast as that allows unless a request takes over a
+/// second; more in flight only hides latency beyond that, and costs at every window's end,
+/// where pacing must count requests still in flight as spent (measured in BENCHMARKS.md,
+/// scenario 7c under 1 s windows: 1.02–1.04× the floor one at a time over four runs, 1.02–1.32×
+/// with 4 in flight).
+pub const DEFAULT_CONCURRENCY: usize = 1;
 
 /// How an apply runs.
 #[derive(Debug, Clone)]

@@ -60,6 +60,9 @@ struct BucketState {
     /// The last `X-RateLimit-Reset` value and what it parsed to, so that an unchanged header
     /// (every response of a window) is not parsed again.
     last_reset: Option<(HeaderValue, Option<Instant>)>,
+    /// `(Consumed, Remaining)` of the current window's freshest answer (the highest
+    /// `X-RateLimit-Consumed`), whatever order answers arrive in.
+    freshest: Option<(u32, u32)>,
 }
 
 impl BucketState {
@@ -68,6 +71,7 @@ impl BucketState {
         self.reset_exact = false;
         self.probed = false;
         self.available = self.limit;
+        self.freshest = None;
     }
 }
 
@@ -307,8 +311,32 @@ impl Limiter {
             state.probed = false;
             state.window_estimate = reset.map(|r| r.saturating_duration_since(Instant::now()));
             state.available = Some(estimate);
-        } else {
-            state.available = Some(state.available.map_or(estimate, |a| a.min(estimate)));
+            state.freshest = consumed.map(|c| (c, remaining));
+            drop(buckets);
+            self.wake();
+            return;
+        }
+        let this_window = match (reset, state.reset_at) {
+            (Some(new), Some(current)) => new + Duration::from_millis(500) >= current,
+            _ => true,
+        };
+        match consumed {
+            Some(consumed) if this_window => {
+                if state.freshest.is_none_or(|(seen, _)| consumed > seen) {
+                    state.freshest = Some((consumed, remaining));
+                }
+                // Every request the service counted after the freshest answer is still in
+                // flight, so its `Remaining` less the others in flight is a safe floor of
+                // what is left. Recomputed at each answer (not only lowered, as the local
+                // count is): requests in flight that the service had already counted are
+                // subtracted only until their own answers arrive, so a burst answered out of
+                // order does not leave the end of the window unused.
+                let (_, fresh_remaining) = state.freshest.unwrap_or((consumed, remaining));
+                state.available = Some(fresh_remaining.saturating_sub(others));
+            }
+            // An answer without `Consumed`, or from an earlier window arriving late: it can
+            // only lower the count.
+            _ => state.available = Some(state.available.map_or(estimate, |a| a.min(estimate))),
         }
         drop(buckets);
         self.wake();
@@ -402,6 +430,60 @@ mod tests {
         )
         .await;
         assert!(blocked.is_err(), "an empty bucket must hold the request");
+    }
+
+    /// Rate-limit headers announcing the reset date `reset` (fixed by the caller, so that a
+    /// second ticking over between two answers cannot turn them into two windows).
+    fn headers_at(consumed: u32, remaining: u32, reset: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-consumed", HeaderValue::from(consumed));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(reset).expect("date"),
+        );
+        h
+    }
+
+    fn available(limiter: &Limiter, bucket: Bucket) -> Option<u32> {
+        limiter.buckets.lock().expect("not poisoned")[slot(bucket)].available
+    }
+
+    /// Four requests in flight at once, counted by the service in order but answered freshest
+    /// first: the count dips while their answers are pending, then comes back to exactly what
+    /// the service has left, instead of staying at the dip (which wasted the end of every
+    /// window under concurrency).
+    #[tokio::test]
+    async fn a_burst_answered_out_of_order_gives_back_what_the_service_has_left() {
+        let limiter = Limiter::default();
+        let reset = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let earlier = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(20));
+        let (first, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 9, &reset));
+        drop(first);
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(9));
+        let mut permits = Vec::new();
+        for _ in 0..4 {
+            permits.push(limiter.acquire(Bucket::Mutations, Duration::ZERO).await.0);
+        }
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(5));
+        // Counted 2, 3, 4, 5 by the service; answered 5, 2, 3, 4.
+        let mut seen = Vec::new();
+        for consumed in [5, 2, 3, 4] {
+            limiter.observe(
+                Bucket::Mutations,
+                true,
+                &headers_at(consumed, 10 - consumed, &reset),
+            );
+            permits.pop();
+            seen.push(available(&limiter, Bucket::Mutations));
+        }
+        assert_eq!(seen, [Some(2), Some(3), Some(4), Some(5)]);
+        // A late answer of an earlier window never raises the count.
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 9, &earlier));
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(5));
+        limiter.observe(Bucket::Mutations, true, &headers_at(9, 1, &earlier));
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(1));
     }
 
     #[tokio::test]
