@@ -243,6 +243,12 @@ impl Limiter {
                     }
                     Decision::SleepUntil(reset)
                 }
+                // Spent, and no reset told: one request at a time finds out when it opens
+                // (waiting for an answer with nothing in flight would wait for ever).
+                None if state.in_flight == 0 => {
+                    state.in_flight += 1;
+                    Decision::Go
+                }
                 None => Decision::WaitForAnswer,
             },
             Some(n) => {
@@ -638,6 +644,331 @@ mod tests {
         drop(probe);
         let (_next, waited) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
         assert!(waited < Duration::from_millis(400), "{waited:?}");
+    }
+
+    /// An HTTP date `from_now` ahead, computed once by the caller and shared by the answers of
+    /// one window.
+    fn date_in(from_now: Duration) -> String {
+        httpdate::fmt_http_date(SystemTime::now() + from_now)
+    }
+
+    fn reset_of(limiter: &Limiter, bucket: Bucket) -> Instant {
+        limiter.buckets.lock().expect("not poisoned")[slot(bucket)]
+            .reset_at
+            .expect("reset known")
+    }
+
+    fn goes(decision: &Decision) -> bool {
+        matches!(decision, Decision::Go)
+    }
+
+    fn waits_for_answer(decision: &Decision) -> bool {
+        matches!(decision, Decision::WaitForAnswer)
+    }
+
+    /// Until an answer tells the budget, requests go one at a time; one that ends without an
+    /// answer (a connection error drops its permit) frees its place all the same.
+    #[tokio::test(start_paused = true)]
+    async fn until_the_first_answer_requests_go_one_at_a_time() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let (first, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        assert!(waits_for_answer(&limiter.decide(Bucket::Reads, now)));
+        assert!(waits_for_answer(&limiter.decide(Bucket::Reads, now)));
+        drop(first);
+        assert!(
+            goes(&limiter.decide(Bucket::Reads, now)),
+            "its place is free"
+        );
+        assert!(
+            waits_for_answer(&limiter.decide(Bucket::Reads, now)),
+            "and taken again"
+        );
+    }
+
+    /// A bucket closed by a 429 opens at the advised instant, not later.
+    #[test]
+    fn a_closed_bucket_opens_at_the_advised_instant() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let until = now + Duration::from_secs(3);
+        limiter.close_until(Bucket::Mutations, until);
+        assert!(matches!(
+            limiter.decide(Bucket::Mutations, until - Duration::from_millis(1)),
+            Decision::SleepUntil(at) if at == until
+        ));
+        assert!(goes(&limiter.decide(Bucket::Mutations, until)));
+    }
+
+    /// A window spent by an answer that told no reset date is not waited on for ever: with
+    /// nothing in flight, one request at a time goes to find out when it opens.
+    #[tokio::test(start_paused = true)]
+    async fn a_spent_window_with_no_reset_told_sends_one_request_at_a_time() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let mut spent = HeaderMap::new();
+        spent.insert("x-ratelimit-consumed", HeaderValue::from(60));
+        spent.insert("x-ratelimit-remaining", HeaderValue::from(0));
+        limiter.observe(Bucket::Mutations, true, &spent);
+        assert!(waits_for_answer(&limiter.decide(Bucket::Mutations, now)));
+        drop(p);
+        assert!(goes(&limiter.decide(Bucket::Mutations, now)), "one goes");
+        assert!(waits_for_answer(&limiter.decide(Bucket::Mutations, now)));
+    }
+
+    /// A 429's advised wait holds for everyone (and is shown as the wait), even when a late
+    /// answer of a request sent before it says some are left.
+    #[tokio::test(start_paused = true)]
+    async fn a_429s_wait_holds_even_when_a_late_answer_says_some_are_left() {
+        let limiter = Limiter::default();
+        let (late, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let now = Instant::now();
+        let until = now + Duration::from_secs(3);
+        limiter.close_until(Bucket::Mutations, until);
+        let reset = date_in(Duration::from_secs(30));
+        limiter.observe(Bucket::Mutations, true, &headers_at(3, 5, &reset));
+        drop(late);
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(5));
+        assert_eq!(limiter.spent_until(now), Some(until), "shown as spent");
+        assert!(matches!(
+            limiter.decide(Bucket::Mutations, now),
+            Decision::SleepUntil(at) if at == until
+        ));
+        assert!(goes(&limiter.decide(Bucket::Mutations, until)));
+    }
+
+    /// The re-check made after registering for an answer tells whether `decide` would still
+    /// wait for one, so an answer that arrived in between is not waited for.
+    #[tokio::test(start_paused = true)]
+    async fn the_recheck_waits_for_an_answer_only_when_decide_would() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        assert!(
+            goes(&limiter.decide_peek(Bucket::Mutations)),
+            "nothing in flight"
+        );
+        let (first, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        assert!(waits_for_answer(&limiter.decide_peek(Bucket::Mutations)));
+        // The answer (without a reset date) tells 3 are left; the request is still in flight.
+        let mut answer = HeaderMap::new();
+        answer.insert("x-ratelimit-consumed", HeaderValue::from(1));
+        answer.insert("x-ratelimit-remaining", HeaderValue::from(3));
+        limiter.observe(Bucket::Mutations, true, &answer);
+        assert!(
+            goes(&limiter.decide_peek(Bucket::Mutations)),
+            "a budget left"
+        );
+        let mut permits = vec![first];
+        for _ in 0..3 {
+            permits.push(limiter.acquire(Bucket::Mutations, Duration::ZERO).await.0);
+        }
+        // Spent, with no reset known: both wait for an answer.
+        assert!(waits_for_answer(&limiter.decide_peek(Bucket::Mutations)));
+        assert!(waits_for_answer(&limiter.decide(Bucket::Mutations, now)));
+        permits.clear();
+        assert!(
+            goes(&limiter.decide_peek(Bucket::Mutations)),
+            "all answered"
+        );
+        // An unmetered bucket never waits, whatever is in flight.
+        let (_reading, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        limiter.observe(Bucket::Reads, true, &HeaderMap::new());
+        assert!(goes(&limiter.decide_peek(Bucket::Reads)));
+    }
+
+    /// Requests sent while the bucket looked unmetered are in flight like any other when an
+    /// answer with rate-limit headers comes back: they are not counted as left.
+    #[tokio::test(start_paused = true)]
+    async fn requests_sent_unmetered_count_as_in_flight_when_headers_come_back() {
+        let limiter = Limiter::default();
+        let (first, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        limiter.observe(Bucket::Reads, true, &HeaderMap::new());
+        drop(first);
+        let (a, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        let (_b, _) = limiter.acquire(Bucket::Reads, Duration::ZERO).await;
+        let reset = date_in(Duration::from_secs(30));
+        limiter.observe(Bucket::Reads, true, &headers_at(1, 5, &reset));
+        drop(a);
+        assert_eq!(
+            available(&limiter, Bucket::Reads),
+            Some(4),
+            "5 less the other"
+        );
+    }
+
+    /// A spent short window is probed by one request a second before its rounded reset: not
+    /// earlier, and not while another request is still in flight (its answer may tell more).
+    #[tokio::test(start_paused = true)]
+    async fn a_short_window_is_probed_a_second_before_its_reset_and_only_with_nothing_in_flight() {
+        let limiter = Limiter::default();
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let reset = date_in(Duration::from_secs(4));
+        limiter.observe(Bucket::Mutations, true, &headers_at(5, 0, &reset));
+        let reset_at = reset_of(&limiter, Bucket::Mutations);
+        let probe_at = reset_at - RESET_RESOLUTION;
+        // Still in flight at the probe's time: wait for its answer.
+        assert!(waits_for_answer(
+            &limiter.decide(Bucket::Mutations, probe_at)
+        ));
+        drop(p);
+        assert!(
+            matches!(
+                limiter.decide(Bucket::Mutations, probe_at - Duration::from_millis(300)),
+                Decision::SleepUntil(at) if at == probe_at
+            ),
+            "not earlier"
+        );
+        assert!(
+            goes(&limiter.decide(Bucket::Mutations, probe_at)),
+            "the probe"
+        );
+        assert!(
+            matches!(
+                limiter.decide(Bucket::Mutations, probe_at + Duration::from_millis(10)),
+                Decision::SleepUntil(at) if at == reset_at
+            ),
+            "one probe per window"
+        );
+    }
+
+    /// Windows of at least [`PROBE_BELOW`] are not probed: the rounding costs little there, and
+    /// the next request waits for the announced reset.
+    #[tokio::test(start_paused = true)]
+    async fn a_long_window_is_not_probed() {
+        let limiter = Limiter::default();
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let reset = date_in(Duration::from_secs(60));
+        limiter.observe(Bucket::Mutations, true, &headers_at(60, 0, &reset));
+        drop(p);
+        let reset_at = reset_of(&limiter, Bucket::Mutations);
+        let late = reset_at - Duration::from_millis(500);
+        assert!(matches!(
+            limiter.decide(Bucket::Mutations, late),
+            Decision::SleepUntil(at) if at == reset_at
+        ));
+        // A window of exactly PROBE_BELOW is long.
+        limiter.buckets.lock().expect("not poisoned")[slot(Bucket::Mutations)].window_estimate =
+            Some(PROBE_BELOW);
+        assert!(matches!(
+            limiter.decide(Bucket::Mutations, late),
+            Decision::SleepUntil(at) if at == reset_at
+        ));
+    }
+
+    /// A probe is in flight like any other request: answered after the next window opened and
+    /// another request went out, that request is not counted as left.
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_counts_as_in_flight_until_it_is_answered() {
+        let limiter = Limiter::default();
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        let reset = date_in(Duration::from_secs(4));
+        limiter.observe(Bucket::Mutations, true, &headers_at(5, 0, &reset));
+        drop(p);
+        let reset_at = reset_of(&limiter, Bucket::Mutations);
+        assert!(goes(
+            &limiter.decide(Bucket::Mutations, reset_at - RESET_RESOLUTION)
+        ));
+        let next_window = reset_at + Duration::from_millis(1);
+        assert!(goes(&limiter.decide(Bucket::Mutations, next_window)));
+        assert_eq!(
+            available(&limiter, Bucket::Mutations),
+            Some(4),
+            "limit less one"
+        );
+        // The probe was served in the new window: 1 consumed, 4 left, the other still out.
+        let later = date_in(Duration::from_secs(64));
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 4, &later));
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(3));
+    }
+
+    /// A later reset date opens a new window, whose count is the answer's `Remaining`.
+    #[tokio::test(start_paused = true)]
+    async fn a_later_reset_opens_a_new_window_with_the_answers_remaining() {
+        let limiter = Limiter::default();
+        let first = date_in(Duration::from_secs(30));
+        let second = date_in(Duration::from_secs(90));
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(Bucket::Mutations, true, &headers_at(60, 0, &first));
+        drop(p);
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(0));
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 59, &second));
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(59));
+    }
+
+    /// Answers arriving in order: each newer one (higher `Consumed`) sets the count.
+    #[tokio::test(start_paused = true)]
+    async fn answers_in_order_each_set_the_count() {
+        let limiter = Limiter::default();
+        let reset = date_in(Duration::from_secs(30));
+        let (first, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 9, &reset));
+        drop(first);
+        let mut permits = Vec::new();
+        for _ in 0..2 {
+            permits.push(limiter.acquire(Bucket::Mutations, Duration::ZERO).await.0);
+        }
+        let mut seen = Vec::new();
+        for consumed in [2, 3] {
+            limiter.observe(
+                Bucket::Mutations,
+                true,
+                &headers_at(consumed, 10 - consumed, &reset),
+            );
+            permits.pop();
+            seen.push(available(&limiter, Bucket::Mutations));
+        }
+        assert_eq!(seen, [Some(7), Some(7)]);
+    }
+
+    /// A late answer of an earlier window can only lower the count, and does not stand for
+    /// the current window: the current window's next answer sets the count again.
+    #[tokio::test(start_paused = true)]
+    async fn a_late_answer_of_an_earlier_window_does_not_stand_for_the_current_one() {
+        let limiter = Limiter::default();
+        let current = date_in(Duration::from_secs(40));
+        let earlier = date_in(Duration::from_secs(10));
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 9, &current));
+        drop(p);
+        limiter.observe(Bucket::Mutations, true, &headers_at(9, 1, &earlier));
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(1));
+        limiter.observe(Bucket::Mutations, true, &headers_at(2, 8, &current));
+        assert_eq!(available(&limiter, Bucket::Mutations), Some(8));
+    }
+
+    /// A bucket spent until its announced reset is shown as such until then; one with a budget
+    /// left, or unmetered, is not.
+    #[tokio::test(start_paused = true)]
+    async fn spent_until_tells_the_reset_of_a_window_spent_by_answers() {
+        let limiter = Limiter::default();
+        let reset = date_in(Duration::from_secs(30));
+        let (p, _) = limiter.acquire(Bucket::Mutations, Duration::ZERO).await;
+        limiter.observe(Bucket::Mutations, true, &headers_at(1, 1, &reset));
+        drop(p);
+        let reset_at = reset_of(&limiter, Bucket::Mutations);
+        let now = reset_at - Duration::from_secs(5);
+        assert_eq!(limiter.spent_until(now), None, "one left");
+        limiter.observe(Bucket::Mutations, true, &headers_at(2, 0, &reset));
+        assert_eq!(limiter.spent_until(now), Some(reset_at));
+        assert_eq!(
+            limiter.spent_until(reset_at),
+            None,
+            "over once it is reached"
+        );
+        limiter.observe(Bucket::Mutations, true, &HeaderMap::new());
+        assert_eq!(limiter.spent_until(now), None, "unmetered");
+    }
+
+    /// Jitter spreads waits over `[0, max]`: never past `max`, and not all at the same instant.
+    #[test]
+    fn jitter_spreads_waits_up_to_its_maximum() {
+        let max = Duration::from_secs(1);
+        let draws: Vec<Duration> = (0..64).map(|_| jitter(max)).collect();
+        assert!(draws.iter().all(|d| *d <= max));
+        let distinct: std::collections::HashSet<_> = draws.iter().collect();
+        assert!(distinct.len() > 1, "{draws:?}");
+        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
     }
 
     #[test]
