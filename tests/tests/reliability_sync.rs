@@ -168,8 +168,8 @@ async fn a_second_apply_of_the_same_file_sends_nothing() {
     assert_eq!(mutations(&emu), before);
 }
 
-/// Cases: a file dropping the only owner's permission; one dropping the owners' group
-/// membership; removals over the cap; a file for another workspace. Asserts: each is
+/// Cases: a file dropping the only owner's permission; removals over the cap; a file for
+/// another workspace. Asserts: each is
 /// Error::Guard and the emulator received no mutation; the cap lifted, the same plan applies.
 #[tokio::test]
 async fn guards_refuse_before_anything_is_sent() {
