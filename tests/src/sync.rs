@@ -4,6 +4,7 @@
 use segment_iam::Client;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam_emulator::EmulatorHandle;
+use segment_iam_emulator::state::{PermissionInput, PermissionResource};
 use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
 
 /// Reads the live workspace whole.
@@ -47,4 +48,16 @@ pub fn mutations(emulator: &EmulatorHandle) -> usize {
         .iter()
         .filter(|e| e.method != "GET")
         .count()
+}
+
+/// "Workspace Owner" on the emulator's workspace, as a fixture permission.
+pub fn owner_permission() -> PermissionInput {
+    PermissionInput {
+        role_id: crate::OWNER_ROLE.to_string(),
+        resources: vec![PermissionResource {
+            id: crate::WORKSPACE.to_string(),
+            resource_type: "WORKSPACE".to_string(),
+            labels: vec![],
+        }],
+    }
 }

@@ -3,22 +3,15 @@
 //! the guards (last owner, removal cap, another workspace, a stale saved plan) refuse before
 //! anything is sent.
 
-use segment_iam_emulator::state::{PermissionInput, PermissionResource};
+use segment_iam_emulator::state::PermissionInput;
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser, Operation};
 use segment_iam_sync::{ApplyOptions, Error, Plan};
 use segment_iam_tests::reliability::fault_client;
-use segment_iam_tests::sync::{live, mutations, plan, plan_and_apply};
-use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, emulator, start};
+use segment_iam_tests::sync::{live, mutations, owner_permission, plan, plan_and_apply};
+use segment_iam_tests::{client, emulator, start};
 
 fn owner() -> Vec<PermissionInput> {
-    vec![PermissionInput {
-        role_id: OWNER_ROLE.to_string(),
-        resources: vec![PermissionResource {
-            id: WORKSPACE.to_string(),
-            resource_type: "WORKSPACE".to_string(),
-            labels: vec![],
-        }],
-    }]
+    vec![owner_permission()]
 }
 
 /// own@x.io owns the workspace; a@..e@x.io are users; group Old holds a, b, c.

@@ -9,8 +9,10 @@ use segment_iam_emulator::state::{PermissionInput, PermissionResource};
 use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
 use segment_iam_sync::file::{AccessFile, email_key};
 use segment_iam_sync::{Action, Error};
-use segment_iam_tests::sync::{export_yaml, live, mutations, plan, plan_and_apply};
-use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, emulator, start};
+use segment_iam_tests::sync::{
+    export_yaml, live, mutations, owner_permission, plan, plan_and_apply,
+};
+use segment_iam_tests::{WORKSPACE, client, emulator, start};
 
 /// The (role name, resource) pairs the random workspaces and files draw from.
 const GRANTS: [(&str, &str); 5] = [
@@ -46,17 +48,6 @@ fn fixture_permissions(grants: &[usize]) -> Vec<PermissionInput> {
             }
         })
         .collect()
-}
-
-fn owner_permission() -> PermissionInput {
-    PermissionInput {
-        role_id: OWNER_ROLE.to_string(),
-        resources: vec![PermissionResource {
-            id: WORKSPACE.to_string(),
-            resource_type: "WORKSPACE".to_string(),
-            labels: vec![],
-        }],
-    }
 }
 
 /// A random live workspace: `users[i]` the grants of user i (user 0 also owns the

@@ -433,11 +433,8 @@ fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
     Ok(())
 }
 
-/// How emails are compared: trimmed, lowercase (the service's comparison is undocumented; one
-/// person must never count twice).
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+/// How emails are compared: the facade's own key, so a file and the facade's lookups agree.
+pub use segment_iam::email_key;
 
 /// The first line of a parser's message, without the position it repeats (ours is shown
 /// once, by [`Error::File`]) and without its snippet.

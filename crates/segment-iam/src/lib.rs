@@ -63,7 +63,7 @@ pub use config::{
 };
 pub use directory::RoleDirectory;
 pub use error::{Error, Outcome, Result, ServiceError};
-pub use lookup::Lookup;
+pub use lookup::{Lookup, email_key};
 pub use metrics::{Metrics, Wait};
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};

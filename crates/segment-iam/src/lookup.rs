@@ -33,8 +33,10 @@ impl<T> Lookup<T> {
     }
 }
 
-/// The key emails are compared by.
-pub(crate) fn email_key(email: &str) -> String {
+/// The key emails are compared by: trimmed and lowercase (the service's comparison is
+/// undocumented; one person must never count twice). Public so that jobs built on the facade
+/// compare emails exactly as its lookups do.
+pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
