@@ -17,11 +17,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::Notify;
 
 /// Windows shorter than this are probed a second before their announced reset.
 pub(crate) const PROBE_BELOW: Duration = Duration::from_secs(50);
+
+// The service's rate-limit headers, named once: a lookup by `&str` parses the name per call.
+static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+static CONSUMED: HeaderName = HeaderName::from_static("x-ratelimit-consumed");
+pub(crate) static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// The resolution of `X-RateLimit-Reset`.
 const RESET_RESOLUTION: Duration = Duration::from_secs(1);
@@ -269,15 +274,15 @@ impl Limiter {
     /// the bucket is unmetered: an error from a proxy or an overloaded front end often lacks
     /// them, and must not switch pacing off.
     pub(crate) fn observe(&self, bucket: Bucket, success: bool, headers: &HeaderMap) {
-        let number = |name: &str| {
+        let number = |name: &HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u32>().ok())
         };
-        let remaining = number("x-ratelimit-remaining");
-        let consumed = number("x-ratelimit-consumed");
-        let reset_header = headers.get("x-ratelimit-reset");
+        let remaining = number(&REMAINING);
+        let consumed = number(&CONSUMED);
+        let reset_header = headers.get(&RESET);
         let Ok(mut buckets) = self.buckets.lock() else {
             return;
         };

@@ -242,7 +242,10 @@ impl<T: Send + 'static> Fetcher<T> {
             Ok(result) => result,
             Err(join_error) => Err(Error::Task {
                 message: match join_error.try_into_panic() {
-                    Ok(panic) => format!("the page-fetch task panicked: {}", panic_message(&panic)),
+                    // `&*`: the payload, not its box (a `&Box<dyn Any>` is itself an `Any`).
+                    Ok(panic) => {
+                        format!("the page-fetch task panicked: {}", panic_message(&*panic))
+                    }
                     Err(join_error) => format!("the page-fetch task was cancelled: {join_error}"),
                 },
             }),
@@ -260,5 +263,294 @@ impl<T: Send + 'static> Fetcher<T> {
             Err(_) => self.next = None,
         }
         Some(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The stream rules, driven by scripted fetches (no network): each fetch is logged when it
+    //! starts, which is when the paginator asks for it, so "fetched ahead" is an event the
+    //! tests read, not a timing.
+
+    use std::sync::Mutex;
+
+    use futures::StreamExt;
+
+    use super::*;
+
+    type Log = Arc<Mutex<Vec<Option<String>>>>;
+
+    fn client() -> Client {
+        Client::builder()
+            .token("t")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .expect("a client (nothing is sent)")
+    }
+
+    fn started(log: &Log) -> Vec<Option<String>> {
+        log.lock().expect("log").clone()
+    }
+
+    /// A list of pages of `sizes` items, the items numbered from 0 across pages; page `i`'s
+    /// cursor is `p{i}`. Every fetch's cursor goes into the log when the fetch starts.
+    fn list(sizes: &[usize], log: &Log) -> Paginator<usize> {
+        let (sizes, log) = (sizes.to_vec(), log.clone());
+        Paginator::new(&client(), move |_, _, cursor| {
+            log.lock().expect("log").push(cursor.clone());
+            let index = cursor
+                .as_deref()
+                .and_then(|c| c.strip_prefix('p')?.parse::<usize>().ok())
+                .unwrap_or(0);
+            let start: usize = sizes[..index].iter().sum();
+            let page = Page {
+                items: (start..start + sizes[index]).collect(),
+                current: format!("p{index}"),
+                next: (index + 1 < sizes.len()).then(|| format!("p{}", index + 1)),
+                previous: None,
+                total_entries: None,
+            };
+            Box::pin(async move { Ok(page) })
+        })
+    }
+
+    async fn take<S: Stream<Item = Result<usize>> + Unpin>(items: &mut S, n: usize) -> Vec<usize> {
+        let mut taken = Vec::new();
+        for _ in 0..n {
+            match items.next().await {
+                Some(Ok(item)) => taken.push(item),
+                other => panic!("expected an item, got {other:?}"),
+            }
+        }
+        taken
+    }
+
+    #[tokio::test]
+    async fn items_fetch_the_next_page_after_16_items_of_a_long_page() {
+        let log = Log::default();
+        let mut items = list(&[40, 40, 3], &log).items();
+        assert_eq!(take(&mut items, 15).await, (0..15).collect::<Vec<_>>());
+        assert_eq!(started(&log), [None], "nothing ahead before the 16th item");
+        take(&mut items, 1).await;
+        assert_eq!(
+            started(&log),
+            [None, Some("p1".into())],
+            "page 2 at the 16th"
+        );
+        take(&mut items, 24).await;
+        assert_eq!(started(&log).len(), 2, "one page ahead, never two");
+        // The count starts again on each page.
+        assert_eq!(take(&mut items, 15).await, (40..55).collect::<Vec<_>>());
+        assert_eq!(
+            started(&log).len(),
+            2,
+            "page 3 not before the 16th item of page 2"
+        );
+        take(&mut items, 1).await;
+        assert_eq!(started(&log).len(), 3);
+        assert_eq!(take(&mut items, 27).await.last(), Some(&82));
+        assert!(items.next().await.is_none());
+        assert_eq!(started(&log).len(), 3);
+    }
+
+    #[tokio::test]
+    async fn items_fetch_the_next_page_at_the_last_item_of_a_short_page() {
+        let log = Log::default();
+        let mut items = list(&[3, 3], &log).items();
+        take(&mut items, 2).await;
+        assert_eq!(started(&log).len(), 1);
+        take(&mut items, 1).await;
+        assert_eq!(started(&log), [None, Some("p1".into())]);
+        assert_eq!(take(&mut items, 3).await, [3, 4, 5]);
+        assert!(items.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn pages_fetch_the_next_page_as_soon_as_one_is_handed_over() {
+        let log = Log::default();
+        let mut pages = list(&[2, 2, 2], &log).pages();
+        let first = pages.next().await.expect("a page").expect("page 1");
+        assert_eq!(
+            (first.items, first.next.as_deref()),
+            (vec![0, 1], Some("p1"))
+        );
+        assert_eq!(started(&log), [None, Some("p1".into())]);
+        let rest: Vec<_> = pages.collect().await;
+        assert_eq!(rest.len(), 2);
+        assert_eq!(started(&log).len(), 3, "no fetch after the last page");
+    }
+
+    #[tokio::test]
+    async fn collect_gathers_every_item_in_order() {
+        let log = Log::default();
+        let all = list(&[2, 0, 3], &log).collect().await.expect("the list");
+        assert_eq!(all, [0, 1, 2, 3, 4]);
+    }
+
+    /// Pages that all point to `next`, starting from `start` (if given).
+    fn looping(next: &'static str, start: Option<&str>, log: &Log) -> Paginator<usize> {
+        let log = log.clone();
+        let paginator = Paginator::new(&client(), move |_, _, cursor| {
+            log.lock().expect("log").push(cursor.clone());
+            let page = Page {
+                items: vec![1],
+                current: cursor.unwrap_or_default(),
+                next: Some(next.to_string()),
+                previous: None,
+                total_entries: None,
+            };
+            Box::pin(async move { Ok(page) })
+        });
+        match start {
+            Some(cursor) => paginator.cursor(cursor),
+            None => paginator,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_cursor_ends_the_stream_with_an_error() {
+        let log = Log::default();
+        let results: Vec<_> = looping("c1", None, &log).pages().take(5).collect().await;
+        assert_eq!(results.len(), 3, "{results:?}");
+        assert!(results[0].is_ok() && results[1].is_ok());
+        assert!(
+            matches!(&results[2], Err(Error::RepeatedCursor { cursor }) if cursor == "c1"),
+            "{results:?}"
+        );
+        assert_eq!(started(&log), [None, Some("c1".into())]);
+    }
+
+    #[tokio::test]
+    async fn the_starting_cursor_counts_as_seen() {
+        let log = Log::default();
+        let results: Vec<_> = looping("c1", Some("c1"), &log)
+            .pages()
+            .take(5)
+            .collect()
+            .await;
+        assert_eq!(results.len(), 2, "{results:?}");
+        assert!(matches!(&results[1], Err(Error::RepeatedCursor { .. })));
+        assert_eq!(started(&log), [Some("c1".into())]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_page_ends_the_stream_after_its_error() {
+        let log = Log::default();
+        let inner = log.clone();
+        let paginator = Paginator::new(&client(), move |_, _, cursor| {
+            inner.lock().expect("log").push(cursor.clone());
+            let page = match cursor {
+                None => Ok(Page {
+                    items: vec![1, 2],
+                    current: String::new(),
+                    next: Some("p1".into()),
+                    previous: None,
+                    total_entries: None,
+                }),
+                Some(_) => Err(Error::invalid("page", "scripted failure")),
+            };
+            Box::pin(async move { page })
+        });
+        let results: Vec<_> = paginator.items().collect().await;
+        assert_eq!(results.len(), 3, "{results:?}");
+        assert!(matches!(&results[2], Err(Error::InvalidInput { .. })));
+        assert_eq!(started(&log).len(), 2, "nothing fetched after the failure");
+    }
+
+    #[tokio::test]
+    async fn refused_input_is_the_only_item_and_nothing_is_fetched() {
+        let log = Log::default();
+        let results: Vec<_> = list(&[1], &log).page_size(0).items().collect().await;
+        assert_eq!(results.len(), 1);
+        assert!(
+            matches!(&results[0], Err(Error::InvalidInput { field, .. }) if field == "page_size")
+        );
+        let refused = Paginator::<usize>::failed(&client(), Error::invalid("user_id", "empty"));
+        let results: Vec<_> = refused.pages().collect().await;
+        assert_eq!(results.len(), 1);
+        assert!(
+            matches!(&results[0], Err(Error::InvalidInput { field, .. }) if field == "user_id")
+        );
+        assert!(started(&log).is_empty());
+    }
+
+    /// The error of a list whose first fetch panics with `payload`.
+    async fn error_of_panicking_fetch(payload: fn() -> Box<dyn std::any::Any + Send>) -> Error {
+        let paginator = Paginator::<usize>::new(&client(), move |_, _, _| {
+            Box::pin(async move { std::panic::resume_unwind(payload()) })
+        });
+        let results: Vec<_> = paginator.pages().collect().await;
+        assert_eq!(results.len(), 1, "the stream ends after the panic");
+        match results.into_iter().next() {
+            Some(Err(error)) => error,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_page_fetch_is_reported_with_its_message() {
+        let owned = error_of_panicking_fetch(|| Box::new(String::from("owned boom"))).await;
+        assert!(
+            matches!(&owned, Error::Task { message } if message == "the page-fetch task panicked: owned boom"),
+            "{owned:?}"
+        );
+        let literal = error_of_panicking_fetch(|| Box::new("literal boom")).await;
+        assert!(
+            matches!(&literal, Error::Task { message } if message.ends_with("panicked: literal boom")),
+            "{literal:?}"
+        );
+        let other = error_of_panicking_fetch(|| Box::new(42u8)).await;
+        assert!(
+            matches!(&other, Error::Task { message } if message.ends_with("panicked: (not text)")),
+            "{other:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_aborts_the_fetch_ahead() {
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let guard = Arc::new(Mutex::new(Some(dropped_tx)));
+        let paginator = Paginator::new(&client(), move |_, _, cursor| match cursor {
+            None => Box::pin(async {
+                Ok(Page {
+                    items: vec![1usize],
+                    current: String::new(),
+                    next: Some("p1".into()),
+                    previous: None,
+                    total_entries: None,
+                })
+            }),
+            // Page 2 never completes; it holds the sender, which only an abort drops.
+            Some(_) => {
+                let held = guard.lock().expect("guard").take();
+                Box::pin(async move {
+                    let _held = held;
+                    futures::future::pending::<Result<Page<usize>>>().await
+                })
+            }
+        });
+        let mut pages = paginator.pages();
+        assert!(matches!(pages.next().await, Some(Ok(_))));
+        drop(pages);
+        let aborted = tokio::time::timeout(std::time::Duration::from_secs(10), dropped_rx).await;
+        assert!(
+            matches!(aborted, Ok(Err(_))),
+            "the fetch of page 2 still runs after the stream was dropped"
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_page_size_and_cursor() {
+        let text = format!(
+            "{:?}",
+            Paginator::<usize>::failed(&client(), Error::invalid("a", "b"))
+                .page_size(7)
+                .cursor("c9")
+        );
+        assert!(text.starts_with("Paginator"), "{text}");
+        assert!(
+            text.contains("page_size: 7") && text.contains("c9"),
+            "{text}"
+        );
     }
 }

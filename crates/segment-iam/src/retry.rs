@@ -27,13 +27,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use segment_iam_api::types::{RequestError, RequestErrorEnvelope};
 use segment_iam_api::{Exec, ExecFuture, Operation};
 
 use crate::config::RetryConfig;
 use crate::metrics::Counters;
-use crate::pacing::{Bucket, Limiter, jitter};
+use crate::pacing::{Bucket, Limiter, RESET, jitter};
 
 /// What every clone of a client shares: the policy's settings and its state.
 #[derive(Debug)]
@@ -164,6 +164,15 @@ enum Answer {
         parts: http::response::Parts,
         error: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// Carries the response's URL into `parts`, where reqwest looks for it when a response is
+/// rebuilt (without it, the rebuild parses a placeholder URL on every call).
+fn keep_url(parts: &mut http::response::Parts, url: reqwest::Url) {
+    use reqwest::ResponseBuilderExt;
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(carrier.into_parts().0.extensions);
+    }
 }
 
 impl Policy {
@@ -337,8 +346,10 @@ impl Policy {
 
 /// Reads the whole body, at most `limit` bytes of it (`http-body-util`'s `Limited`).
 async fn read(response: reqwest::Response, limit: usize) -> Answer {
+    let url = response.url().clone();
     let response: http::Response<reqwest::Body> = response.into();
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    keep_url(&mut parts, url);
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Answer::Read {
             parts,
@@ -491,7 +502,7 @@ pub(crate) fn advised_wait(errors: &[RequestError], headers: &HeaderMap) -> Opti
     if let Some(ms) = from_body {
         return Some(Duration::from_millis(ms));
     }
-    let header = |name: &str| {
+    let header = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -504,10 +515,10 @@ pub(crate) fn advised_wait(errors: &[RequestError], headers: &HeaderMap) -> Opti
                 .unwrap_or(Duration::ZERO),
         )
     };
-    if let Some(wait) = header("x-ratelimit-reset").and_then(until_date) {
+    if let Some(wait) = header(&RESET).and_then(until_date) {
         return Some(wait);
     }
-    let retry_after = header("retry-after")?;
+    let retry_after = header(&http::header::RETRY_AFTER)?;
     retry_after
         .parse::<u64>()
         .ok()
@@ -609,5 +620,702 @@ mod tests {
         assert_eq!(advised_wait(&[], &HeaderMap::new()), None);
         let unreadable_body_data = [error_with(serde_json::json!({"msBeforeNext": "soon"}))];
         assert_eq!(advised_wait(&unreadable_body_data, &HeaderMap::new()), None);
+        let negative = [error_with(serde_json::json!({"msBeforeNext": -5.0}))];
+        assert_eq!(
+            advised_wait(&negative, &seconds),
+            Some(Duration::from_secs(7))
+        );
+    }
+}
+
+/// The rules of [`Failure`] and [`backoff`], case by case.
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    const B: Duration = Duration::from_millis(100);
+
+    fn status(status: u16, advised: Option<Duration>) -> Failure {
+        Failure::Status {
+            status,
+            errors: Vec::new(),
+            advised,
+        }
+    }
+
+    fn bad_body(status: u16) -> Failure {
+        Failure::BadBody {
+            status,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn which_failures_are_retried_and_after_how_long() {
+        let advised = Some(Duration::from_millis(1234));
+        for idempotent in [true, false] {
+            // A 429 was not applied: any method waits and goes again, the advice first.
+            assert_eq!(status(429, advised).retry_wait(idempotent, B), advised);
+            assert_eq!(status(429, None).retry_wait(idempotent, B), Some(B));
+            // Never sent: always safe to send again.
+            assert_eq!(
+                Failure::Connect(String::new()).retry_wait(idempotent, B),
+                Some(B)
+            );
+            for never in [
+                status(400, None),
+                status(404, None),
+                status(499, None),
+                bad_body(400),
+                bad_body(499),
+                Failure::TooLarge { limit: 1 },
+                Failure::HeldBack { needed: B },
+            ] {
+                assert_eq!(never.retry_wait(idempotent, B), None, "{never:?}");
+            }
+        }
+        // May have been applied: only an idempotent request goes again.
+        for maybe_applied in [
+            status(500, None),
+            status(503, None),
+            Failure::Sent(String::new()),
+            bad_body(200),
+            bad_body(500),
+        ] {
+            assert_eq!(
+                maybe_applied.retry_wait(true, B),
+                Some(B),
+                "{maybe_applied:?}"
+            );
+            assert_eq!(
+                maybe_applied.retry_wait(false, B),
+                None,
+                "{maybe_applied:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_failure_says_about_the_request() {
+        assert_eq!(status(503, None).status(), Some(503));
+        assert_eq!(bad_body(502).status(), Some(502));
+        assert_eq!(Failure::Connect(String::new()).status(), None);
+        assert_eq!(Failure::TooLarge { limit: 1 }.status(), None);
+
+        for applied in [
+            status(500, None),
+            Failure::Sent(String::new()),
+            bad_body(200),
+        ] {
+            assert!(applied.may_have_applied(), "{applied:?}");
+        }
+        for not_applied in [
+            status(499, None),
+            status(429, None),
+            bad_body(400),
+            bad_body(499),
+            Failure::Connect(String::new()),
+            Failure::TooLarge { limit: 1 },
+            Failure::HeldBack { needed: B },
+        ] {
+            assert!(!not_applied.may_have_applied(), "{not_applied:?}");
+        }
+
+        assert!(status(429, None).is_rate_limited());
+        assert!(!status(503, None).is_rate_limited());
+        assert!(!bad_body(429).is_rate_limited());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_with_jitter_in_the_upper_half() {
+        let retry = RetryConfig::standard()
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_millis(1000));
+        let ms = Duration::from_millis;
+        // n-th failure: (lowest, highest).
+        let expected = [
+            (0, (ms(50), ms(100))),
+            (1, (ms(50), ms(100))),
+            (2, (ms(100), ms(200))),
+            (3, (ms(200), ms(400))),
+            (4, (ms(400), ms(800))),
+            (5, (ms(500), ms(1000))),
+            (40, (ms(500), ms(1000))),
+        ];
+        for (n, (low, high)) in expected {
+            let waits: Vec<Duration> = (0..200).map(|_| backoff(&retry, n)).collect();
+            let (min, max) = (waits.iter().min(), waits.iter().max());
+            assert!(
+                waits.iter().all(|w| (low..=high).contains(w)),
+                "n = {n}: {min:?}..{max:?} outside {low:?}..={high:?}"
+            );
+            assert!(min < max, "n = {n}: no jitter");
+        }
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn chain_joins_an_error_and_its_causes() {
+        let error = Layer(
+            "outer",
+            Some(Box::new(Layer(
+                "middle",
+                Some(Box::new(Layer("inner", None))),
+            ))),
+        );
+        assert_eq!(chain(&error), "outer: middle: inner");
+        assert_eq!(chain(&Layer("alone", None)), "alone");
+    }
+
+    #[tokio::test]
+    async fn describe_keeps_the_causes_and_drops_the_url() {
+        // A port that was just free: the connection is refused, the error carries the URL.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let url = format!("http://127.0.0.1:{port}/users?emails.0=secret%40x.com");
+        let error = reqwest::Client::new()
+            .get(&url)
+            .send()
+            .await
+            .expect_err("nothing listens there");
+        assert!(error.to_string().contains("secret"), "{error}");
+        let text = describe(&error);
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("<url>"), "{text}");
+        let cause = std::error::Error::source(&error)
+            .expect("a cause")
+            .to_string();
+        assert!(text.contains(&format!(": {cause}")), "{text}");
+    }
+}
+
+/// [`Policy::run`] against the emulator with injected faults: attempts, give-up points and the
+/// report, read from the report and the emulator's journal.
+#[cfg(test)]
+mod policy_tests {
+    use reqwest::Method;
+    use segment_iam_emulator::{Emulator, EmulatorHandle, Fault};
+
+    use super::*;
+
+    const TOKEN: &str = "policy-test-token";
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Fast retries, no jitter, pacing off unless a test turns it on.
+    fn policy(retry: RetryConfig) -> Policy {
+        Policy {
+            retry,
+            limiter: Limiter::default(),
+            counters: Counters::default(),
+            pacing: false,
+            max_response_bytes: 1 << 20,
+        }
+    }
+
+    fn quick() -> RetryConfig {
+        RetryConfig::standard()
+            .with_initial_backoff(ms(2))
+            .with_max_backoff(ms(8))
+            .with_max_jitter(Duration::ZERO)
+    }
+
+    struct Rig {
+        emu: EmulatorHandle,
+        http: reqwest::Client,
+    }
+
+    impl Rig {
+        async fn new() -> Rig {
+            let emu = Emulator::builder()
+                .token(TOKEN)
+                .seed(3)
+                .users(3)
+                .groups(2)
+                .start()
+                .await
+                .expect("the emulator starts");
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("an HTTP client");
+            Rig { emu, http }
+        }
+
+        fn request(&self, method: Method, path: &str, body: Option<&str>) -> reqwest::Request {
+            let mut builder = self
+                .http
+                .request(method, format!("{}{path}", self.emu.base_url()))
+                .bearer_auth(TOKEN);
+            if let Some(body) = body {
+                builder = builder
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_string());
+            }
+            builder.build().expect("a request")
+        }
+
+        fn get_user(&self) -> reqwest::Request {
+            let id = self.emu.user_ids().into_iter().next().expect("a user");
+            self.request(Method::GET, &format!("/users/{id}"), None)
+        }
+
+        fn create_group(&self) -> reqwest::Request {
+            self.request(Method::POST, "/groups", Some(r#"{"name":"policy-test"}"#))
+        }
+
+        fn delete_group(&self, id: &str) -> reqwest::Request {
+            self.request(Method::DELETE, &format!("/groups/{id}"), None)
+        }
+
+        async fn run(
+            &self,
+            policy: &Policy,
+            request: reqwest::Request,
+            operation: Operation,
+        ) -> (reqwest::Result<reqwest::Response>, Report) {
+            policy.run(&self.http, request, Some(operation), true).await
+        }
+
+        /// Requests the emulator received for `operation`.
+        fn sent(&self, operation: &str) -> usize {
+            self.emu.journal_for(operation).len()
+        }
+    }
+
+    fn status_of(result: &reqwest::Result<reqwest::Response>) -> Option<u16> {
+        result.as_ref().ok().map(|r| r.status().as_u16())
+    }
+
+    fn failed_status(report: &Report) -> Option<u16> {
+        report.failure.as_ref().and_then(Failure::status)
+    }
+
+    fn rate_limited_body(ms_before_next: u64) -> String {
+        serde_json::json!({"errors": [{"type": "RateLimited", "message": "slow down",
+            "data": {"msBeforeNext": ms_before_next}}]})
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn an_idempotent_call_is_retried_through_server_errors_to_success() {
+        let rig = Rig::new().await;
+        rig.emu
+            .inject(Fault::status(503).on_operation("get_user").times(2));
+        let policy = policy(quick());
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        let body = result.expect("an answer").text().await.expect("its body");
+        assert!(
+            body.contains("\"user\""),
+            "the success body is handed back: {body}"
+        );
+        assert_eq!(report.attempts, 3);
+        assert_eq!(report.status, Some(200));
+        assert_eq!(report.failure, None);
+        assert!(!report.settled_by_earlier_attempt);
+        assert_eq!(rig.sent("get_user"), 3);
+        let metrics = policy.counters.snapshot();
+        assert_eq!(
+            (metrics.requests, metrics.retries, metrics.rate_limited),
+            (3, 2, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_max_attempts_with_the_last_answer() {
+        let rig = Rig::new().await;
+        rig.emu
+            .inject(Fault::status(503).on_operation("get_user").times(10));
+        let policy = policy(quick().with_max_attempts(3));
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!(status_of(&result), Some(503));
+        assert_eq!(report.attempts, 3);
+        assert_eq!(failed_status(&report), Some(503));
+        assert_eq!(rig.sent("get_user"), 3);
+    }
+
+    #[tokio::test]
+    async fn a_429s_advice_is_waited_for_any_method_and_counted() {
+        let rig = Rig::new().await;
+        rig.emu.inject(
+            Fault::respond(429, "application/json", rate_limited_body(30))
+                .on_operation("create_user_group"),
+        );
+        let policy = policy(quick());
+        let (result, report) = rig
+            .run(&policy, rig.create_group(), Operation::CreateUserGroup)
+            .await;
+        assert_eq!(status_of(&result), Some(200));
+        assert_eq!(report.attempts, 2);
+        assert!(report.elapsed >= ms(30), "{:?}", report.elapsed);
+        assert_eq!(rig.emu.applied_count("create_user_group"), 1);
+        let metrics = policy.counters.snapshot();
+        assert_eq!((metrics.retries, metrics.rate_limited), (1, 1));
+        assert!(metrics.waited >= ms(30), "{:?}", metrics.waited);
+    }
+
+    #[tokio::test]
+    async fn a_wait_exactly_filling_the_budget_is_taken_and_one_past_it_is_not() {
+        let rig = Rig::new().await;
+        let fault = || {
+            Fault::respond(429, "application/json", rate_limited_body(40)).on_operation("get_user")
+        };
+        rig.emu.inject(fault());
+        let exact = policy(quick().with_max_total_wait(ms(40)));
+        let (result, report) = rig.run(&exact, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
+
+        rig.emu.inject(fault());
+        let short = policy(quick().with_max_total_wait(ms(39)));
+        let (result, report) = rig.run(&short, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(429), 1));
+        match report.failure {
+            Some(Failure::Status {
+                status: 429,
+                advised,
+                ..
+            }) => assert_eq!(advised, Some(ms(40))),
+            other => panic!("expected the 429, got {other:?}"),
+        }
+        assert_eq!(rig.sent("get_user"), 3);
+    }
+
+    #[tokio::test]
+    async fn waits_add_up_against_the_budget() {
+        let rig = Rig::new().await;
+        rig.emu.inject(
+            Fault::respond(429, "application/json", rate_limited_body(30))
+                .on_operation("get_user")
+                .times(3),
+        );
+        // 30 + 30 fit in 70 ms; a third 30 does not.
+        let policy = policy(quick().with_max_total_wait(ms(70)));
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!(status_of(&result), Some(429));
+        assert_eq!(report.attempts, 3);
+        assert_eq!(rig.sent("get_user"), 3);
+    }
+
+    #[tokio::test]
+    async fn a_post_is_not_sent_again_once_it_may_have_arrived() {
+        let rig = Rig::new().await;
+        let policy = policy(quick());
+        rig.emu
+            .inject(Fault::status(503).on_operation("create_user_group"));
+        let (result, report) = rig
+            .run(&policy, rig.create_group(), Operation::CreateUserGroup)
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(503), 1));
+        assert_eq!(failed_status(&report), Some(503));
+
+        rig.emu.inject(
+            Fault::drop_connection()
+                .on_operation("create_user_group")
+                .after_apply(),
+        );
+        let (result, report) = rig
+            .run(&policy, rig.create_group(), Operation::CreateUserGroup)
+            .await;
+        assert!(result.is_err(), "the cut connection is the answer");
+        assert_eq!(report.attempts, 1);
+        assert!(
+            matches!(report.failure, Some(Failure::Sent(_))),
+            "{report:?}"
+        );
+        assert_eq!(rig.sent("create_user_group"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_never_connected_is_retried_even_as_a_post() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let http = reqwest::Client::new();
+        let request = http
+            .post(format!("http://127.0.0.1:{port}/groups"))
+            .body("{}")
+            .build()
+            .expect("a request");
+        let policy = policy(quick().with_max_attempts(3));
+        let (result, report) = policy
+            .run(&http, request, Some(Operation::CreateUserGroup), true)
+            .await;
+        assert!(result.is_err_and(|e| e.is_connect()));
+        assert_eq!(report.attempts, 3);
+        assert_eq!(report.status, None);
+        assert!(
+            matches!(report.failure, Some(Failure::Connect(_))),
+            "{report:?}"
+        );
+        assert_eq!(policy.counters.snapshot().retries, 2);
+    }
+
+    #[tokio::test]
+    async fn a_cut_connection_is_retried_for_an_idempotent_call() {
+        let rig = Rig::new().await;
+        rig.emu
+            .inject(Fault::drop_connection().on_operation("get_user"));
+        let policy = policy(quick());
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
+    }
+
+    #[tokio::test]
+    async fn a_deletion_retried_after_it_may_have_applied_is_settled_by_the_404() {
+        let rig = Rig::new().await;
+        let group = rig.emu.group_ids().into_iter().next().expect("a group");
+        rig.emu.inject(
+            Fault::drop_connection()
+                .on_operation("delete_user_group")
+                .after_apply(),
+        );
+        let policy = policy(quick());
+        let (result, report) = rig
+            .run(
+                &policy,
+                rig.delete_group(&group),
+                Operation::DeleteUserGroup,
+            )
+            .await;
+        assert_eq!(
+            status_of(&result),
+            Some(404),
+            "the 404 is handed back as it is"
+        );
+        assert_eq!(report.attempts, 2);
+        assert!(report.settled_by_earlier_attempt);
+        assert_eq!(report.failure, None);
+        assert_eq!(rig.emu.applied_count("delete_user_group"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_404_settles_nothing_when_no_earlier_attempt_may_have_applied() {
+        let rig = Rig::new().await;
+        let policy = policy(quick());
+        // First attempt, nothing before it.
+        let (result, report) = rig
+            .run(
+                &policy,
+                rig.delete_group("no-such-group"),
+                Operation::DeleteUserGroup,
+            )
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(404), 1));
+        assert!(!report.settled_by_earlier_attempt);
+        assert_eq!(failed_status(&report), Some(404));
+        // After a 429, which was not applied.
+        rig.emu.inject(
+            Fault::respond(429, "application/json", rate_limited_body(1))
+                .on_operation("delete_user_group"),
+        );
+        let (result, report) = rig
+            .run(
+                &policy,
+                rig.delete_group("no-such-group"),
+                Operation::DeleteUserGroup,
+            )
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(404), 2));
+        assert!(!report.settled_by_earlier_attempt);
+        // A GET is no deletion: a 404 after a 503 is a 404.
+        rig.emu
+            .inject(Fault::status(503).on_operation("get_user_group"));
+        let get = rig.request(Method::GET, "/groups/no-such-group", None);
+        let (result, report) = rig.run(&policy, get, Operation::GetUserGroup).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(404), 2));
+        assert!(!report.settled_by_earlier_attempt);
+        assert_eq!(failed_status(&report), Some(404));
+    }
+
+    #[tokio::test]
+    async fn a_client_error_is_final_and_its_envelope_is_read() {
+        let rig = Rig::new().await;
+        let policy = policy(quick());
+        let request = rig.request(Method::GET, "/users/no-such-user", None);
+        let (result, report) = rig.run(&policy, request, Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(404), 1));
+        match &report.failure {
+            Some(Failure::Status {
+                status: 404,
+                errors,
+                advised: None,
+            }) => assert!(!errors.is_empty(), "the envelope's errors are kept"),
+            other => panic!("expected the 404, got {other:?}"),
+        }
+        let body = result.expect("the answer").text().await.expect("its body");
+        assert!(body.contains("errors"), "the body is handed back: {body}");
+        // An error body that is not the envelope: still the status, no errors.
+        rig.emu
+            .inject(Fault::respond(400, "application/json", "{not json").on_operation("get_user"));
+        let (_, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!(report.attempts, 1);
+        assert_eq!(
+            report.failure,
+            Some(Failure::Status {
+                status: 400,
+                errors: Vec::new(),
+                advised: None
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_success_body_is_retried_only_for_an_idempotent_call() {
+        let rig = Rig::new().await;
+        let policy = policy(quick());
+        for fault in [
+            Fault::malformed_body(),
+            Fault::truncated_body(),
+            // A proxy's page: not labelled JSON, so it must decode as the documented type.
+            Fault::respond(200, "text/html", "<html>maintenance</html>"),
+        ] {
+            rig.emu.clear_journal();
+            rig.emu.inject(fault.clone().on_operation("get_user"));
+            let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+            assert_eq!(
+                (status_of(&result), report.attempts, rig.sent("get_user")),
+                (Some(200), 2, 2),
+                "{fault:?}"
+            );
+            assert_eq!(report.failure, None, "{fault:?}");
+        }
+        // The documented body under another label is accepted as it is.
+        rig.emu.clear_journal();
+        rig.emu.inject(
+            Fault::wrong_content_type()
+                .on_operation("get_user")
+                .after_apply(),
+        );
+        let (_, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((report.attempts, report.failure), (1, None));
+        // A POST's answer is handed to the decoder as it is, never sent again.
+        rig.emu
+            .inject(Fault::malformed_body().on_operation("create_user_group"));
+        let (result, report) = rig
+            .run(&policy, rig.create_group(), Operation::CreateUserGroup)
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 1));
+        assert_eq!(report.failure, None);
+        // So is an answer whose operation is unknown.
+        rig.emu
+            .inject(Fault::malformed_body().on_operation("get_user"));
+        let (_, report) = policy.run(&rig.http, rig.get_user(), None, true).await;
+        assert_eq!((report.attempts, report.failure), (1, None));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_operation_is_treated_as_a_mutation_that_is_not_repeated() {
+        let rig = Rig::new().await;
+        rig.emu.inject(Fault::status(503).on_operation("get_user"));
+        let policy = policy(quick());
+        let (result, report) = policy.run(&rig.http, rig.get_user(), None, true).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(503), 1));
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_cap_is_refused_unread_and_not_retried() {
+        let rig = Rig::new().await;
+        let mut policy = policy(quick());
+        policy.max_response_bytes = 16;
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!(status_of(&result), Some(200));
+        assert_eq!(report.attempts, 1);
+        assert_eq!(report.failure, Some(Failure::TooLarge { limit: 16 }));
+        let read = result.expect("the answer").bytes().await;
+        assert!(
+            read.is_err(),
+            "the cut body fails when the decoder reads it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_429_with_an_unreadable_body_is_still_a_429() {
+        let rig = Rig::new().await;
+        rig.emu.inject(
+            Fault::respond(429, "application/json", "{cut").on_operation("create_user_group"),
+        );
+        let policy = policy(quick());
+        let (result, report) = rig
+            .run(&policy, rig.create_group(), Operation::CreateUserGroup)
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
+        assert_eq!(policy.counters.snapshot().rate_limited, 1);
+    }
+
+    #[tokio::test]
+    async fn pacing_gives_up_at_once_when_the_window_opens_past_the_budget() {
+        let rig = Rig::new().await;
+        let mut policy = policy(quick().with_max_total_wait(Duration::from_secs(1)));
+        policy.pacing = true;
+        policy
+            .limiter
+            .close_until(Bucket::Reads, Instant::now() + Duration::from_secs(60));
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        let response = result.expect("a local answer");
+        assert_eq!(response.status().as_u16(), 429);
+        assert!(response.headers().contains_key("x-segment-iam-held-back"));
+        assert_eq!(report.attempts, 0);
+        match report.failure {
+            Some(Failure::HeldBack { needed }) => {
+                assert!(needed > Duration::from_secs(50), "{needed:?}")
+            }
+            other => panic!("expected HeldBack, got {other:?}"),
+        }
+        assert_eq!(rig.sent("get_user"), 0, "nothing was sent");
+        // Mutations are another bucket: still open.
+        let (result, report) = rig
+            .run(&policy, rig.create_group(), Operation::CreateUserGroup)
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 1));
+    }
+
+    #[tokio::test]
+    async fn a_429_closes_the_bucket_for_everyone_sharing_the_client() {
+        let rig = Rig::new().await;
+        rig.emu.inject(
+            Fault::respond(429, "application/json", rate_limited_body(60_000))
+                .on_operation("get_user"),
+        );
+        let mut policy = policy(quick().with_max_total_wait(Duration::from_secs(1)));
+        policy.pacing = true;
+        // The advice is past the budget: the caller gets the 429 at once ...
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(429), 1));
+        // ... and the bucket stays closed for the next request, which is held back unsent.
+        let (_, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert!(
+            matches!(report.failure, Some(Failure::HeldBack { .. })),
+            "{report:?}"
+        );
+        assert_eq!(rig.sent("get_user"), 1);
+    }
+
+    #[tokio::test]
+    async fn the_answer_handed_back_keeps_its_url() {
+        let rig = Rig::new().await;
+        let policy = policy(quick());
+        let request = rig.get_user();
+        let url = request.url().clone();
+        let (result, _) = rig.run(&policy, request, Operation::GetUser).await;
+        assert_eq!(result.expect("an answer").url(), &url);
     }
 }
