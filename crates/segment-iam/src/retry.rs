@@ -812,6 +812,8 @@ mod policy_tests {
     use reqwest::Method;
     use segment_iam_emulator::{Emulator, EmulatorHandle, Fault};
 
+    use crate::metrics::Wait;
+
     use super::*;
 
     const TOKEN: &str = "policy-test-token";
@@ -1317,5 +1319,177 @@ mod policy_tests {
         let url = request.url().clone();
         let (result, _) = rig.run(&policy, request, Operation::GetUser).await;
         assert_eq!(result.expect("an answer").url(), &url);
+    }
+
+    #[tokio::test]
+    async fn the_backoff_doubles_with_each_transient_failure() {
+        let rig = Rig::new().await;
+        rig.emu
+            .inject(Fault::status(503).on_operation("get_user").times(3));
+        // The n-th wait lies in [10 ms × 2^(n-1) / 2, 10 ms × 2^(n-1)]: 5–10, 10–20, 20–40 ms.
+        // Waits that did not grow would add up to at most 30 ms.
+        let policy = policy(
+            RetryConfig::standard()
+                .with_initial_backoff(ms(10))
+                .with_max_backoff(Duration::from_secs(1))
+                .with_max_jitter(Duration::ZERO),
+        );
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 4));
+        let waited = policy.counters.snapshot().waited;
+        assert!(ms(35) <= waited && waited <= ms(70), "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn a_429s_wait_is_spread_by_jitter_on_top_of_the_advice() {
+        let rig = Rig::new().await;
+        rig.emu.inject(
+            Fault::respond(429, "application/json", rate_limited_body(10)).on_operation("get_user"),
+        );
+        let policy = policy(quick().with_max_jitter(ms(40)));
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
+        let waited = policy.counters.snapshot().waited;
+        assert!(ms(10) <= waited && waited <= ms(50), "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn time_held_by_pacing_is_counted_as_waited() {
+        let rig = Rig::new().await;
+        let mut policy = policy(quick());
+        policy.pacing = true;
+        policy
+            .limiter
+            .close_until(Bucket::Reads, Instant::now() + ms(50));
+        let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 1));
+        // Nothing else waits in this call: no retry, no backoff.
+        let metrics = policy.counters.snapshot();
+        assert_eq!(metrics.retries, 0);
+        assert!(metrics.waited > Duration::ZERO, "{metrics:?}");
+    }
+
+    #[tokio::test]
+    async fn a_backoff_under_way_is_reported_with_its_end_ahead() {
+        let rig = Rig::new().await;
+        rig.emu.inject(
+            Fault::respond(429, "application/json", rate_limited_body(30_000))
+                .on_operation("get_user"),
+        );
+        let policy = policy(quick().with_max_total_wait(Duration::from_secs(120)));
+        let run = rig.run(&policy, rig.get_user(), Operation::GetUser);
+        let observe = async {
+            // Bounded: the backoff starts as soon as the 429 is read.
+            for _ in 0..2_000 {
+                if let Some(wait) = policy.counters.waiting_for(Instant::now(), None)
+                    && matches!(wait, Wait::Backoff { .. })
+                {
+                    return wait;
+                }
+                tokio::time::sleep(ms(5)).await;
+            }
+            panic!("no backoff reported within 10 s");
+        };
+        // The call is dropped once its backoff has been seen: nothing waits the 30 s.
+        let wait = tokio::select! {
+            (_, report) = run => panic!("the call ended during its backoff: {report:?}"),
+            wait = observe => wait,
+        };
+        match wait {
+            Wait::Backoff {
+                remaining,
+                rate_limited,
+            } => {
+                assert!(rate_limited);
+                assert!(
+                    Duration::from_secs(20) < remaining && remaining <= Duration::from_secs(30),
+                    "{remaining:?}"
+                );
+            }
+            other => panic!("expected a backoff, got {other:?}"),
+        }
+    }
+
+    /// A server on loopback that answers each connection in turn with the next canned bytes
+    /// (after reading the request), then closes it: answers the emulator cannot give, such as
+    /// a body cut off before its `Content-Length`.
+    async fn canned_server(answers: Vec<&'static str>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        tokio::spawn(async move {
+            for answer in answers {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                // Read the head, then as many body bytes as it announces.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_body_under_a_429_is_a_429_and_under_another_status_a_bad_body() {
+        const CUT_429: &str = "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\
+            retry-after: 0\r\ncontent-length: 100\r\n\r\n{\"errors\"";
+        const CUT_502: &str = "HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\n\
+            content-length: 100\r\n\r\n{\"errors\"";
+        const OK: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+            content-length: 2\r\nconnection: close\r\n\r\n{}";
+        let base = canned_server(vec![CUT_429, OK, CUT_502]).await;
+        let http = reqwest::Client::new();
+        let post = || {
+            http.post(format!("{base}/groups"))
+                .body("{}")
+                .build()
+                .expect("a request")
+        };
+        let policy = policy(quick());
+        // A POST is sent again after a 429 even when its body could not be read ...
+        let (result, report) = policy
+            .run(&http, post(), Some(Operation::CreateUserGroup), true)
+            .await;
+        assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
+        assert_eq!(policy.counters.snapshot().rate_limited, 1);
+        // ... but not after a 502 it may have reached: that failure is the body.
+        let (_, report) = policy
+            .run(&http, post(), Some(Operation::CreateUserGroup), true)
+            .await;
+        assert_eq!(report.attempts, 1);
+        match report.failure {
+            Some(Failure::BadBody {
+                status: 502,
+                message,
+            }) => {
+                assert!(message.contains("reading the body failed"), "{message}")
+            }
+            other => panic!("expected an unreadable 502 body, got {other:?}"),
+        }
     }
 }
