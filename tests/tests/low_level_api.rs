@@ -112,3 +112,43 @@ async fn a_low_level_post_is_not_resent_after_a_503() {
     assert_eq!(emu.journal_for("create_invites").len(), 1, "sent once");
     assert_eq!(client.metrics().retries, 0);
 }
+
+/// Cases: 1 user fetched through `client.api()` from an emulator with its rate limits on.
+/// Asserts: the value carries the service's headers, its `X-RateLimit-*` and `Content-Type`
+/// among them. The retry layer hands a low-level call its answer whole; only facade calls,
+/// which read nothing but the status and body, get those alone.
+#[tokio::test]
+async fn a_low_level_answer_keeps_the_services_headers() {
+    let emu = start(emulator().users(1).rate_limits(true)).await;
+    let client = segment_iam::Client::builder()
+        .token(TOKEN)
+        .base_url(emu.base_url())
+        .build()
+        .expect("client");
+    let id = emu.user_ids()[0].clone();
+    let value = client
+        .api()
+        .get_user()
+        .user_id(id.as_str())
+        .send()
+        .await
+        .expect("a user");
+    let header = |name: &str| {
+        value
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert!(
+        header("x-ratelimit-remaining").is_some(),
+        "{:?}",
+        value.headers()
+    );
+    assert!(
+        header("content-type").is_some_and(|v| v.starts_with("application/json")),
+        "{:?}",
+        value.headers()
+    );
+    assert_eq!(value.into_inner().data.user.id, id);
+}

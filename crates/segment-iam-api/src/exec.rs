@@ -49,6 +49,12 @@ impl Transport {
         Self(Arc::new(exec))
     }
 
+    /// Uses an [`Exec`] that is already shared, so that its owner keeps a handle to it (to read
+    /// what it recorded, say) without a second allocation.
+    pub fn shared(exec: Arc<dyn Exec>) -> Self {
+        Self(exec)
+    }
+
     /// Sends one request through the wrapped [`Exec`].
     pub fn exec<'a>(
         &'a self,

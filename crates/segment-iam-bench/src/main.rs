@@ -9,7 +9,8 @@
 //! figure is paired with a baseline written here as a user would write it without the SDK
 //! (plain reqwest, serde structs, a naive retry loop). One module per scenario:
 //!
-//! 1. [`overhead`]: CPU cost per call, `get_user` vs reqwest by hand.
+//! 1. [`overhead`]: CPU cost per call, `get_user` vs reqwest by hand; [`instructions`]: the
+//!    same calls counted under callgrind (full runs, where valgrind is installed).
 //! 2. [`pagination`]: item stream vs fetch-then-process loop; peak memory of long listings.
 //! 3. [`bulk`]: batched, paced bulk removals vs a per-item loop with exponential backoff.
 //! 4. [`concurrent`]: 64 tasks on one client under the mutation limit.
@@ -28,6 +29,7 @@ mod bulk;
 mod codegen;
 mod common;
 mod concurrent;
+mod instructions;
 mod jobs;
 mod overhead;
 mod pagination;
@@ -77,8 +79,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some(pagination::CHILD_COMMAND) {
-        return match pagination::child_main(&args[1..]) {
+    let child = match args.first().map(String::as_str) {
+        Some(pagination::CHILD_COMMAND) => Some(pagination::child_main(&args[1..])),
+        Some(instructions::CHILD_COMMAND) => Some(instructions::child_main(&args[1..])),
+        _ => None,
+    };
+    if let Some(result) = child {
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("{e}");
@@ -130,6 +137,17 @@ async fn run(options: &Options) -> Report {
         .await;
         if let Err(e) = result {
             report.failed("1 call overhead", &e);
+        }
+        if !quick {
+            let result = common::deadline(
+                "scenario 1 (counted)",
+                secs(600),
+                instructions::run(&mut report, 2_000),
+            )
+            .await;
+            if let Err(e) = result {
+                report.failed("1 call overhead, counted", &e);
+            }
         }
     }
     if wanted(2) {

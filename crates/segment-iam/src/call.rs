@@ -6,14 +6,14 @@
 //! request itself is a generated builder: its type names its operation
 //! ([`OperationRequest::OPERATION`]), so no call names an operation by string.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use progenitor_client::Error as ApiError;
 use segment_iam_api::types::RequestErrorEnvelope;
-use segment_iam_api::{Deletion, OperationRequest};
+use segment_iam_api::{Deletion, OperationRequest, Transport};
 
 use crate::error::{Error, Outcome, Result, ServiceError};
-use crate::retry::{Failure, Policy, Report, ReportSlot, RetryingExec};
+use crate::retry::{Failure, Policy, Report, RetryingExec};
 
 /// One request of the generated client, sent through the client's retry layer and answered
 /// with this crate's typed [`Error`]: the way to any operation the handlers do not wrap. Get
@@ -42,7 +42,8 @@ use crate::retry::{Failure, Policy, Report, ReportSlot, RetryingExec};
 /// ```
 pub struct Call {
     api: segment_iam_api::Client,
-    report: ReportSlot,
+    /// The generated client's transport, shared with it: its report slot is this call's.
+    exec: Arc<RetryingExec>,
 }
 
 impl std::fmt::Debug for Call {
@@ -53,14 +54,14 @@ impl std::fmt::Debug for Call {
 
 impl Call {
     pub(crate) fn new(base_url: &str, http: &reqwest::Client, policy: &Arc<Policy>) -> Self {
-        let report = ReportSlot::default();
-        let exec = RetryingExec {
+        let exec = Arc::new(RetryingExec {
             policy: policy.clone(),
-            report: Some(report.clone()),
-        };
+            report: Some(Mutex::default()),
+        });
+        let transport = Transport::shared(exec.clone());
         Call {
-            api: segment_iam_api::Client::with_exec(base_url, http.clone(), exec),
-            report,
+            api: segment_iam_api::Client::new_with_client(base_url, http.clone(), transport),
+            exec,
         }
     }
 
@@ -93,7 +94,7 @@ impl Call {
 
     /// The report of the request just sent; the slot is left empty for the next one.
     fn take_report(&self) -> Report {
-        std::mem::take(&mut *self.report.lock().unwrap_or_else(PoisonError::into_inner))
+        self.exec.take_report()
     }
 }
 

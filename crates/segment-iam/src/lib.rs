@@ -37,6 +37,7 @@
 //!
 //! A runnable tour against the local emulator is `cargo run --example quickstart`.
 
+mod answer;
 mod batch;
 mod call;
 mod client;

@@ -149,6 +149,27 @@ impl Limiter {
         max_jitter: Duration,
         budget: Duration,
     ) -> Result<(Permit<'_>, Duration), Duration> {
+        // The common case, room in the bucket, is decided at once. Only a request that has to
+        // wait pays for the waiting state (a timer, a wake-up registration) on the heap, so
+        // the future every request awaits stays small.
+        if let Decision::Go = self.decide(bucket, Instant::now()) {
+            let permit = Permit {
+                limiter: self,
+                bucket,
+            };
+            return Ok((permit, Duration::ZERO));
+        }
+        Box::pin(self.wait_within(bucket, max_jitter, budget)).await
+    }
+
+    /// The slow path of [`acquire_within`](Self::acquire_within): waits until the bucket has
+    /// room, or gives up when that is past `budget`.
+    async fn wait_within(
+        &self,
+        bucket: Bucket,
+        max_jitter: Duration,
+        budget: Duration,
+    ) -> Result<(Permit<'_>, Duration), Duration> {
         let started = Instant::now();
         // Bounded: each turn either sends, or sleeps until a known instant, or waits for an
         // answer (with a timeout), so the loop always makes progress.

@@ -18,19 +18,27 @@
 //! * A deletion whose retry meets a 404 after an attempt that may have been applied: that
 //!   earlier attempt did it; a facade call reports success.
 //!
-//! The last answer goes back to the generated client unchanged (body re-attached), so it
-//! decodes as usual. A facade call also hands the layer a [`ReportSlot`] and learns from it
-//! what the wire said beyond the decoded value: attempts, time, and the classified failure.
+//! The last answer goes back to the generated client unchanged (body re-attached,
+//! [`crate::answer`]), so it decodes as usual. A facade call's [`RetryingExec`] has a report
+//! slot, where it learns what the wire said beyond the decoded value: attempts, time, and the
+//! classified failure.
+//!
+//! Every request of the client awaits this layer's future, boxed once: its state is kept under
+//! a kilobyte (the allocator's small-block cache; a larger block costs ~1,700 instructions
+//! more a call), so waits that are rare (pacing, backoff) box their own state, and values
+//! that are borrowed live in blocks that end before the next wait.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::LengthLimitError;
 use reqwest::header::{HeaderMap, HeaderName};
 use segment_iam_api::types::{RequestError, RequestErrorEnvelope};
 use segment_iam_api::{Exec, ExecFuture, Operation};
 
+use crate::answer::{Answer, Reading};
 use crate::config::RetryConfig;
 use crate::metrics::Counters;
 use crate::pacing::{Bucket, Limiter, RESET, jitter};
@@ -125,15 +133,23 @@ pub(crate) struct Report {
     pub(crate) settled_by_earlier_attempt: bool,
 }
 
-/// Where the layer leaves the [`Report`] of the one request a facade call sends.
-pub(crate) type ReportSlot = Arc<Mutex<Report>>;
-
 /// The generated client's [`Exec`]: every request goes through [`Policy::run`].
 pub(crate) struct RetryingExec {
     pub(crate) policy: Arc<Policy>,
-    /// Present for facade calls: the report goes there, and pacing gives up when the window
-    /// opens later than the retry budget (the caller gets `Error::RateLimited` at once).
-    pub(crate) report: Option<ReportSlot>,
+    /// Present for facade calls: where the report of the one request a call sends is left,
+    /// and pacing gives up when the window opens later than the retry budget (the caller gets
+    /// `Error::RateLimited` at once).
+    pub(crate) report: Option<Mutex<Report>>,
+}
+
+impl RetryingExec {
+    /// The report of the request just sent; the slot is left empty for the next one.
+    pub(crate) fn take_report(&self) -> Report {
+        self.report
+            .as_ref()
+            .map(|slot| std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner)))
+            .unwrap_or_default()
+    }
 }
 
 impl Exec for RetryingExec {
@@ -143,47 +159,45 @@ impl Exec for RetryingExec {
         request: reqwest::Request,
         operation: Option<Operation>,
     ) -> ExecFuture<'a> {
-        Box::pin(async move {
-            let bounded = self.report.is_some();
-            let (result, report) = self.policy.run(client, request, operation, bounded).await;
-            if let Some(slot) = &self.report {
+        use futures::FutureExt;
+        let slot = self.report.as_ref();
+        // A combinator, not an `async` block around the call: the request is then held once in
+        // the boxed state, not once more as the block's capture.
+        let run = self.policy.run(client, request, operation, slot.is_some());
+        Box::pin(run.map(move |(result, report)| {
+            if let Some(slot) = slot {
                 *slot.lock().unwrap_or_else(PoisonError::into_inner) = report;
             }
             result
-        })
-    }
-}
-
-/// One attempt's answer with its body read, or why there is none.
-enum Answer {
-    Read {
-        parts: http::response::Parts,
-        body: Bytes,
-    },
-    BodyFailed {
-        parts: http::response::Parts,
-        error: Box<dyn std::error::Error + Send + Sync>,
-    },
-}
-
-/// Carries the response's URL into `parts`, where reqwest looks for it when a response is
-/// rebuilt (without it, the rebuild parses a placeholder URL on every call).
-fn keep_url(parts: &mut http::response::Parts, url: reqwest::Url) {
-    use reqwest::ResponseBuilderExt;
-    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
-        parts.extensions.extend(carrier.into_parts().0.extensions);
+        }))
     }
 }
 
 impl Policy {
-    /// Sends `request` until it succeeds, fails for good, or the budget is spent. `bounded`:
-    /// give up at once, with a `HeldBack` failure, when pacing would wait past the budget.
-    async fn run(
-        &self,
-        client: &reqwest::Client,
+    /// Sends `request` until it succeeds, fails for good, or the budget is spent. `facade`: a
+    /// facade call, which learns everything else from the report: pacing gives up at once, with
+    /// a `HeldBack` failure, when it would wait past the budget, and the answer is handed back
+    /// with its status and body only (the facade reads nothing else of it, and the generated
+    /// client copies every header into the value it returns).
+    fn run<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         request: reqwest::Request,
         operation: Option<Operation>,
-        bounded: bool,
+        facade: bool,
+    ) -> impl Future<Output = (reqwest::Result<reqwest::Response>, Report)> + Send + 'a {
+        self.attempts(client, Some(request), operation, facade)
+    }
+
+    /// The body of [`run`](Self::run). `next` is the request for the next attempt: it is the
+    /// only copy the future holds (every request awaits this state, boxed, so it is kept
+    /// small: an allocator hands out small blocks from a cache, large ones the slow way).
+    async fn attempts(
+        &self,
+        client: &reqwest::Client,
+        mut next: Option<reqwest::Request>,
+        operation: Option<Operation>,
+        facade: bool,
     ) -> (reqwest::Result<reqwest::Response>, Report) {
         // An id missing from the table cannot happen (both come from one document); were it
         // to, the safe reading is a non-idempotent mutation: no retries after sending.
@@ -198,14 +212,9 @@ impl Policy {
         let mut waited = Duration::ZERO;
         let mut transient_failures = 0u32;
         let mut maybe_applied_earlier = false;
-        let mut next = Some(request);
         loop {
-            let Some(request) = next.take() else {
-                // Unreachable: the loop only continues with a copy in hand.
-                return (Ok(held_back(Duration::ZERO)), report);
-            };
             let permit = if self.pacing {
-                let budget = if bounded {
+                let budget = if facade {
                     retry.max_total_wait.saturating_sub(waited)
                 } else {
                     Duration::MAX
@@ -232,31 +241,33 @@ impl Policy {
             } else {
                 None
             };
-            // A copy for a later attempt; the service's bodies are bytes, so there always is.
-            next = request.try_clone();
-            report.attempts += 1;
-            if report.attempts > 1 {
-                self.counters.retry();
-            }
-            self.counters.request();
-            tracing::debug!(
-                target: "segment_iam::request",
-                operation = name,
-                method = %request.method(),
-                path = request.url().path(),
-                "sending"
-            );
-            let sent = client.execute(request).await;
-            let (failure, answer, error) = match sent {
-                Err(error) => {
-                    let failure = if error.is_connect() {
-                        Failure::Connect(describe(&error))
-                    } else {
-                        Failure::Sent(describe(&error))
-                    };
-                    (Some(failure), None, Some(error))
+            // Locals that are borrowed stay in the state across every later wait of their
+            // scope, so the request and the raw answer live in blocks that end before the
+            // next one.
+            let sending = {
+                let Some(request) = next.take() else {
+                    // Unreachable: the loop only continues with a copy in hand.
+                    return (Ok(held_back(Duration::ZERO)), report);
+                };
+                // A copy for a later attempt; the service's bodies are bytes, so there always is.
+                next = copy_request(&request);
+                report.attempts += 1;
+                if report.attempts > 1 {
+                    self.counters.retry();
                 }
-                Ok(response) => {
+                self.counters.request();
+                tracing::debug!(
+                    target: "segment_iam::request",
+                    operation = name,
+                    method = %request.method(),
+                    path = request.url().path(),
+                    "sending"
+                );
+                client.execute(request)
+            };
+            let reading = {
+                let sent = sending.await;
+                if let Ok(response) = &sent {
                     let status = response.status();
                     report.status = Some(status.as_u16());
                     tracing::debug!(
@@ -269,74 +280,85 @@ impl Policy {
                         self.limiter
                             .observe(bucket, status.is_success(), response.headers());
                     }
-                    let answer = read(response, self.max_response_bytes).await;
-                    (
+                }
+                Reading::new(sent, self.max_response_bytes)
+            };
+            // What to do next is settled in a block of its own, so that the answer, its error
+            // and its failure are gone before the wait: they are not kept in the state.
+            let (wait, rate_limited) = {
+                let (failure, answer, error) = match reading.await {
+                    Err(error) => {
+                        let failure = if error.is_connect() {
+                            Failure::Connect(describe(&error))
+                        } else {
+                            Failure::Sent(describe(&error))
+                        };
+                        (Some(failure), None, Some(error))
+                    }
+                    Ok(answer) => (
                         classify(&answer, operation, idempotent, self.max_response_bytes),
                         Some(answer),
                         None,
-                    )
+                    ),
+                };
+                drop(permit);
+                let Some(failure) = failure else {
+                    report.elapsed = started.elapsed();
+                    return (Ok(reattach(answer, facade)), report);
+                };
+                if deletion && maybe_applied_earlier && failure.status() == Some(404) {
+                    tracing::info!(
+                        target: "segment_iam::retry",
+                        operation = name,
+                        attempt = report.attempts,
+                        "404 on a retried deletion whose earlier attempt may have been applied: done"
+                    );
+                    report.elapsed = started.elapsed();
+                    report.settled_by_earlier_attempt = true;
+                    return (give_back(answer, error, facade), report);
                 }
-            };
-            drop(permit);
-            let Some(failure) = failure else {
-                report.elapsed = started.elapsed();
-                return (Ok(reattach(answer)), report);
-            };
-            if deletion && maybe_applied_earlier && failure.status() == Some(404) {
-                tracing::info!(
-                    target: "segment_iam::retry",
-                    operation = name,
-                    attempt = report.attempts,
-                    "404 on a retried deletion whose earlier attempt may have been applied: done"
-                );
-                report.elapsed = started.elapsed();
-                report.settled_by_earlier_attempt = true;
-                return (give_back(answer, error), report);
-            }
-            maybe_applied_earlier |= failure.may_have_applied();
-            if !failure.is_rate_limited() {
-                transient_failures += 1;
-            }
-            let wait = failure.retry_wait(idempotent, backoff(retry, transient_failures));
-            if failure.is_rate_limited() {
-                self.counters.rate_limited();
-                if let Some(wait) = wait {
-                    // Everyone sharing this client waits too: the window is closed for all.
-                    self.limiter.close_until(bucket, Instant::now() + wait);
+                maybe_applied_earlier |= failure.may_have_applied();
+                let rate_limited = failure.is_rate_limited();
+                if !rate_limited {
+                    transient_failures += 1;
                 }
-            }
-            let give_up = match wait {
-                None => true,
-                Some(wait) => {
-                    report.attempts >= retry.max_attempts
-                        || waited + wait > retry.max_total_wait
-                        || next.is_none()
+                let wait = failure.retry_wait(idempotent, backoff(retry, transient_failures));
+                if rate_limited {
+                    self.counters.rate_limited();
+                    if let Some(wait) = wait {
+                        // Everyone sharing this client waits too: the window is closed for all.
+                        self.limiter.close_until(bucket, Instant::now() + wait);
+                    }
                 }
-            };
-            if give_up {
-                report.elapsed = started.elapsed();
-                report.failure = Some(failure);
-                return (give_back(answer, error), report);
-            }
-            let wait = wait.unwrap_or_default();
-            let wait = if failure.is_rate_limited() {
-                wait + jitter(retry.max_jitter)
-            } else {
-                wait
+                let Some(wait) = wait.filter(|wait| {
+                    report.attempts < retry.max_attempts
+                        && waited + *wait <= retry.max_total_wait
+                        && next.is_some()
+                }) else {
+                    report.elapsed = started.elapsed();
+                    report.failure = Some(failure);
+                    return (give_back(answer, error, facade), report);
+                };
+                let wait = if rate_limited {
+                    wait + jitter(retry.max_jitter)
+                } else {
+                    wait
+                };
+                (wait, rate_limited)
             };
             tracing::info!(
                 target: "segment_iam::retry",
                 operation = name,
                 attempt = report.attempts,
                 wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                rate_limited = failure.is_rate_limited(),
+                rate_limited,
                 "retrying after a failed attempt"
             );
             {
                 let _waiting = self.counters.waiting();
-                self.counters
-                    .backoff(Instant::now() + wait, failure.is_rate_limited());
-                tokio::time::sleep(wait).await;
+                self.counters.backoff(Instant::now() + wait, rate_limited);
+                // On the heap: only a retry pays for a timer's state, not every request.
+                Box::pin(tokio::time::sleep(wait)).await;
             }
             self.counters.waited(wait);
             waited += wait;
@@ -344,23 +366,29 @@ impl Policy {
     }
 }
 
-/// Reads the whole body, at most `limit` bytes of it (`http-body-util`'s `Limited`).
-async fn read(response: reqwest::Response, limit: usize) -> Answer {
-    let url = response.url().clone();
-    let response: http::Response<reqwest::Body> = response.into();
-    let (mut parts, body) = response.into_parts();
-    keep_url(&mut parts, url);
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Answer::Read {
-            parts,
-            body: collected.to_bytes(),
-        },
-        Err(error) => Answer::BodyFailed { parts, error },
+/// A copy of `request` for another attempt, or `None` when its body is a stream. What the
+/// generated client sets is copied: method, URL, headers, version, a per-request timeout and
+/// the body's bytes. Unlike `reqwest::Request::try_clone`, a request without a timeout gets no
+/// extension map built for one and dropped again (three allocations on every request).
+fn copy_request(request: &reqwest::Request) -> Option<reqwest::Request> {
+    let body = match request.body() {
+        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(
+            body.as_bytes()?,
+        ))),
+        None => None,
+    };
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
     }
+    *copy.body_mut() = body;
+    Some(copy)
 }
 
 /// The failure an answer stands for, or `None` for a success to hand to the decoder. `limit`
-/// is the body cap [`read`] applied; `operation` checks a success body when another attempt
+/// is the body cap the reading applied; `operation` checks a success body when another attempt
 /// could cure it (idempotent operations).
 fn classify(
     answer: &Answer,
@@ -369,8 +397,8 @@ fn classify(
     limit: usize,
 ) -> Option<Failure> {
     match answer {
-        Answer::BodyFailed { parts, error } => {
-            let status = parts.status.as_u16();
+        Answer::BodyFailed { head, error } => {
+            let status = head.status.as_u16();
             if error.downcast_ref::<LengthLimitError>().is_some() {
                 // Content-Length or the bytes read passed the limit: not read further.
                 return Some(Failure::TooLarge { limit });
@@ -380,7 +408,7 @@ fn classify(
                 Failure::Status {
                     status,
                     errors: Vec::new(),
-                    advised: advised_wait(&[], &parts.headers),
+                    advised: advised_wait(&[], &head.headers),
                 }
             } else {
                 Failure::BadBody {
@@ -389,16 +417,16 @@ fn classify(
                 }
             })
         }
-        Answer::Read { parts, body } => {
-            let status = parts.status.as_u16();
-            if parts.status.is_success() {
+        Answer::Read { head, body } => {
+            let status = head.status.as_u16();
+            if head.status.is_success() {
                 // A cut or foreign (proxy) body under a 2xx is worth another try for an
                 // idempotent call. A body labelled JSON, the service's own answer, has only its
                 // syntax checked here (no allocation; the typed decode then happens once, in
                 // the generated client): decoding it twice cost ~1 µs a call. A body under any
                 // other label may be a proxy's page, so it must decode as the documented type.
                 let operation = operation.filter(|_| idempotent)?;
-                let labelled_json = parts
+                let labelled_json = head
                     .headers
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
@@ -424,7 +452,7 @@ fn classify(
                 .map(|envelope| envelope.errors)
                 .unwrap_or_default();
             let advised = (status == 429)
-                .then(|| advised_wait(&errors, &parts.headers))
+                .then(|| advised_wait(&errors, &head.headers))
                 .flatten();
             Some(Failure::Status {
                 status,
@@ -435,20 +463,11 @@ fn classify(
     }
 }
 
-/// The answer as the generated client should see it: the body re-attached, or the error that
-/// cut it replayed when it is read.
-fn reattach(answer: Option<Answer>) -> reqwest::Response {
+/// The answer as the generated client should see it (its headers only when `facade` is false),
+/// or, none having arrived, a local stand-in.
+fn reattach(answer: Option<Answer>, facade: bool) -> reqwest::Response {
     match answer {
-        Some(Answer::Read { parts, body }) => {
-            reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
-        }
-        Some(Answer::BodyFailed { parts, error }) => {
-            let replay = futures::stream::once(async move { Err::<Bytes, _>(error) });
-            reqwest::Response::from(http::Response::from_parts(
-                parts,
-                reqwest::Body::wrap_stream(replay),
-            ))
-        }
+        Some(answer) => answer.into_response(!facade),
         None => held_back(Duration::ZERO),
     }
 }
@@ -457,10 +476,11 @@ fn reattach(answer: Option<Answer>) -> reqwest::Response {
 fn give_back(
     answer: Option<Answer>,
     error: Option<reqwest::Error>,
+    facade: bool,
 ) -> reqwest::Result<reqwest::Response> {
     match (answer, error) {
         (_, Some(error)) => Err(error),
-        (answer, None) => Ok(reattach(answer)),
+        (answer, None) => Ok(reattach(answer, facade)),
     }
 }
 

@@ -8,6 +8,9 @@
 /// A `'static + Send` future sending one request of the generated client through a fresh
 /// facade call: `$client` (a `Client`) is moved in, and `$api` names the call's generated
 /// client inside `$request`, which may use `?` on the method's already-checked arguments.
+///
+/// With `=> $field`, the future answers that field of the answer's `data` instead, in the same
+/// future (awaiting one future from another would hold, and move, the request's state twice).
 macro_rules! send {
     ($client:expr, |$api:ident| $request:expr) => {{
         let client: crate::Client = $client;
@@ -15,6 +18,14 @@ macro_rules! send {
             let call = client.call();
             let $api = call.api();
             call.send($request).await
+        }
+    }};
+    ($client:expr, |$api:ident| $request:expr => $field:ident) => {{
+        let client: crate::Client = $client;
+        async move {
+            let call = client.call();
+            let $api = call.api();
+            Ok(call.send($request).await?.data.$field)
         }
     }};
 }
@@ -36,8 +47,7 @@ macro_rules! request_methods {
             $($arg: $arg_ty),*
         ) -> impl std::future::Future<Output = crate::Result<$out>> + Send + 'static {
             $( let $checked = $check; )*
-            let reply = send!(self.client.clone(), |$api| $request);
-            async move { Ok(reply.await?.data.$field) }
+            send!(self.client.clone(), |$api| $request => $field)
         }
     )*};
 }
