@@ -65,7 +65,10 @@ impl Call {
         }
     }
 
-    /// The generated client to build this call's request with.
+    /// The generated client to build this call's request with. Its answers are meant for
+    /// [`send`](Self::send) and [`delete`](Self::delete), which read only their status and
+    /// body: a request sent on it directly gets no headers back. For whole answers, use
+    /// [`Client::api`](crate::Client::api).
     pub fn api(&self) -> &segment_iam_api::Client {
         &self.api
     }
