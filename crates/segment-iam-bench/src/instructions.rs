@@ -11,35 +11,17 @@
 
 use std::time::Duration;
 
+use crate::common::{self, Outcome, TOKEN};
+use crate::overhead::Envelope;
+use crate::report::{Report, Verdict};
 use segment_iam_api::ClientIamUsersExt;
 use segment_iam_emulator::Emulator;
-use serde::Deserialize;
-
-use crate::common::{self, Outcome, TOKEN};
-use crate::report::{Report, Verdict};
 
 /// The child's command-line name.
 pub const CHILD_COMMAND: &str = "__calls-child";
 
 /// The sides the child can run, and the empty run subtracted from each.
 const SIDES: [&str; 4] = ["none", "reqwest", "generated", "sdk"];
-
-/// What a user writes to decode `GET /users/{id}` without the SDK (as in `overhead`).
-#[derive(Deserialize)]
-struct Envelope {
-    data: UserData,
-}
-#[derive(Deserialize)]
-struct UserData {
-    user: RawUser,
-}
-#[derive(Deserialize)]
-#[allow(dead_code)] // decoded like a user would, never read
-struct RawUser {
-    id: String,
-    name: String,
-    email: String,
-}
 
 /// Counts each side under callgrind and adds one row; without valgrind, says so instead.
 pub async fn run(report: &mut Report, calls: usize) -> Outcome<()> {

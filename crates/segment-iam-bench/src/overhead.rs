@@ -20,16 +20,20 @@ use crate::report::{Report, Verdict};
 
 /// What a user writes to decode `GET /users/{id}` without the SDK.
 #[derive(Deserialize)]
-struct Envelope {
-    data: UserData,
+pub struct Envelope {
+    /// The envelope's `data`.
+    pub data: UserData,
 }
+/// `data` of `GET /users/{id}`.
 #[derive(Deserialize)]
-struct UserData {
-    user: RawUser,
+pub struct UserData {
+    /// The user.
+    pub user: RawUser,
 }
+/// The fields a user reads of a user.
 #[derive(Deserialize)]
 #[allow(dead_code)] // decoded like a user would, never read
-struct RawUser {
+pub struct RawUser {
     id: String,
     name: String,
     email: String,
