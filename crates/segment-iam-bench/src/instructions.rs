@@ -12,10 +12,9 @@
 use std::time::Duration;
 
 use crate::common::{self, Outcome, TOKEN};
-use crate::overhead::Envelope;
+use crate::overhead;
 use crate::report::{Report, Verdict};
 use segment_iam_api::ClientIamUsersExt;
-use segment_iam_emulator::Emulator;
 
 /// The child's command-line name.
 pub const CHILD_COMMAND: &str = "__calls-child";
@@ -115,15 +114,7 @@ pub fn child_main(args: &[String]) -> Outcome<()> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let emu = Emulator::builder()
-            .token(TOKEN)
-            .seed(1)
-            .users(100)
-            .read_limit(u32::MAX)
-            .journal_capacity(0)
-            .start()
-            .await
-            .map_err(|e| e.to_string())?;
+        let emu = overhead::emulator(100).await?;
         let ids = emu.user_ids();
         let base = emu.base_url();
         // Every side's client is built in every run, so start-up is the same in each.
@@ -134,18 +125,7 @@ pub fn child_main(args: &[String]) -> Outcome<()> {
         for i in 0..calls {
             let id = &ids[i % ids.len()];
             match side.as_str() {
-                "reqwest" => {
-                    let response = raw
-                        .get(format!("{base}/users/{id}"))
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    if !response.status().is_success() {
-                        return Err(format!("reqwest: status {}", response.status()));
-                    }
-                    let body: Envelope = response.json().await.map_err(|e| e.to_string())?;
-                    std::hint::black_box(body.data.user);
-                }
+                "reqwest" => overhead::get_user_by_hand(&raw, &base, id).await?,
                 "generated" => {
                     let user = generated
                         .get_user()

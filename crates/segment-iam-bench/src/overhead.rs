@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use segment_iam_emulator::Emulator;
+use segment_iam_emulator::{Emulator, EmulatorHandle};
 use serde::Deserialize;
 
 use crate::common::{self, Outcome, TOKEN};
@@ -20,36 +20,54 @@ use crate::report::{Report, Verdict};
 
 /// What a user writes to decode `GET /users/{id}` without the SDK.
 #[derive(Deserialize)]
-pub struct Envelope {
-    /// The envelope's `data`.
-    pub data: UserData,
+struct Envelope {
+    data: UserData,
 }
-/// `data` of `GET /users/{id}`.
 #[derive(Deserialize)]
-pub struct UserData {
-    /// The user.
-    pub user: RawUser,
+struct UserData {
+    user: RawUser,
 }
-/// The fields a user reads of a user.
 #[derive(Deserialize)]
 #[allow(dead_code)] // decoded like a user would, never read
-pub struct RawUser {
+struct RawUser {
     id: String,
     name: String,
     email: String,
 }
 
-/// Runs the scenario: `calls` calls per side and concurrency, split into `rounds`.
-pub async fn run(report: &mut Report, calls: usize, rounds: usize, attribute: bool) -> Outcome<()> {
-    let emu = Emulator::builder()
+/// The emulator scenario 1 measures against (here and counted, in `instructions`): `users`
+/// users, the read limit out of reach but on, so every answer carries `X-RateLimit-*` headers
+/// as the service's do, and the journal off.
+pub async fn emulator(users: usize) -> Outcome<EmulatorHandle> {
+    Emulator::builder()
         .token(TOKEN)
         .seed(1)
-        .users(1_000)
+        .users(users)
         .read_limit(u32::MAX)
         .journal_capacity(0)
         .start()
         .await
+        .map_err(|e| e.to_string())
+}
+
+/// `GET /users/{id}` as a user writes it with reqwest: send, check the status, decode.
+pub async fn get_user_by_hand(http: &reqwest::Client, base: &str, id: &str) -> Outcome<()> {
+    let response = http
+        .get(format!("{base}/users/{id}"))
+        .send()
+        .await
         .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("raw get_user: status {}", response.status()));
+    }
+    let body: Envelope = response.json().await.map_err(|e| e.to_string())?;
+    std::hint::black_box(body.data.user);
+    Ok(())
+}
+
+/// Runs the scenario: `calls` calls per side and concurrency, split into `rounds`.
+pub async fn run(report: &mut Report, calls: usize, rounds: usize, attribute: bool) -> Outcome<()> {
+    let emu = emulator(1_000).await?;
     let ids: Arc<Vec<String>> = Arc::new(emu.user_ids());
     let base = emu.base_url();
     let sdk = common::facade(&emu)?;
@@ -74,16 +92,7 @@ pub async fn run(report: &mut Report, calls: usize, rounds: usize, attribute: bo
         let (raw, ids, base) = (raw.clone(), ids.clone(), base.clone());
         move |i: usize| {
             let (raw, ids, base) = (raw.clone(), ids.clone(), base.clone());
-            async move {
-                let url = format!("{base}/users/{}", ids[i % ids.len()]);
-                let response = raw.get(url).send().await.map_err(|e| e.to_string())?;
-                if !response.status().is_success() {
-                    return Err(format!("raw get_user: status {}", response.status()));
-                }
-                let body: Envelope = response.json().await.map_err(|e| e.to_string())?;
-                std::hint::black_box(body.data.user);
-                Ok(())
-            }
+            async move { get_user_by_hand(&raw, &base, &ids[i % ids.len()]).await }
         }
     };
 
