@@ -44,6 +44,7 @@ mod client;
 mod config;
 mod directory;
 mod error;
+pub mod guard;
 pub mod jobs;
 mod lookup;
 mod metrics;

@@ -34,8 +34,7 @@ use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
 use crate::lookup::{distinct_emails, email_key};
 use crate::{Operation, batch};
 
-/// The role the last-owner guard protects.
-pub const OWNER_ROLE: &str = "Workspace Owner";
+pub use crate::guard::OWNER_ROLE;
 
 /// How an offboarding runs.
 #[derive(Debug, Clone, Default)]

@@ -10,9 +10,7 @@ use crate::config::MAX_PAGE_SIZE;
 use crate::error::Result;
 use crate::jobs::Progress;
 
-/// How many group listings run at once by default: enough to hide latency, few enough that
-/// a small read limit is shared fairly with other work.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+pub use super::DEFAULT_CONCURRENCY;
 
 /// Which groups to read the members and invitees of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

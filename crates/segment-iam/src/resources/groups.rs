@@ -116,6 +116,23 @@ impl Groups {
         })
     }
 
+    /// How many requests [`Groups::remove_members`] sends for `emails` at this client's URL
+    /// limit, so a job can state its cost before sending. An email too long for any URL is
+    /// [`Error::InvalidInput`].
+    pub fn remove_members_requests(
+        &self,
+        group_id: impl AsRef<str>,
+        emails: &[impl AsRef<str>],
+    ) -> Result<u64> {
+        self.client
+            .bulk_requests(
+                segment_iam_api::Operation::RemoveUsersFromUserGroup,
+                &[group_id.as_ref()],
+                emails,
+            )
+            .map(|n| n as u64)
+    }
+
     permission_methods!(
         "group_id",
         UserGroupId,

@@ -109,4 +109,13 @@ impl Invites {
             .delete_invites()
             .emails(batch))
     }
+
+    /// How many requests [`Invites::delete`] sends for `emails` at this client's URL limit, so
+    /// a job can state its cost before sending. An email too long for any URL is
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput).
+    pub fn delete_requests(&self, emails: &[impl AsRef<str>]) -> Result<u64> {
+        self.client
+            .bulk_requests(segment_iam_api::Operation::DeleteInvites, &[], emails)
+            .map(|n| n as u64)
+    }
 }

@@ -74,6 +74,15 @@ impl Users {
             .user_ids(batch))
     }
 
+    /// How many requests [`Users::delete`] sends for `user_ids` at this client's URL limit, so
+    /// a job can state its cost before sending. An id too long for any URL is
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput).
+    pub fn delete_requests(&self, user_ids: &[impl AsRef<str>]) -> Result<u64> {
+        self.client
+            .bulk_requests(segment_iam_api::Operation::DeleteUsers, &[], user_ids)
+            .map(|n| n as u64)
+    }
+
     permission_methods!(
         "user_id",
         UserId,
