@@ -1,9 +1,14 @@
-//! `Error`'s accessors say what a caller can act on: whether a change took effect, whether
-//! retrying can help, whether the input was at fault, and the status the service answered.
+//! Typed errors: `Error`'s accessors say what a caller can act on (whether a change took
+//! effect, whether retrying can help, whether the input was at fault, the status the service
+//! answered), and each answer the service gives maps to its typed error end to end: 404 and
+//! 401 keep their status and envelope, 409/413/414 are refusals that applied nothing and are
+//! not retried, an undocumented 2xx is a decode error, never a panic or a guessed value.
 
 use std::time::Duration;
 
-use segment_iam::{Error, Outcome, ServiceError};
+use segment_iam::{Error, Invite, Outcome, RetryConfig, ServiceError};
+use segment_iam_emulator::Fault;
+use segment_iam_tests::{client, client_builder, emulator, start};
 
 fn server(outcome: Outcome) -> Error {
     Error::Server {
@@ -97,4 +102,178 @@ fn refusals_before_sending_are_input_errors_and_service_refusals_are_not() {
     };
     assert_eq!(limited.status(), Some(429));
     assert!(limited.is_retryable());
+}
+
+#[tokio::test]
+async fn service_errors_keep_status_and_envelope() {
+    let emu = start(emulator()).await;
+    let client = client(&emu);
+    let err = client.users().get("no-such-user").await.expect_err("404");
+    assert!(matches!(err, Error::NotFound(_)));
+    assert_eq!(err.status(), Some(404));
+    let envelope = err.service_error().expect("envelope");
+    assert!(!envelope.errors.is_empty());
+    assert!(!err.is_retryable());
+
+    let wrong_token = segment_iam_tests::client_builder(&emu)
+        .token("wrong")
+        .build()
+        .expect("client");
+    let err = wrong_token.users().list().collect().await.expect_err("401");
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+}
+
+/// An undocumented 2xx on `get_user` (202 with a well-formed envelope, where the document
+/// says 200) is a typed `Error::Decode` naming the status, its outcome ambiguous, after one
+/// request (the body is valid JSON, so there is nothing another attempt could cure): no panic,
+/// no value guessed from the body.
+#[tokio::test]
+async fn an_undocumented_202_with_a_valid_envelope_is_a_typed_decode_error_after_one_request() {
+    let emu = start(emulator().users(1)).await;
+    let client = client(&emu);
+    let id = emu.user_ids()[0].clone();
+    emu.inject(
+        Fault::respond(
+            202,
+            "application/json",
+            format!(r#"{{"data":{{"user":{{"id":"{id}","name":"n","email":"e@example.com"}}}}}}"#),
+        )
+        .on_operation("get_user")
+        .times(1),
+    );
+    let err = client
+        .users()
+        .get(&id)
+        .await
+        .expect_err("an undocumented 202");
+    match &err {
+        Error::Decode {
+            status, attempts, ..
+        } => assert_eq!((*status, *attempts), (Some(202), 1), "{err:?}"),
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
+    assert_eq!(err.outcome(), Outcome::Ambiguous);
+    assert!(err.to_string().contains("202"), "{err}");
+    assert_eq!(emu.journal_for("get_user").len(), 1, "sent once");
+}
+
+/// An undocumented 204 with an empty body on `get_user`: an empty body labelled JSON is not
+/// JSON, so for this idempotent read it counts as an unreadable answer, retried within the
+/// budget, and, when every attempt gets it, ends as a typed `Error::Decode` with status 204
+/// after exactly `max_attempts` requests (never a panic or an invented user).
+#[tokio::test]
+async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
+    let emu = start(emulator().users(1)).await;
+    let client = client_builder(&emu)
+        .retry(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
+        )
+        .build()
+        .expect("client");
+    let id = emu.user_ids()[0].clone();
+    emu.inject(
+        Fault::respond(204, "application/json", "")
+            .on_operation("get_user")
+            .always(),
+    );
+    let err = client.users().get(&id).await.expect_err("no user in a 204");
+    match &err {
+        Error::Decode {
+            status, attempts, ..
+        } => assert_eq!((*status, *attempts), (Some(204), 3), "{err:?}"),
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
+    assert_eq!(err.outcome(), Outcome::Ambiguous);
+    assert_eq!(emu.journal_for("get_user").len(), 3, "the retry budget");
+
+    // Once: the retry gets the real answer.
+    emu.clear_faults();
+    emu.inject(
+        Fault::respond(204, "application/json", "")
+            .on_operation("get_user")
+            .times(1),
+    );
+    let user = client.users().get(&id).await.expect("cured by the retry");
+    assert_eq!(user.id, id);
+    assert_eq!(emu.journal_for("get_user").len(), 5);
+}
+
+/// A 409 (inviting an address that is already a user's, which the emulator refuses) is a
+/// typed `Error::Conflict` with status 409 and outcome `NotApplied`, sent once (a refusal is
+/// not retried) and nothing invited.
+#[tokio::test]
+async fn inviting_an_existing_user_is_a_conflict_that_applied_nothing() {
+    let emu = start(emulator().users(1)).await;
+    let client = client(&emu);
+    let existing = emu.state().users[0].email.clone();
+    let invites_before = emu.state().invites.len();
+    let err = client
+        .invites()
+        .create([Invite::new(existing)])
+        .await
+        .expect_err("already a user");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(
+        (err.status(), err.outcome()),
+        (Some(409), Outcome::NotApplied)
+    );
+    assert!(!err.is_retryable());
+    let sent = emu.journal_for("create_invites");
+    assert_eq!(sent.len(), 1, "not retried");
+    assert_eq!((sent[0].status, sent[0].applied), (409, false));
+    assert_eq!(emu.state().invites.len(), invites_before);
+}
+
+/// A URL over the emulator's limit (200 bytes; the client's own limit is the 8 KiB default, so
+/// it sends) is answered 414, which the facade maps to `Error::Service` (call.rs: any status
+/// without a variant of its own) with status 414, outcome `NotApplied`, sent once.
+#[tokio::test]
+async fn a_url_over_the_services_limit_is_a_typed_414_sent_once() {
+    let emu = start(emulator().users(1).max_url_len(200)).await;
+    let client = client(&emu);
+    assert!(
+        client.max_url_len() > 300,
+        "the client's limit lets it send"
+    );
+    let long_id = "x".repeat(250);
+    let err = client.users().get(&long_id).await.expect_err("414");
+    assert!(matches!(err, Error::Service(_)), "{err:?}");
+    assert_eq!(
+        (err.status(), err.outcome()),
+        (Some(414), Outcome::NotApplied)
+    );
+    assert!(!err.is_retryable());
+    // A 414 is answered before routing: the journal entry has no operation.
+    let sent = emu.journal();
+    assert_eq!(sent.len(), 1, "not retried: {sent:?}");
+    assert_eq!(sent[0].status, 414);
+    assert!(sent[0].path.ends_with(&long_id));
+}
+
+/// A body over the emulator's limit (100 bytes: one invite with a long address) is answered
+/// 413, which the facade maps to `Error::Service` with status 413, outcome `NotApplied`, sent
+/// once and nothing invited.
+#[tokio::test]
+async fn a_body_over_the_services_limit_is_a_typed_413_sent_once() {
+    let emu = start(emulator().users(1).max_body(100)).await;
+    let client = client(&emu);
+    let email = format!("{}@example.com", "p".repeat(120));
+    let err = client
+        .invites()
+        .create([Invite::new(email)])
+        .await
+        .expect_err("413");
+    assert!(matches!(err, Error::Service(_)), "{err:?}");
+    assert_eq!(
+        (err.status(), err.outcome()),
+        (Some(413), Outcome::NotApplied)
+    );
+    assert!(!err.is_retryable());
+    let sent = emu.journal_for("create_invites");
+    assert_eq!(sent.len(), 1, "not retried");
+    assert_eq!((sent[0].status, sent[0].applied), (413, false));
+    assert!(emu.state().invites.is_empty(), "nothing invited");
 }

@@ -1,4 +1,5 @@
-//! Bad input gets a typed error before anything is sent: the journal stays empty.
+//! Bad input, in a call's arguments or in the client's configuration, gets a typed error before
+//! anything is sent: the journal stays empty.
 
 use segment_iam::{Client, Error, Invite, Permission, ResourceType};
 use segment_iam_tests::{TOKEN, client, emulator, start};
@@ -89,23 +90,4 @@ async fn configuration_errors_are_typed() {
         .base_url("http://127.0.0.1:1")
         .build();
     assert!(ok.is_ok());
-}
-
-#[tokio::test]
-async fn service_errors_keep_status_and_envelope() {
-    let emu = start(emulator()).await;
-    let client = client(&emu);
-    let err = client.users().get("no-such-user").await.expect_err("404");
-    assert!(matches!(err, Error::NotFound(_)));
-    assert_eq!(err.status(), Some(404));
-    let envelope = err.service_error().expect("envelope");
-    assert!(!envelope.errors.is_empty());
-    assert!(!err.is_retryable());
-
-    let wrong_token = segment_iam_tests::client_builder(&emu)
-        .token("wrong")
-        .build()
-        .expect("client");
-    let err = wrong_token.users().list().collect().await.expect_err("401");
-    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
 }
