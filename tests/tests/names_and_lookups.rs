@@ -223,32 +223,3 @@ async fn handlers_are_static_send_and_a_lone_failed_chunk_is_not_partial() {
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert_eq!(err.outcome(), Outcome::NotApplied);
 }
-
-#[test]
-fn the_emulator_serves_exactly_the_documents_operations() {
-    let mut document: Vec<(String, String, String)> = segment_iam_api::Operation::ALL
-        .iter()
-        .map(|op| {
-            let meta = op.meta();
-            (
-                meta.operation_id.to_string(),
-                meta.method.as_str().to_string(),
-                meta.path.to_string(),
-            )
-        })
-        .collect();
-    let mut served: Vec<(String, String, String)> = segment_iam_emulator::Operation::ALL
-        .iter()
-        .map(|op| {
-            (
-                op.id().to_string(),
-                op.method().to_string(),
-                op.path().to_string(),
-            )
-        })
-        .collect();
-    document.sort();
-    served.sort();
-    assert_eq!(served, document);
-    assert_eq!(served.len(), 23);
-}

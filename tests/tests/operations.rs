@@ -1,5 +1,6 @@
 //! Each of the document's operations end to end: facade -> HTTP -> emulator, checked against the
-//! emulator's state and journal.
+//! emulator's state and journal, in the documented forms only; and the emulator serves exactly
+//! the document's operations.
 
 use futures::TryStreamExt;
 use segment_iam::{Invite, Permission, ResourceType};
@@ -10,7 +11,7 @@ fn owner() -> Permission {
 }
 
 #[tokio::test]
-async fn user_operations() {
+async fn the_user_operations_return_and_change_what_the_emulator_holds() {
     let emu = start(emulator().users(5).groups(2)).await;
     let client = client(&emu);
     let ids = emu.user_ids();
@@ -78,7 +79,7 @@ async fn user_operations() {
 }
 
 #[tokio::test]
-async fn invite_operations() {
+async fn the_invite_operations_return_and_change_what_the_emulator_holds() {
     let emu = start(emulator()).await;
     let client = client(&emu);
 
@@ -114,7 +115,7 @@ async fn invite_operations() {
 }
 
 #[tokio::test]
-async fn group_operations() {
+async fn the_group_operations_return_and_change_what_the_emulator_holds() {
     let emu = start(emulator().users(3)).await;
     let client = client(&emu);
     let emails: Vec<String> = emu.state().users.iter().map(|u| u.email.clone()).collect();
@@ -395,4 +396,33 @@ async fn every_operation_in_strict_mode_uses_only_documented_forms() {
         "{}",
         list.query
     );
+}
+
+#[test]
+fn the_emulator_serves_exactly_the_documents_operations() {
+    let mut document: Vec<(String, String, String)> = segment_iam_api::Operation::ALL
+        .iter()
+        .map(|op| {
+            let meta = op.meta();
+            (
+                meta.operation_id.to_string(),
+                meta.method.as_str().to_string(),
+                meta.path.to_string(),
+            )
+        })
+        .collect();
+    let mut served: Vec<(String, String, String)> = segment_iam_emulator::Operation::ALL
+        .iter()
+        .map(|op| {
+            (
+                op.id().to_string(),
+                op.method().to_string(),
+                op.path().to_string(),
+            )
+        })
+        .collect();
+    document.sort();
+    served.sort();
+    assert_eq!(served, document);
+    assert_eq!(served.len(), 23);
 }

@@ -84,7 +84,7 @@ async fn three_thousand_emails_are_split_under_the_url_limit_and_all_removed() {
 }
 
 #[tokio::test]
-async fn a_smaller_limit_gives_more_requests() {
+async fn a_smaller_url_limit_bounds_every_request_and_all_users_are_still_deleted() {
     let emu = start(emulator().users(200)).await;
     let client = client_builder(&emu)
         .max_url_len(512)
