@@ -8,9 +8,9 @@ use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
 use serde_json::json;
 
 use crate::cli::{AuditArgs, OffboardArgs, OutputFormat};
-use crate::commands::{Ctx, emails, failure, output_failure};
-use crate::exit::Failure;
+use crate::exit::{Failure, failure, output_failure};
 use crate::output::{ListWriter, clean, plural};
+use crate::shell::{Ctx, confirm, emails, print_json};
 
 /// `offboard`: plan, show, confirm (or `--yes`, or `--dry-run`), execute, report.
 pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failure> {
@@ -164,35 +164,6 @@ pub(crate) fn describe(plan: &OffboardPlan) -> String {
         );
     }
     text
-}
-
-/// Asks on the terminal, off the async threads (Ctrl-C still ends the command).
-pub(crate) async fn confirm() -> Result<bool, Failure> {
-    tokio::task::spawn_blocking(|| {
-        eprint!("Proceed? [y/N] ");
-        let _ = io::stderr().flush();
-        let mut answer = String::new();
-        io::stdin()
-            .read_line(&mut answer)
-            .map(|_| matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
-    })
-    .await
-    .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?
-    .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))
-}
-
-/// One JSON document on stdout (pretty for `json`, one line for `ndjson`).
-pub(crate) fn print_json(ctx: &Ctx, value: &serde_json::Value) -> Result<(), Failure> {
-    let mut out = ctx.stdout();
-    let written = if ctx.format == OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, value)
-    } else {
-        serde_json::to_writer(&mut out, value)
-    };
-    written.map_err(|e| output_failure(e.into()))?;
-    writeln!(out)
-        .and_then(|()| out.flush())
-        .map_err(output_failure)
 }
 
 /// `audit`: the library's report, as rows in the chosen format (CSV included).

@@ -15,10 +15,9 @@ use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
 use serde_json::{Value, json};
 
 use crate::cli::{ApplyArgs, ExportArgs, OutputFormat, PlanArgs};
-use crate::commands::{Ctx, failure, output_failure};
-use crate::exit::{Failure, Kind};
-use crate::jobs::confirm;
+use crate::exit::{Failure, Kind, output_failure, refused, sync_failure, write_failure};
 use crate::output::{clean, plural};
+use crate::shell::{Ctx, confirm, print_text, print_value};
 
 /// `schema`: the access file's JSON Schema, pretty, on stdout. Needs no token.
 pub fn schema() -> Result<(), Failure> {
@@ -260,7 +259,7 @@ fn apply_failure(
         report.steps_planned,
         done_steps(plan, report)
     );
-    let mut envelope = crate::commands::envelope(source);
+    let mut envelope = crate::exit::envelope(source);
     if let Some(obj) = envelope.as_object_mut() {
         obj.insert(
             "report".into(),
@@ -306,168 +305,9 @@ fn read_access_file(path: &Path) -> Result<AccessFile, Failure> {
     AccessFile::parse(&read_text(path)?).map_err(|e| sync_failure(e, Some(path)))
 }
 
-/// A file the operator named could not be written (exit 1).
-fn write_failure(path: &Path, e: io::Error) -> Failure {
-    let message = format!("cannot write {}: {e}", path.display());
-    Failure::service(
-        message.clone(),
-        json!({"errors": [{"type": "client", "message": message}]}),
-    )
-}
-
-/// A refusal before anything was sent (exit 2), with its own error type for scripts.
-fn refused(kind: &str, message: String) -> Failure {
-    Failure {
-        kind: Kind::Usage,
-        envelope: json!({"errors": [{"type": kind, "message": message}]}),
-        message,
-    }
-}
-
-/// Maps the library's errors: file errors (with `FILE:LINE:COLUMN`), guards, stale and
-/// unreadable plans, and a live workspace it cannot manage are refusals before anything was
-/// sent (exit 2); reads that failed are the service's (exit 1).
-pub fn sync_failure(e: segment_iam_sync::Error, file: Option<&Path>) -> Failure {
-    use segment_iam_sync::Error as E;
-    match e {
-        E::File {
-            line,
-            column,
-            message,
-        } => {
-            let name = file.map(|p| p.display().to_string());
-            let at = match (name.as_deref(), line, column) {
-                (Some(name), 0, _) => format!("{name}: "),
-                (Some(name), line, 0) => format!("{name}:{line}: "),
-                (Some(name), line, column) => format!("{name}:{line}:{column}: "),
-                (None, 0, _) => String::new(),
-                (None, line, 0) => format!("line {line}: "),
-                (None, line, column) => format!("line {line}, column {column}: "),
-            };
-            let text = format!("{at}{}", clean(&message));
-            let mut error = json!({"type": "file", "message": text});
-            if let Some(obj) = error.as_object_mut() {
-                if let Some(name) = name {
-                    obj.insert("file".into(), json!(name));
-                }
-                if line > 0 {
-                    obj.insert("line".into(), json!(line));
-                }
-                if column > 0 {
-                    obj.insert("column".into(), json!(column));
-                }
-            }
-            Failure {
-                kind: Kind::Usage,
-                message: text,
-                envelope: json!({"errors": [error]}),
-            }
-        }
-        E::Guard { .. } => refused("refused", clean(&e.to_string())),
-        E::StalePlan { .. } => refused("stale-plan", e.to_string()),
-        E::PlanFormat(_) => {
-            let name = file
-                .map(|p| format!(" {}", p.display()))
-                .unwrap_or_default();
-            refused(
-                "plan-format",
-                format!(
-                    "cannot read the saved plan{name}: {}",
-                    clean(&e.to_string())
-                ),
-            )
-        }
-        E::Live(_) => refused("live", clean(&e.to_string())),
-        E::Api(e) => failure(e),
-        E::Apply { source, .. } => failure(source),
-        other => {
-            let message = clean(&other.to_string());
-            Failure::service(
-                message.clone(),
-                json!({"errors": [{"type": "client", "message": message}]}),
-            )
-        }
-    }
-}
-
-/// Text on stdout.
-fn print_text(ctx: &Ctx, text: &str) -> Result<(), Failure> {
-    let mut out = ctx.stdout();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(output_failure)
-}
-
-/// A value as JSON on stdout (pretty for `json`, one line for `ndjson`).
-fn print_value(ctx: &Ctx, value: &impl serde::Serialize) -> Result<(), Failure> {
-    let value = serde_json::to_value(value).map_err(|e| output_failure(e.into()))?;
-    crate::jobs::print_json(ctx, &value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    #[test]
-    fn file_errors_name_the_file_line_and_column() {
-        let path = PathBuf::from("access.yaml");
-        let f = sync_failure(
-            segment_iam_sync::Error::File {
-                line: 12,
-                column: 5,
-                message: "unknown role \"Nope\"".into(),
-            },
-            Some(&path),
-        );
-        assert_eq!(f.kind, Kind::Usage);
-        assert_eq!(f.message, "access.yaml:12:5: unknown role \"Nope\"");
-        assert_eq!(f.envelope["errors"][0]["line"], 12);
-        assert_eq!(f.envelope["errors"][0]["file"], "access.yaml");
-        let f = sync_failure(
-            segment_iam_sync::Error::File {
-                line: 0,
-                column: 0,
-                message: "too big".into(),
-            },
-            Some(&path),
-        );
-        assert_eq!(f.message, "access.yaml: too big");
-    }
-
-    #[test]
-    fn refusals_are_exit_2_and_reads_exit_1() {
-        let guard = sync_failure(
-            segment_iam_sync::Error::Guard {
-                reason: "last owner".into(),
-            },
-            None,
-        );
-        assert_eq!(
-            (guard.kind, guard.message.as_str()),
-            (Kind::Usage, "refused: last owner")
-        );
-        let stale = sync_failure(
-            segment_iam_sync::Error::StalePlan {
-                planned: "a".into(),
-                live: "b".into(),
-            },
-            None,
-        );
-        assert_eq!(stale.kind, Kind::Usage);
-        assert!(stale.message.contains("stale"));
-        let api = sync_failure(
-            segment_iam_sync::Error::Api(segment_iam::Error::Transport {
-                message: "connection refused".into(),
-                attempts: 3,
-                waited: std::time::Duration::from_secs(1),
-                outcome: segment_iam::Outcome::NotApplied,
-                source: None,
-            }),
-            None,
-        );
-        assert_eq!(api.kind, Kind::Service);
-    }
 
     #[test]
     fn summary_counts_everything() {
