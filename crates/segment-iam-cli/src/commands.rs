@@ -14,7 +14,7 @@ use crate::cli::{
 };
 use crate::exit::{Failure, failure};
 use crate::input;
-use crate::shell::{Ctx, emails, ids};
+use crate::shell::{Change, Ctx, confirm_change, emails, ids};
 
 /// The token from `--token`, else `--token-file`, else `env` (the value of
 /// `SEGMENT_PUBLIC_API_TOKEN`, passed in for tests). Blank values count as absent.
@@ -55,34 +55,42 @@ fn leaf(m: &ArgMatches) -> &ArgMatches {
 }
 
 /// The facade permissions for `--role`/`--resource` groups, each resource under the role
-/// written before it.
+/// written before it, with each one for people (`ROLE on RESOURCE, RESOURCE`, for previews).
 fn permissions(
     matches: &ArgMatches,
     roles: &[String],
     resources: &[Resource],
-) -> Result<Vec<Permission>, Failure> {
+) -> Result<(Vec<Permission>, Vec<String>), Failure> {
     let m = leaf(matches);
     let idx =
         |id: &str| -> Vec<usize> { m.indices_of(id).map(Iterator::collect).unwrap_or_default() };
     let grants =
         pair_grants(roles, &idx("roles"), resources, &idx("resources")).map_err(Failure::usage)?;
-    Ok(grants
+    let texts = grants
+        .iter()
+        .map(|g| {
+            let on: Vec<String> = g.resources.iter().map(ToString::to_string).collect();
+            format!("{} on {}", g.role, on.join(", "))
+        })
+        .collect();
+    let perms = grants
         .into_iter()
         .map(|g| {
             g.resources
                 .iter()
                 .fold(Permission::role(g.role.clone()), |p, r| p.on(r.clone()))
         })
-        .collect())
+        .collect();
+    Ok((perms, texts))
 }
 
 /// Whether the command reads a list from stdin (then the token cannot come from stdin too).
 fn reads_stdin_list(cmd: &Command) -> bool {
     let dash = |p: &Option<PathBuf>| p.as_deref().is_some_and(|p| p.as_os_str() == "-");
     match cmd {
-        Command::Users(UsersCmd::Delete(i)) => dash(&i.from_file),
+        Command::Users(UsersCmd::Delete { ids, .. }) => dash(&ids.from_file),
         Command::Invites(InvitesCmd::Create { emails, .. })
-        | Command::Invites(InvitesCmd::Delete(emails))
+        | Command::Invites(InvitesCmd::Delete { emails, .. })
         | Command::Invites(InvitesCmd::Find(emails))
         | Command::Users(UsersCmd::Find(emails))
         | Command::Offboard(crate::cli::OffboardArgs { emails, .. }) => dash(&emails.from_file),
@@ -171,10 +179,20 @@ async fn users(ctx: &Ctx, cmd: &UsersCmd) -> Result<(), Failure> {
             let user = users.get(id.clone()).await.map_err(failure)?;
             ctx.one(&user)
         }
-        UsersCmd::Delete(i) => {
+        UsersCmd::Delete { ids: i, confirm } => {
             let ids = ids(i).await?;
-            let p = ctx.progress(format!("deleting {} users", ids.len()));
-            let out = users.delete(ids).await.map_err(failure)?;
+            let change = Change {
+                verb: "delete",
+                noun: "user",
+                target: String::new(),
+                requests: Some(users.delete_requests(&ids).map_err(failure)?),
+                items: ids,
+            };
+            if !confirm_change(ctx, "users delete", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("deleting {} users", change.items.len()));
+            let out = users.delete(change.items).await.map_err(failure)?;
             drop(p);
             ctx.applied("deleted", "user", out.applied, out.requests)
         }
@@ -200,11 +218,29 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
     let invites = ctx.client.invites();
     match cmd {
         InvitesCmd::List => ctx.list("listing invites", invites.list()).await,
-        InvitesCmd::Create { emails: e, grants } => {
-            let perms = permissions(matches, &grants.roles, &grants.resources)?;
+        InvitesCmd::Create {
+            emails: e,
+            grants,
+            confirm,
+        } => {
+            let (perms, texts) = permissions(matches, &grants.roles, &grants.resources)?;
             let emails = emails(e).await?;
-            let p = ctx.progress(format!("inviting {} people", emails.len()));
-            let batch = emails.into_iter().map(|email| {
+            let change = Change {
+                verb: "send",
+                noun: "invite",
+                target: if texts.is_empty() {
+                    String::new()
+                } else {
+                    format!("with {}", texts.join("; "))
+                },
+                items: emails,
+                requests: None,
+            };
+            if !confirm_change(ctx, "invites create", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("inviting {} people", change.items.len()));
+            let batch = change.items.into_iter().map(|email| {
                 perms
                     .iter()
                     .cloned()
@@ -224,13 +260,34 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
             drop(p);
             ctx.found(found.found, found.missing)
         }
-        InvitesCmd::Delete(e) => {
+        InvitesCmd::Delete { emails: e, confirm } => {
             let emails = emails(e).await?;
-            let p = ctx.progress(format!("deleting {} invites", emails.len()));
-            let out = invites.delete(emails).await.map_err(failure)?;
+            let change = Change {
+                verb: "withdraw",
+                noun: "invite",
+                target: String::new(),
+                requests: Some(invites.delete_requests(&emails).map_err(failure)?),
+                items: emails,
+            };
+            if !confirm_change(ctx, "invites delete", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("deleting {} invites", change.items.len()));
+            let out = invites.delete(change.items).await.map_err(failure)?;
             drop(p);
             ctx.applied("deleted", "invite", out.applied, out.requests)
         }
+    }
+}
+
+/// A change to one group (create, rename, delete): one request.
+fn one_group(verb: &'static str, item: &str, target: String) -> Change {
+    Change {
+        verb,
+        noun: "group",
+        target,
+        items: vec![item.to_string()],
+        requests: Some(1),
     }
 }
 
@@ -244,12 +301,20 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
             let group = groups.get(id.clone()).await.map_err(failure)?;
             ctx.one(&group)
         }
-        GroupsCmd::Create { name } => {
+        GroupsCmd::Create { name, confirm } => {
+            let preview = one_group("create", name, String::new()).preview();
+            if !confirm_change(ctx, "groups create", *confirm, &preview, None).await? {
+                return Ok(());
+            }
             let _p = ctx.progress(format!("creating group {name}"));
             let group = groups.create(name.clone()).await.map_err(failure)?;
             ctx.one(&group)
         }
-        GroupsCmd::Rename { id, name } => {
+        GroupsCmd::Rename { id, name, confirm } => {
+            let preview = one_group("rename", id, format!("to {name:?}")).preview();
+            if !confirm_change(ctx, "groups rename", *confirm, &preview, None).await? {
+                return Ok(());
+            }
             let _p = ctx.progress(format!("renaming group {id}"));
             let group = groups
                 .rename(id.clone(), name.clone())
@@ -257,7 +322,11 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
                 .map_err(failure)?;
             ctx.one(&group)
         }
-        GroupsCmd::Delete { id } => {
+        GroupsCmd::Delete { id, confirm } => {
+            let preview = one_group("delete", id, String::new()).preview();
+            if !confirm_change(ctx, "groups delete", *confirm, &preview, None).await? {
+                return Ok(());
+            }
             let p = ctx.progress(format!("deleting group {id}"));
             groups.delete(id.clone()).await.map_err(failure)?;
             drop(p);
@@ -285,31 +354,81 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
             )
             .await
         }
-        MembersCmd::Add(GroupEmails { id, emails: e }) => {
-            let emails = emails(e).await?;
-            let p = ctx.progress(format!("adding {} members to group {id}", emails.len()));
+        MembersCmd::Add(GroupEmails {
+            id,
+            emails: e,
+            confirm,
+        }) => {
+            let change = Change {
+                verb: "add",
+                noun: "member",
+                target: format!("to group {id}"),
+                items: emails(e).await?,
+                requests: None,
+            };
+            let command = "groups members add";
+            if !confirm_change(ctx, command, *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let n = change.items.len();
+            let p = ctx.progress(format!("adding {n} members to group {id}"));
             let group = groups
-                .add_members(id.clone(), emails)
+                .add_members(id.clone(), change.items)
                 .await
                 .map_err(failure)?;
             drop(p);
             ctx.one(&group)
         }
-        MembersCmd::Remove(GroupEmails { id, emails: e }) => {
+        MembersCmd::Remove(GroupEmails {
+            id,
+            emails: e,
+            confirm,
+        }) => {
             let emails = emails(e).await?;
-            let p = ctx.progress(format!("removing {} members from group {id}", emails.len()));
+            let change = Change {
+                verb: "remove",
+                noun: "member",
+                target: format!("from group {id}"),
+                requests: Some(
+                    groups
+                        .remove_members_requests(id, &emails)
+                        .map_err(failure)?,
+                ),
+                items: emails,
+            };
+            let command = "groups members remove";
+            if !confirm_change(ctx, command, *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let n = change.items.len();
+            let p = ctx.progress(format!("removing {n} members from group {id}"));
             let out = groups
-                .remove_members(id.clone(), emails)
+                .remove_members(id.clone(), change.items)
                 .await
                 .map_err(failure)?;
             drop(p);
             ctx.applied("removed", "member", out.applied, out.requests)
         }
-        MembersCmd::Replace(GroupEmails { id, emails: e }) => {
-            let emails = emails(e).await?;
-            let p = ctx.progress(format!("setting {} members of group {id}", emails.len()));
+        MembersCmd::Replace(GroupEmails {
+            id,
+            emails: e,
+            confirm,
+        }) => {
+            let change = Change {
+                verb: "keep",
+                noun: "member",
+                target: format!("as the only members of group {id} (the others are removed)"),
+                items: emails(e).await?,
+                requests: None,
+            };
+            let command = "groups members replace";
+            if !confirm_change(ctx, command, *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let n = change.items.len();
+            let p = ctx.progress(format!("setting {n} members of group {id}"));
             let group = groups
-                .replace_members(id.clone(), emails)
+                .replace_members(id.clone(), change.items)
                 .await
                 .map_err(failure)?;
             drop(p);
@@ -320,15 +439,34 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
 
 /// `permissions add|replace` for a user or a group.
 async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<(), Failure> {
-    let (args, replace): (&PermissionArgs, bool) = match cmd {
-        PermissionsCmd::Add(a) => (a, false),
-        PermissionsCmd::Replace(a) => (a, true),
+    let (args, replace, command): (&PermissionArgs, bool, &str) = match cmd {
+        PermissionsCmd::Add(a) => (a, false, "permissions add"),
+        PermissionsCmd::Replace(a) => (a, true, "permissions replace"),
     };
-    let perms = permissions(matches, &args.roles, &args.resources)?;
+    let (perms, texts) = permissions(matches, &args.roles, &args.resources)?;
+    let subject = match (&args.subject.user, &args.subject.group) {
+        (Some(user), _) => format!("user {user}"),
+        (None, Some(group)) => format!("group {group}"),
+        (None, None) => return Err(Failure::usage("pass --user ID or --group ID")),
+    };
+    let change = Change {
+        verb: if replace { "set" } else { "grant" },
+        noun: "permission",
+        target: if replace {
+            format!("as every permission of {subject} (the others are removed)")
+        } else {
+            format!("to {subject}")
+        },
+        items: texts,
+        requests: None,
+    };
+    if !confirm_change(ctx, command, args.confirm, &change.preview(), None).await? {
+        return Ok(());
+    }
     let verb = if replace { "replacing" } else { "adding" };
+    let _p = ctx.progress(format!("{verb} permissions of {subject}"));
     let result = match (&args.subject.user, &args.subject.group) {
         (Some(user), _) => {
-            let _p = ctx.progress(format!("{verb} permissions of user {user}"));
             let users = ctx.client.users();
             if replace {
                 users.replace_permissions(user.clone(), perms).await
@@ -337,7 +475,6 @@ async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<
             }
         }
         (None, Some(group)) => {
-            let _p = ctx.progress(format!("{verb} permissions of group {group}"));
             let groups = ctx.client.groups();
             if replace {
                 groups.replace_permissions(group.clone(), perms).await

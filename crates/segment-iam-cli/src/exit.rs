@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use segment_iam::guard::Refusal;
 use serde_json::{Value, json};
 
 use crate::cli::OutputFormat;
@@ -269,6 +270,38 @@ pub(crate) fn refused(kind: &str, message: String) -> Failure {
     }
 }
 
+/// The flag that overrides a guard's refusal, as the operator would type it.
+pub fn override_flag(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::RemovalCap { .. } => "--max-removals N or --no-removal-cap",
+        Refusal::LastOwner { .. } => "--allow-owner-removal",
+        _ => "no flag (this tool does not know the guard)",
+    }
+}
+
+/// A guard's refusal (exit 2), reported in one place for every command: what the guard saw,
+/// the flag that overrides it, and that nothing was sent. The envelope's type names the guard
+/// for scripts (`removal-cap`, `last-owner`).
+pub fn refusal(r: &Refusal) -> Failure {
+    let kind = match r {
+        Refusal::RemovalCap { .. } => "removal-cap",
+        Refusal::LastOwner { .. } => "last-owner",
+        _ => "refused",
+    };
+    let why = match r {
+        Refusal::LastOwner { .. } => "this would remove the last holder: ",
+        _ => "",
+    };
+    refused(
+        kind,
+        format!(
+            "refused: {why}{}; pass {} if that is intended; nothing was sent",
+            clean(&r.to_string()),
+            override_flag(r)
+        ),
+    )
+}
+
 /// Maps the library's errors: file errors (with `FILE:LINE:COLUMN`), guards, stale and
 /// unreadable plans, and a live workspace it cannot manage are refusals before anything was
 /// sent (exit 2); reads that failed are the service's (exit 1).
@@ -448,6 +481,38 @@ mod tests {
             None,
         );
         assert_eq!(api.kind, Kind::Service);
+    }
+
+    #[test]
+    fn refusals_name_the_flag_that_overrides_them() {
+        let cap = refusal(&Refusal::RemovalCap {
+            removals: 8,
+            cap: 3,
+        });
+        assert_eq!(cap.kind, Kind::Usage);
+        assert_eq!(cap.envelope["errors"][0]["type"], "removal-cap");
+        for part in [
+            "over the cap of 3",
+            "--max-removals N",
+            "--no-removal-cap",
+            "nothing was sent",
+        ] {
+            assert!(cap.message.contains(part), "{part}: {}", cap.message);
+        }
+        let owner = refusal(&Refusal::LastOwner {
+            owners: vec!["ana@example.com".into()],
+        });
+        assert_eq!(owner.kind, Kind::Usage);
+        assert_eq!(owner.envelope["errors"][0]["type"], "last-owner");
+        for part in [
+            "last holder",
+            "Workspace Owner",
+            "ana@example.com",
+            "--allow-owner-removal",
+            "nothing was sent",
+        ] {
+            assert!(owner.message.contains(part), "{part}: {}", owner.message);
+        }
     }
 
     #[test]

@@ -2,18 +2,19 @@
 //! output format, progress), printing results, reading the operator's lists, and the one
 //! confirm path every command that changes a workspace goes through.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 
 use futures::StreamExt;
+use segment_iam::guard::Refusal;
 use segment_iam::{Client, Paginator};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::cli::{Emails, Ids, OutputFormat};
-use crate::exit::{Failure, failure, output_failure};
+use crate::cli::{ConfirmArgs, Emails, Ids, OutputFormat};
+use crate::exit::{Failure, failure, output_failure, override_flag, refusal};
 use crate::input;
-use crate::output::{Applied, ListWriter, Tabular, write_applied, write_one};
+use crate::output::{Applied, ListWriter, Tabular, clean, plural, write_applied, write_one};
 use crate::progress::{Progress, Stats};
 
 /// Everything a command needs: the client, the output format, whether to draw progress.
@@ -44,6 +45,11 @@ impl Ctx {
                 job: job.as_ref().map(|j| (j.done(), j.total())),
             }
         })
+    }
+
+    /// Whether stdout carries JSON (`json` or `ndjson`) rather than text for people.
+    pub(crate) fn json_out(&self) -> bool {
+        matches!(self.format, OutputFormat::Json | OutputFormat::Ndjson)
     }
 
     /// Buffered stdout: one write per page or value instead of one per line.
@@ -149,8 +155,194 @@ pub(crate) async fn emails(e: &Emails) -> Result<Vec<String>, Failure> {
     gather(&e.values, e.from_file.as_deref(), "emails").await
 }
 
+/// How many items a preview lists before it says how many more there are (all of them are in
+/// the `--dry-run -o json` plan).
+const PREVIEW_ITEMS: usize = 20;
+
+/// What a changing command will send, shown before anything is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Preview {
+    /// For people, on stderr: one line per thing, then a `plan: ...` line.
+    pub(crate) text: String,
+    /// For programs: what `--dry-run -o json` prints as `{"plan": ..., "dryRun": true}`.
+    pub(crate) plan: Value,
+}
+
+/// One kind of change to a list of things (users, emails, a group, permissions), the preview
+/// of the simple commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Change {
+    /// What is done, e.g. `delete`, `remove`.
+    pub(crate) verb: &'static str,
+    /// To what, singular (`user`, `member`); the plural adds an `s`.
+    pub(crate) noun: &'static str,
+    /// Where, when it matters (`from group g1`); empty otherwise.
+    pub(crate) target: String,
+    /// The ids, emails or names it applies to, as they will be sent.
+    pub(crate) items: Vec<String>,
+    /// Requests it sends, when known before sending.
+    pub(crate) requests: Option<u64>,
+}
+
+impl Change {
+    /// The preview: each item (the first [`PREVIEW_ITEMS`]), then the totals.
+    pub(crate) fn preview(&self) -> Preview {
+        let target = if self.target.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", clean(&self.target))
+        };
+        let mut text = String::new();
+        for item in self.items.iter().take(PREVIEW_ITEMS) {
+            text.push_str(&format!(
+                "  {} {} {}{target}\n",
+                self.verb,
+                self.noun,
+                clean(item)
+            ));
+        }
+        if self.items.len() > PREVIEW_ITEMS {
+            text.push_str(&format!(
+                "  ... and {} more (--dry-run -o json lists them all)\n",
+                self.items.len() - PREVIEW_ITEMS
+            ));
+        }
+        let n = self.items.len();
+        text.push_str(&format!(
+            "plan: {n} {}{} to {}{target}",
+            self.noun,
+            plural(n),
+            self.verb
+        ));
+        if let Some(requests) = self.requests {
+            text.push_str(&format!(
+                ", {requests} request{} to send",
+                plural(requests as usize)
+            ));
+        }
+        text.push('\n');
+        let mut plan = json!({"verb": self.verb, "noun": self.noun, "items": self.items});
+        if let Some(obj) = plan.as_object_mut() {
+            if !self.target.is_empty() {
+                obj.insert("target".into(), json!(self.target));
+            }
+            if let Some(requests) = self.requests {
+                obj.insert("requests".into(), json!(requests));
+            }
+        }
+        Preview { text, plan }
+    }
+}
+
+/// What the confirm rules decide for a change once it has been shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// `--dry-run`: send nothing, exit 0 (a guard that would refuse is mentioned).
+    DryRun(Option<Refusal>),
+    /// A guard refused: send nothing, exit 2 naming the flag that overrides it.
+    Refused(Refusal),
+    /// `--yes`: send without asking.
+    Proceed,
+    /// Standard input is a terminal: ask (y/N).
+    Ask,
+    /// No `--yes` and no terminal to ask on: send nothing, exit 2.
+    NeedsYes,
+}
+
+/// The confirm rules, in their order: `--dry-run` stops, a guard's refusal stops, `--yes`
+/// proceeds, a terminal is asked, anything else is refused.
+pub(crate) fn decide(
+    args: ConfirmArgs,
+    refusal: Option<Refusal>,
+    stdin_is_terminal: bool,
+) -> Decision {
+    match refusal {
+        _ if args.dry_run => Decision::DryRun(refusal),
+        Some(r) => Decision::Refused(r),
+        None if args.yes => Decision::Proceed,
+        None if stdin_is_terminal => Decision::Ask,
+        None => Decision::NeedsYes,
+    }
+}
+
+/// The one confirm path of every command that changes a workspace: shows `preview`, decides
+/// by [`decide`], and carries the decision out. `Ok(true)`: send; `Ok(false)`: stop, nothing
+/// sent, exit 0 (a dry run or a "no"); a refusal is the error.
+pub(crate) async fn confirm_change(
+    ctx: &Ctx,
+    command: &str,
+    args: ConfirmArgs,
+    preview: &Preview,
+    refusal: Option<Refusal>,
+) -> Result<bool, Failure> {
+    show(ctx, preview);
+    settle(
+        ctx,
+        command,
+        decide(args, refusal, io::stdin().is_terminal()),
+        preview,
+    )
+    .await
+}
+
+/// Shows the preview on stderr, unless stdout carries JSON (then it is shown only before
+/// asking, see [`settle`]).
+pub(crate) fn show(ctx: &Ctx, preview: &Preview) {
+    if !ctx.json_out() {
+        eprint!("{}", preview.text);
+    }
+}
+
+/// Carries a [`Decision`] out for a change already [`show`]n; a command with work between
+/// deciding and asking (a saved plan's freshness check) calls [`decide`] and this itself.
+pub(crate) async fn settle(
+    ctx: &Ctx,
+    command: &str,
+    decision: Decision,
+    preview: &Preview,
+) -> Result<bool, Failure> {
+    match decision {
+        Decision::DryRun(refusal) => {
+            if ctx.json_out() {
+                let mut out = json!({"plan": preview.plan, "dryRun": true});
+                if let (Some(r), Some(obj)) = (&refusal, out.as_object_mut()) {
+                    obj.insert("refused".into(), json!(self::refusal(r).message));
+                }
+                print_json(ctx, &out)?;
+            } else {
+                if let Some(r) = &refusal {
+                    eprintln!(
+                        "warning: without --dry-run this is refused: {}; {} overrides it",
+                        clean(&r.to_string()),
+                        override_flag(r)
+                    );
+                }
+                eprintln!("dry run: nothing was sent");
+            }
+            Ok(false)
+        }
+        Decision::Refused(r) => Err(refusal(&r)),
+        Decision::Proceed => Ok(true),
+        Decision::NeedsYes => Err(Failure::usage(format!(
+            "{command} changes the workspace: pass --yes to run it without a terminal (or --dry-run to preview it); nothing was sent"
+        ))),
+        Decision::Ask => {
+            if ctx.json_out() {
+                // Whoever answers must see what they agree to, whatever stdout's format.
+                eprint!("{}", preview.text);
+            }
+            if ask().await? {
+                Ok(true)
+            } else {
+                eprintln!("cancelled: nothing was sent");
+                Ok(false)
+            }
+        }
+    }
+}
+
 /// Asks on the terminal, off the async threads (Ctrl-C still ends the command).
-pub(crate) async fn confirm() -> Result<bool, Failure> {
+async fn ask() -> Result<bool, Failure> {
     tokio::task::spawn_blocking(|| {
         eprint!("Proceed? [y/N] ");
         let _ = io::stderr().flush();
@@ -190,4 +382,87 @@ pub(crate) fn print_text(ctx: &Ctx, text: &str) -> Result<(), Failure> {
 pub(crate) fn print_value(ctx: &Ctx, value: &impl serde::Serialize) -> Result<(), Failure> {
     let value = serde_json::to_value(value).map_err(|e| output_failure(e.into()))?;
     print_json(ctx, &value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(yes: bool, dry_run: bool) -> ConfirmArgs {
+        ConfirmArgs { yes, dry_run }
+    }
+
+    #[test]
+    fn the_confirm_rules_in_their_order() {
+        let cap = Refusal::RemovalCap {
+            removals: 9,
+            cap: 3,
+        };
+        for terminal in [false, true] {
+            for yes in [false, true] {
+                // A dry run always stops first, mentioning a guard that would refuse.
+                assert_eq!(
+                    decide(args(yes, true), None, terminal),
+                    Decision::DryRun(None)
+                );
+                assert_eq!(
+                    decide(args(yes, true), Some(cap.clone()), terminal),
+                    Decision::DryRun(Some(cap.clone()))
+                );
+                // A guard refuses whatever else was said.
+                assert_eq!(
+                    decide(args(yes, false), Some(cap.clone()), terminal),
+                    Decision::Refused(cap.clone())
+                );
+            }
+            assert_eq!(decide(args(true, false), None, terminal), Decision::Proceed);
+        }
+        assert_eq!(decide(args(false, false), None, true), Decision::Ask);
+        assert_eq!(decide(args(false, false), None, false), Decision::NeedsYes);
+    }
+
+    #[test]
+    fn a_preview_lists_items_then_totals() {
+        let change = Change {
+            verb: "remove",
+            noun: "member",
+            target: "from group g1".into(),
+            items: vec!["a@x.com".into(), "b\x1b@x.com".into()],
+            requests: Some(1),
+        };
+        let preview = change.preview();
+        assert_eq!(
+            preview.text,
+            "  remove member a@x.com from group g1\n  remove member b\\u{1b}@x.com from group g1\nplan: 2 members to remove from group g1, 1 request to send\n"
+        );
+        assert_eq!(preview.plan["items"][1], "b\x1b@x.com");
+        assert_eq!(preview.plan["requests"], 1);
+        assert_eq!(preview.plan["target"], "from group g1");
+    }
+
+    #[test]
+    fn a_long_preview_says_how_many_more() {
+        let change = Change {
+            verb: "delete",
+            noun: "user",
+            target: String::new(),
+            items: (0..PREVIEW_ITEMS + 5).map(|i| format!("u{i}")).collect(),
+            requests: None,
+        };
+        let preview = change.preview();
+        assert_eq!(preview.text.lines().count(), PREVIEW_ITEMS + 2);
+        assert!(preview.text.contains("... and 5 more"), "{}", preview.text);
+        assert!(
+            preview
+                .text
+                .ends_with(&format!("plan: {} users to delete\n", PREVIEW_ITEMS + 5)),
+            "{}",
+            preview.text
+        );
+        assert_eq!(
+            preview.plan["items"].as_array().map(Vec::len),
+            Some(PREVIEW_ITEMS + 5)
+        );
+        assert!(preview.plan.get("target").is_none() && preview.plan.get("requests").is_none());
+    }
 }

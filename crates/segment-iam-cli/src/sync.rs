@@ -1,7 +1,7 @@
 //! Access as code: `schema`, `export`, `plan` and `apply`, thin shells over
 //! `segment_iam_sync`. The library parses the file, reads the workspace, plans, guards and
 //! applies; this file reads and writes the operator's files, shows the plan and the progress,
-//! asks before changing anything, and maps the library's errors to exit codes.
+//! and goes through the CLI's one confirm path before changing anything.
 //!
 //! Where things go: `plan` prints the diff on stdout (it is the command's result); `apply`
 //! prints the plan on stderr and its summary on stdout, like `offboard`. Under `-o json`,
@@ -15,9 +15,9 @@ use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
 use serde_json::{Value, json};
 
 use crate::cli::{ApplyArgs, ExportArgs, OutputFormat, PlanArgs};
-use crate::exit::{Failure, Kind, output_failure, refused, sync_failure, write_failure};
+use crate::exit::{Failure, Kind, output_failure, sync_failure, write_failure};
 use crate::output::{clean, plural};
-use crate::shell::{Ctx, confirm, print_text, print_value};
+use crate::shell::{Ctx, Decision, Preview, decide, print_text, print_value, settle, show};
 
 /// `schema`: the access file's JSON Schema, pretty, on stdout. Needs no token.
 pub fn schema() -> Result<(), Failure> {
@@ -80,7 +80,7 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
         OutputFormat::Table | OutputFormat::Csv => print_text(ctx, &describe(&plan)),
     };
     if let Some(out) = &args.out
-        && !matches!(ctx.format, OutputFormat::Json | OutputFormat::Ndjson)
+        && !ctx.json_out()
     {
         eprintln!("saved the plan to {}", out.display());
     }
@@ -96,7 +96,8 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
 }
 
 /// `apply -f FILE` (plan now, then apply) or `apply PLAN.json` (a saved plan, refused if the
-/// workspace changed since): show, guard, confirm (or `--yes`), apply, report.
+/// workspace changed since): show, then the one confirm path (`--dry-run`, the removal cap,
+/// `--yes`, a terminal's answer), apply, report.
 pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
     let (plan, saved) = match (&args.file, &args.plan) {
         (Some(path), _) => {
@@ -117,55 +118,37 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let json_out = matches!(ctx.format, OutputFormat::Json | OutputFormat::Ndjson);
-    if !json_out {
-        eprint!("{}", describe(&plan));
-    }
-    if plan.is_empty() {
-        if json_out {
+    let preview = Preview {
+        text: describe(&plan),
+        plan: serde_json::to_value(&plan).map_err(|e| output_failure(e.into()))?,
+    };
+    show(ctx, &preview);
+    if plan.is_empty() && !args.confirm.dry_run {
+        if ctx.json_out() {
             return print_value(ctx, &ApplyReport::default());
         }
         return Ok(());
     }
-    let cap = (!args.no_removal_cap).then_some(args.max_removals);
-    if let Some(max) = cap
-        && plan.removals() > max
-    {
-        // The library refuses this too (nothing sent); saying it here spares a pointless
-        // question and never depends on `apply` to stop.
-        return Err(refused(
-            "removal-cap",
-            format!(
-                "refused: the plan removes {} things (members, users, invites, groups, permissions), over the cap of {max}; pass --max-removals N or --no-removal-cap if that is intended; nothing was sent",
-                plan.removals()
-            ),
-        ));
-    }
-    if saved && !args.yes && io::stdin().is_terminal() {
+    let cap = args.removal_cap();
+    let removals = u64::try_from(plan.removals()).unwrap_or(u64::MAX);
+    let decision = decide(
+        args.confirm,
+        cap.check(removals).err(),
+        io::stdin().is_terminal(),
+    );
+    if saved && decision == Decision::Ask {
         // Checked again by `apply` (the authoritative check, after the answer): this one only
         // spares the operator a question about a plan that would be refused.
         segment_iam_sync::check_fresh(&ctx.client, &plan)
             .await
             .map_err(|e| sync_failure(e, args.plan.as_deref()))?;
     }
-    if !args.yes {
-        if !io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "apply changes the workspace: pass --yes to run it without a terminal (`plan` previews it); nothing was sent",
-            ));
-        }
-        if json_out {
-            // Whoever answers must see what they agree to, whatever stdout's format.
-            eprint!("{}", describe(&plan));
-        }
-        if !confirm().await? {
-            eprintln!("cancelled: nothing was sent");
-            return Ok(());
-        }
+    if !settle(ctx, "apply", decision, &preview).await? {
+        return Ok(());
     }
     let job = segment_iam::jobs::Progress::new();
     let options = ApplyOptions::new()
-        .max_removals(cap)
+        .max_removals(cap.max().map(|m| usize::try_from(m).unwrap_or(usize::MAX)))
         .verify_fresh(saved)
         .progress(job.clone());
     let result = {
@@ -186,7 +169,7 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         }
         Err(e) => return Err(sync_failure(e, args.plan.as_deref())),
     };
-    if json_out {
+    if ctx.json_out() {
         return print_value(ctx, &report);
     }
     print_text(ctx, &format!("{}\n", summary(&report)))

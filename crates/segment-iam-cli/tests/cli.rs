@@ -237,7 +237,7 @@ fn users_delete_args_and_stdin() {
     let ids = emu.h().user_ids();
     let out = emu
         .cmd()
-        .args(["users", "delete", &ids[0], &ids[1], "-o", "json"])
+        .args(["users", "delete", "--yes", &ids[0], &ids[1], "-o", "json"])
         .assert()
         .success()
         .get_output()
@@ -250,7 +250,16 @@ fn users_delete_args_and_stdin() {
 
     let stdin = format!("# users to remove\n{}\n\n   {}  \n", ids[2], ids[3]);
     emu.cmd()
-        .args(["users", "rm", &ids[4], "--from-file", "-", "-o", "ndjson"])
+        .args([
+            "users",
+            "rm",
+            "--yes",
+            &ids[4],
+            "--from-file",
+            "-",
+            "-o",
+            "ndjson",
+        ])
         .write_stdin(stdin)
         .assert()
         .success();
@@ -263,7 +272,7 @@ fn bulk_delete_in_a_table_is_one_summary_line() {
     let ids = emu.h().user_ids();
     let out = emu
         .cmd()
-        .args(["users", "delete", &ids[0], "-o", "table"])
+        .args(["users", "delete", "--yes", &ids[0], "-o", "table"])
         .assert()
         .success();
     assert_eq!(
@@ -273,7 +282,15 @@ fn bulk_delete_in_a_table_is_one_summary_line() {
     let rest = ids[1..].join("\n");
     let out = emu
         .cmd()
-        .args(["users", "delete", "--from-file", "-", "-o", "table"])
+        .args([
+            "users",
+            "delete",
+            "--yes",
+            "--from-file",
+            "-",
+            "-o",
+            "table",
+        ])
         .write_stdin(rest)
         .assert()
         .success();
@@ -359,6 +376,7 @@ fn invites_create_with_permissions_then_delete() {
         .args([
             "invites",
             "create",
+            "--yes",
             "ann@example.com",
             "bob+qa@example.com",
             "--role",
@@ -382,7 +400,7 @@ fn invites_create_with_permissions_then_delete() {
     assert_eq!(p.resources[0].id, WORKSPACE);
 
     emu.cmd()
-        .args(["invites", "delete", "--from-file", "-"])
+        .args(["invites", "delete", "--yes", "--from-file", "-"])
         .write_stdin("bob+qa@example.com\n")
         .assert()
         .success();
@@ -398,7 +416,7 @@ fn invites_create_from_file_without_permissions() {
     let path = dir.path().join("emails.txt");
     std::fs::write(&path, "# new hires\ncat@example.com\ndan@example.com\n").expect("write");
     emu.cmd()
-        .args(["invites", "create", "--from-file"])
+        .args(["invites", "create", "--yes", "--from-file"])
         .arg(&path)
         .assert()
         .success();
@@ -424,7 +442,7 @@ fn groups_crud() {
 
     let out = emu
         .cmd()
-        .args(["groups", "create", "Data Team"])
+        .args(["groups", "create", "--yes", "Data Team"])
         .assert()
         .success()
         .get_output()
@@ -436,7 +454,7 @@ fn groups_crud() {
 
     let out = emu
         .cmd()
-        .args(["groups", "rename", &id, "Analytics"])
+        .args(["groups", "rename", "--yes", &id, "Analytics"])
         .assert()
         .success()
         .get_output()
@@ -454,7 +472,7 @@ fn groups_crud() {
 
     let out = emu
         .cmd()
-        .args(["groups", "delete", &id])
+        .args(["groups", "delete", "--yes", &id])
         .assert()
         .success()
         .get_output()
@@ -472,7 +490,14 @@ fn groups_members_and_invites() {
     // Start from a known membership.
     let out = emu
         .cmd()
-        .args(["groups", "members", "replace", &gid, "user1@example.com"])
+        .args([
+            "groups",
+            "members",
+            "replace",
+            "--yes",
+            &gid,
+            "user1@example.com",
+        ])
         .assert()
         .success()
         .get_output()
@@ -484,6 +509,7 @@ fn groups_members_and_invites() {
             "groups",
             "members",
             "add",
+            "--yes",
             &gid,
             "user2@example.com",
             "--from-file",
@@ -523,6 +549,7 @@ fn groups_members_and_invites() {
             "groups",
             "members",
             "remove",
+            "--yes",
             &gid,
             "user2@example.com",
             "-o",
@@ -552,6 +579,7 @@ fn permissions_add_user_and_replace_group() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--user",
             &uid,
             "--role",
@@ -578,6 +606,7 @@ fn permissions_add_user_and_replace_group() {
         .args([
             "permissions",
             "replace",
+            "--yes",
             "--group",
             &gid,
             "--role",
@@ -629,6 +658,7 @@ fn usage_errors_exit_2_and_send_nothing() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--user",
             "u",
             "--role",
@@ -640,19 +670,25 @@ fn usage_errors_exit_2_and_send_nothing() {
         .code(2);
     // Empty list from stdin.
     emu.cmd()
-        .args(["users", "delete", "--from-file", "-"])
+        .args(["users", "delete", "--yes", "--from-file", "-"])
         .write_stdin("# nothing\n\n")
         .assert()
         .code(2);
     // Unreadable file.
     emu.cmd()
-        .args(["invites", "delete", "--from-file", "/nonexistent/list.txt"])
+        .args([
+            "invites",
+            "delete",
+            "--yes",
+            "--from-file",
+            "/nonexistent/list.txt",
+        ])
         .assert()
         .code(2);
     // The facade refuses an impossible email before sending.
     let out = emu
         .cmd()
-        .args(["invites", "create", "not an email", "-o", "json"])
+        .args(["invites", "create", "--yes", "not an email", "-o", "json"])
         .assert()
         .code(2)
         .get_output()
@@ -660,7 +696,15 @@ fn usage_errors_exit_2_and_send_nothing() {
     assert!(json(&out.stderr)["errors"][0]["message"].is_string());
     // stdin cannot feed both the token and the list.
     emu.cmd()
-        .args(["users", "delete", "--from-file", "-", "--token-file", "-"])
+        .args([
+            "users",
+            "delete",
+            "--yes",
+            "--from-file",
+            "-",
+            "--token-file",
+            "-",
+        ])
         .write_stdin("tok\nid1\n")
         .assert()
         .code(2);
@@ -674,7 +718,7 @@ fn partial_bulk_delete_reports_what_was_applied() {
     ids.push("no-such-user".into());
     let out = emu
         .cmd()
-        .args(["users", "delete", "--from-file", "-", "-o", "json"])
+        .args(["users", "delete", "--yes", "--from-file", "-", "-o", "json"])
         .write_stdin(ids.join("\n"))
         .assert()
         .code(1)
@@ -754,7 +798,10 @@ fn server_error_on_post_is_exit_1() {
             .on_operation("create_user_group")
             .times(1),
     );
-    emu.cmd().args(["groups", "create", "X"]).assert().code(1);
+    emu.cmd()
+        .args(["groups", "create", "--yes", "X"])
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -789,7 +836,15 @@ fn verbose_tracing_never_prints_the_token() {
         vec!["-v", "users", "list", "--page-size", "2"],
         vec!["-vv", "groups", "get", &gid],
         vec!["-vv", "users", "get", "missing-user", "-o", "json"],
-        vec!["-vv", "groups", "members", "add", &gid, "user3@example.com"],
+        vec![
+            "-vv",
+            "groups",
+            "members",
+            "add",
+            "--yes",
+            &gid,
+            "user3@example.com",
+        ],
     ];
     for args in runs {
         let out = emu.cmd().args(&args).output().expect("runs");
@@ -817,7 +872,7 @@ fn rate_limit_waits_then_succeeds() {
     let emu = Emu::with(|b| b.mutation_limit(1).window(Duration::from_secs(2)));
     for name in ["A", "B"] {
         emu.cmd()
-            .args(["groups", "create", name])
+            .args(["groups", "create", "--yes", name])
             .assert()
             .success();
     }
@@ -1086,6 +1141,7 @@ fn permissions_add_by_role_name_on_the_workspace() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--role",
             "workspace owner",
             "--resource",
@@ -1113,6 +1169,7 @@ fn an_unknown_role_name_exits_2_naming_close_roles_and_sends_no_mutation() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--role",
             "Source Admn",
             "--resource",
@@ -1441,6 +1498,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--group",
             &group,
             "--role",
@@ -1479,6 +1537,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--user",
             &user,
             "--role",
@@ -1492,6 +1551,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         .args([
             "permissions",
             "replace",
+            "--yes",
             "--user",
             &user,
             "--role",

@@ -426,7 +426,7 @@ fn a_saved_plan_applies_while_fresh_and_is_refused_once_the_workspace_changed() 
 
     // Someone changes the workspace in between.
     emu.cmd()
-        .args(["groups", "create", "Elsewhere"])
+        .args(["groups", "create", "--yes", "Elsewhere"])
         .assert()
         .success();
     let before = emu.mutations().len();
