@@ -1573,3 +1573,229 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
     let puts = emu.requests("replace_permissions_for_user");
     assert_eq!(puts.len(), 1);
 }
+
+// ---- the confirm path: --yes, --dry-run, no terminal ---------------------------------------
+
+/// Every command that changes the workspace and sends nothing before asking, with arguments
+/// valid against `Emu::start(4, 2, 2)`.
+fn changing_commands(emu: &Emu) -> Vec<Vec<String>> {
+    let users = emu.h().user_ids();
+    let groups = emu.h().group_ids();
+    let invite = emu.h().invite_emails()[0].clone();
+    let (user, group) = (users[1].as_str(), groups[0].as_str());
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        owned(&["users", "delete", user]),
+        owned(&[
+            "invites",
+            "create",
+            "new@example.com",
+            "--role",
+            "Workspace Member",
+            "--resource",
+            "workspace",
+        ]),
+        owned(&["invites", "delete", &invite]),
+        owned(&["groups", "create", "Data Team"]),
+        owned(&["groups", "rename", group, "Analytics"]),
+        owned(&["groups", "delete", group]),
+        owned(&["groups", "members", "add", group, "user3@example.com"]),
+        owned(&["groups", "members", "remove", group, "user2@example.com"]),
+        owned(&["groups", "members", "replace", group, "user4@example.com"]),
+        owned(&[
+            "permissions",
+            "add",
+            "--user",
+            user,
+            "--role",
+            "Workspace Member",
+            "--resource",
+            "workspace",
+        ]),
+        owned(&[
+            "permissions",
+            "replace",
+            "--group",
+            group,
+            "--role",
+            "Workspace Member",
+            "--resource",
+            "workspace",
+        ]),
+    ]
+}
+
+#[test]
+fn without_yes_or_a_terminal_every_change_is_refused_and_nothing_is_sent() {
+    let emu = Emu::start(4, 2, 2);
+    let before = emu.h().state();
+    for args in changing_commands(&emu) {
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["-o", "table"])
+            .write_stdin("")
+            .assert()
+            .code(2);
+        let stderr = text(&out.get_output().stderr);
+        assert!(
+            stderr.contains("plan: "),
+            "the change is shown: {args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("changes the workspace: pass --yes")
+                && stderr.contains("nothing was sent"),
+            "{args:?}: {stderr}"
+        );
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["-o", "json"])
+            .write_stdin("")
+            .assert()
+            .code(2);
+        let env = json(&out.get_output().stderr);
+        assert_eq!(env["errors"][0]["type"], "usage", "{args:?}: {env}");
+    }
+    assert!(
+        emu.h().journal().is_empty(),
+        "nothing reached the service: {:?}",
+        emu.h().journal()
+    );
+    assert_eq!(emu.h().state(), before);
+}
+
+#[test]
+fn dry_run_shows_every_change_and_sends_nothing() {
+    let emu = Emu::start(4, 2, 2);
+    let before = emu.h().state();
+    for args in changing_commands(&emu) {
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["--dry-run", "-o", "table"])
+            .assert()
+            .success();
+        let stderr = text(&out.get_output().stderr);
+        assert!(stderr.contains("plan: "), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("dry run: nothing was sent"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.get_output().stdout.is_empty(), "{args:?}");
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["--dry-run", "-o", "json"])
+            .assert()
+            .success();
+        let v = json(&out.get_output().stdout);
+        assert_eq!(v["dryRun"], true, "{args:?}: {v}");
+        assert!(
+            v["plan"]["items"].as_array().is_some_and(|i| !i.is_empty()),
+            "{args:?}: {v}"
+        );
+        // --yes does not outrank --dry-run.
+        emu.cmd()
+            .args(&args)
+            .args(["--dry-run", "--yes"])
+            .assert()
+            .success();
+    }
+    assert!(emu.h().journal().is_empty(), "nothing reached the service");
+    assert_eq!(emu.h().state(), before);
+}
+
+#[test]
+fn the_dry_run_states_the_requests_yes_then_sends() {
+    let emu = Emu::start(300, 0, 0);
+    let ids = emu.h().user_ids().join("\n");
+    let out = emu
+        .cmd()
+        .args([
+            "users",
+            "delete",
+            "--dry-run",
+            "-o",
+            "json",
+            "--from-file",
+            "-",
+        ])
+        .write_stdin(ids.clone())
+        .assert()
+        .success();
+    let plan = json(&out.get_output().stdout)["plan"].clone();
+    assert_eq!(plan["verb"], "delete");
+    assert_eq!(plan["items"].as_array().map(Vec::len), Some(300));
+    let announced = plan["requests"].as_u64().expect("a request count");
+    assert!(emu.h().journal().is_empty(), "the dry run sent nothing");
+    assert_eq!(emu.h().user_count(), 300);
+
+    let out = emu
+        .cmd()
+        .args([
+            "users",
+            "delete",
+            "--yes",
+            "-o",
+            "table",
+            "--from-file",
+            "-",
+        ])
+        .write_stdin(ids)
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains(&format!(
+            "plan: 300 users to delete, {announced} requests to send"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("... and 280 more"),
+        "a long list is cut: {stderr}"
+    );
+    assert_eq!(emu.requests("delete_users").len() as u64, announced);
+    assert_eq!(emu.h().user_count(), 0);
+}
+
+#[test]
+fn offboard_dry_run_names_the_guard_that_would_refuse() {
+    let emu = offboard_emu();
+    let owner = emu.h().state().users[0].email.clone();
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--dry-run", "-o", "table"])
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("without --dry-run this is refused")
+            && stderr.contains("--allow-owner-removal"),
+        "{stderr}"
+    );
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--dry-run", "-o", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["dryRun"], true);
+    assert!(
+        v["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("--allow-owner-removal")),
+        "{v}"
+    );
+    // The refusal itself: exit 2, typed, the flag named, nothing sent.
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--yes", "-o", "json"])
+        .assert()
+        .code(2);
+    let env = json(&out.get_output().stderr);
+    assert_eq!(env["errors"][0]["type"], "last-owner", "{env}");
+    assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
+    assert_eq!(emu.h().user_count(), 12);
+}
