@@ -145,7 +145,7 @@ async fn the_cli_with_verbose_tracing_never_prints_the_token_under_faults() {
     let runs: Vec<(Fault, Vec<&str>, bool, &str)> = vec![
         (
             Fault::status(500).on_operation("create_user_group"),
-            vec!["groups", "create", "G"],
+            vec!["groups", "create", "--yes", "G"],
             false,
             "create_user_group",
         ),
@@ -175,7 +175,7 @@ async fn the_cli_with_verbose_tracing_never_prints_the_token_under_faults() {
         ),
         (
             Fault::status(422).on_operation("delete_invites").always(),
-            vec!["invites", "delete", &invites[0], &invites[1]],
+            vec!["invites", "delete", "--yes", &invites[0], &invites[1]],
             false,
             "delete_invites",
         ),

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use segment_iam::Resource;
+use segment_iam::guard::RemovalCap;
 
 use crate::input::parse_resource;
 
@@ -136,7 +137,7 @@ pub enum Command {
     Workspace,
     /// Remove people by email: delete their users and withdraw their pending invites, in the
     /// fewest requests (the service drops their group memberships itself). Shows the plan
-    /// first; asks on a terminal, needs --yes otherwise.
+    /// first; asks on a terminal, needs --yes otherwise (--dry-run: show only).
     Offboard(OffboardArgs),
     /// Who can reach what: one row per (email, path, role, resource), direct or through a
     /// group. Reads only.
@@ -152,7 +153,7 @@ pub enum Command {
     #[command(after_help = PLAN_EXIT_CODES)]
     Plan(PlanArgs),
     /// Access as code: make the workspace match an access file (or carry out a saved plan).
-    /// Shows the plan first; asks on a terminal, needs --yes otherwise.
+    /// Shows the plan first; asks on a terminal, needs --yes otherwise (--dry-run: show only).
     Apply(ApplyArgs),
     /// Run the local emulator of the IAM API (for trying things out and tests).
     Emulator(EmulatorArgs),
@@ -196,16 +197,41 @@ pub struct ApplyArgs {
     /// A plan saved by `plan --out`: applied only if the workspace has not changed since.
     #[arg(value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
-    /// Do it without asking (required when stdin is not a terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
+    /// `--yes`, `--dry-run`.
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
     /// Refuse a plan removing more than N things (members, users, invites, groups,
     /// permissions).
-    #[arg(long, value_name = "N", default_value_t = segment_iam_sync::DEFAULT_MAX_REMOVALS)]
-    pub max_removals: usize,
+    #[arg(long, value_name = "N", default_value_t = segment_iam::guard::DEFAULT_MAX_REMOVALS)]
+    pub max_removals: u64,
     /// No cap on removals (the plan is still shown, and asked about on a terminal).
     #[arg(long, conflicts_with = "max_removals")]
     pub no_removal_cap: bool,
+}
+
+impl ApplyArgs {
+    /// The removal cap the flags ask for (`--no-removal-cap` lifts it).
+    pub fn removal_cap(&self) -> RemovalCap {
+        if self.no_removal_cap {
+            RemovalCap::off()
+        } else {
+            RemovalCap::at(self.max_removals)
+        }
+    }
+}
+
+/// `--yes` and `--dry-run`, flattened into every command that changes the workspace, so each
+/// obeys the same confirm rules: `--dry-run` shows what would be sent and sends nothing,
+/// `--yes` sends without asking, a terminal is asked, anything else is refused (exit 2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Confirmation")]
+pub struct ConfirmArgs {
+    /// Do it without asking (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show what would be sent and stop: nothing is sent (exit 0).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `roles ...`
@@ -222,12 +248,9 @@ pub struct OffboardArgs {
     /// Who leaves.
     #[command(flatten)]
     pub emails: Emails,
-    /// Show the plan and stop: no change is sent.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Do it without asking (required when stdin is not a terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
+    /// `--yes`, `--dry-run`.
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
     /// Allow removing the last holder of "Workspace Owner" on the workspace.
     #[arg(long)]
     pub allow_owner_removal: bool,
@@ -248,30 +271,44 @@ pub struct AuditArgs {
 }
 
 impl Command {
-    /// Whether the command changes the workspace: an interrupted change may be partly applied,
-    /// and the operator should be told so.
-    pub fn is_mutation(&self) -> bool {
+    /// The `--yes` / `--dry-run` of a command that changes the workspace; `None` for one that
+    /// only reads. The list of changing commands, in one place.
+    pub fn confirm_args(&self) -> Option<ConfirmArgs> {
         match self {
-            Command::Users(cmd) => matches!(cmd, UsersCmd::Delete(_)),
-            Command::Invites(cmd) => !matches!(cmd, InvitesCmd::List | InvitesCmd::Find(_)),
-            Command::Groups(cmd) => !matches!(
-                cmd,
-                GroupsCmd::List
-                    | GroupsCmd::Get { .. }
-                    | GroupsCmd::Invites { .. }
-                    | GroupsCmd::Members(MembersCmd::List { .. })
-            ),
-            Command::Permissions(_) => true,
-            Command::Offboard(args) => !args.dry_run,
-            Command::Apply(_) => true,
-            Command::Roles(_)
+            Command::Users(UsersCmd::Delete { confirm, .. })
+            | Command::Invites(
+                InvitesCmd::Create { confirm, .. } | InvitesCmd::Delete { confirm, .. },
+            )
+            | Command::Groups(
+                GroupsCmd::Create { confirm, .. }
+                | GroupsCmd::Rename { confirm, .. }
+                | GroupsCmd::Delete { confirm, .. },
+            ) => Some(*confirm),
+            Command::Groups(GroupsCmd::Members(
+                MembersCmd::Add(g) | MembersCmd::Remove(g) | MembersCmd::Replace(g),
+            )) => Some(g.confirm),
+            Command::Permissions(PermissionsCmd::Add(p) | PermissionsCmd::Replace(p)) => {
+                Some(p.confirm)
+            }
+            Command::Offboard(args) => Some(args.confirm),
+            Command::Apply(args) => Some(args.confirm),
+            Command::Users(_)
+            | Command::Invites(_)
+            | Command::Groups(_)
+            | Command::Roles(_)
             | Command::Workspace
             | Command::Audit(_)
             | Command::Schema
             | Command::Export(_)
             | Command::Plan(_)
-            | Command::Emulator(_) => false,
+            | Command::Emulator(_) => None,
         }
+    }
+
+    /// Whether the command may change the workspace (a change not under `--dry-run`): an
+    /// interrupted change may be partly applied, and the operator should be told so.
+    pub fn is_mutation(&self) -> bool {
+        self.confirm_args().is_some_and(|c| !c.dry_run)
     }
 }
 
@@ -288,7 +325,14 @@ pub enum UsersCmd {
     },
     /// Delete users (batched; at most a few requests).
     #[command(visible_alias = "rm")]
-    Delete(Ids),
+    Delete {
+        /// Who.
+        #[command(flatten)]
+        ids: Ids,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
     /// List the groups a user belongs to.
     Groups {
         /// User id.
@@ -313,10 +357,20 @@ pub enum InvitesCmd {
         /// Permissions the invites carry.
         #[command(flatten)]
         grants: OptionalGrants,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
     /// Withdraw invites.
     #[command(visible_alias = "rm")]
-    Delete(Emails),
+    Delete {
+        /// Whose.
+        #[command(flatten)]
+        emails: Emails,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
     /// Find pending invites by email (case-insensitive); emails with none are reported.
     Find(Emails),
 }
@@ -336,6 +390,9 @@ pub enum GroupsCmd {
     Create {
         /// Name of the new group.
         name: String,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
     /// Rename a group.
     Rename {
@@ -343,12 +400,18 @@ pub enum GroupsCmd {
         id: String,
         /// New name.
         name: String,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
     /// Delete a group.
     #[command(visible_alias = "rm")]
     Delete {
         /// Group id.
         id: String,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
     /// Members of a group.
     #[command(subcommand, visible_alias = "member")]
@@ -417,6 +480,9 @@ pub struct GroupEmails {
     /// The emails.
     #[command(flatten)]
     pub emails: Emails,
+    /// `--yes`, `--dry-run`.
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 /// Optional `--role R --resource T:ID ...` groups (for invites).
@@ -446,6 +512,9 @@ pub struct PermissionArgs {
     /// SOURCE:qQEHquLrjRDN9j1ByrChyn).
     #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, required = true)]
     pub resources: Vec<Resource>,
+    /// `--yes`, `--dry-run`.
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 /// Exactly one of `--user ID` or `--group ID`.
@@ -713,6 +782,75 @@ mod tests {
     }
 
     #[test]
+    fn every_changing_command_takes_yes_and_dry_run() -> Result<(), clap::Error> {
+        let changing: &[&[&str]] = &[
+            &["users", "delete", "u"],
+            &["invites", "create", "a@x.com"],
+            &["invites", "delete", "a@x.com"],
+            &["groups", "create", "Eng"],
+            &["groups", "rename", "g", "Eng 2"],
+            &["groups", "delete", "g"],
+            &["groups", "members", "add", "g", "a@x.com"],
+            &["groups", "members", "remove", "g", "a@x.com"],
+            &["groups", "members", "replace", "g", "a@x.com"],
+            &[
+                "permissions",
+                "add",
+                "--user",
+                "u",
+                "--role",
+                "r",
+                "--resource",
+                "workspace",
+            ],
+            &[
+                "permissions",
+                "replace",
+                "--group",
+                "g",
+                "--role",
+                "r",
+                "--resource",
+                "workspace",
+            ],
+            &["offboard", "a@x.com"],
+            &["apply", "-f", "a.yaml"],
+        ];
+        let with = |args: &[&str], flag: &'static str| -> Result<Command, clap::Error> {
+            let all: Vec<&str> = args.iter().copied().chain([flag]).collect();
+            Ok(parse(&all)?.command)
+        };
+        for args in changing {
+            let plain = parse(args)?.command;
+            assert_eq!(
+                plain.confirm_args(),
+                Some(ConfirmArgs::default()),
+                "{args:?}"
+            );
+            assert!(plain.is_mutation(), "{args:?}");
+            let yes = with(args, "--yes")?;
+            assert!(
+                yes.confirm_args().is_some_and(|c| c.yes && !c.dry_run),
+                "{args:?}"
+            );
+            assert!(
+                with(args, "-y")?.confirm_args().is_some_and(|c| c.yes),
+                "{args:?}"
+            );
+            let dry = with(args, "--dry-run")?;
+            assert!(dry.confirm_args().is_some_and(|c| c.dry_run), "{args:?}");
+            assert!(!dry.is_mutation(), "a dry run changes nothing: {args:?}");
+        }
+        // No other command takes them: the list above is every changing command.
+        fn taking_dry_run(cmd: &clap::Command) -> usize {
+            let own = usize::from(cmd.get_arguments().any(|a| a.get_id() == "dry_run"));
+            own + cmd.get_subcommands().map(taking_dry_run).sum::<usize>()
+        }
+        assert_eq!(taking_dry_run(&Cli::command()), changing.len());
+        Ok(())
+    }
+
+    #[test]
     fn access_as_code_shapes() -> Result<(), clap::Error> {
         assert!(matches!(parse(&["schema"])?.command, Command::Schema));
         let cli = parse(&["export", "--file", "a.yaml"])?;
@@ -740,13 +878,16 @@ mod tests {
         assert!(cli.command.is_mutation());
         match cli.command {
             Command::Apply(args) => {
-                assert!(args.yes && args.plan.is_none() && !args.no_removal_cap);
-                assert_eq!(args.max_removals, segment_iam_sync::DEFAULT_MAX_REMOVALS);
+                assert!(args.confirm.yes && args.plan.is_none() && !args.no_removal_cap);
+                assert_eq!(args.removal_cap(), RemovalCap::default());
             }
             other => panic!("{other:?}"),
         }
         match parse(&["apply", "p.json", "--no-removal-cap"])?.command {
-            Command::Apply(args) => assert!(args.plan.is_some() && args.no_removal_cap),
+            Command::Apply(args) => {
+                assert!(args.plan.is_some() && args.no_removal_cap);
+                assert_eq!(args.removal_cap(), RemovalCap::off());
+            }
             other => panic!("{other:?}"),
         }
         assert!(parse(&["apply"]).is_err(), "a file or a plan");

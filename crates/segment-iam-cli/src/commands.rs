@@ -2,24 +2,19 @@
 //! facade method the command names, and render the result. There is no other HTTP path: every
 //! request goes through the facade's pacing, retries, batching and validation.
 
-use std::io::{self, BufWriter, IsTerminal};
-use std::path::{Path, PathBuf};
-use std::pin::pin;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 
 use clap::ArgMatches;
-use futures::StreamExt;
-use segment_iam::{Client, Invite, Paginator, Permission, Region, Resource};
-use serde_json::{Value, json};
+use segment_iam::{Client, Invite, Permission, Region, Resource};
 
 use crate::cli::{
-    Cli, Command, Emails, GlobalArgs, GroupEmails, GroupsCmd, Ids, InvitesCmd, MembersCmd,
-    OutputFormat, PermissionArgs, PermissionsCmd, RegionArg, RolesCmd, TOKEN_ENV, UsersCmd,
-    pair_grants,
+    Cli, Command, GlobalArgs, GroupEmails, GroupsCmd, InvitesCmd, MembersCmd, OutputFormat,
+    PermissionArgs, PermissionsCmd, RegionArg, RolesCmd, TOKEN_ENV, UsersCmd, pair_grants,
 };
-use crate::exit::Failure;
+use crate::exit::{Failure, failure};
 use crate::input;
-use crate::output::{Applied, ListWriter, Tabular, write_applied, write_one};
-use crate::progress::{Progress, Stats};
+use crate::shell::{Change, Ctx, confirm_change, emails, ids};
 
 /// The token from `--token`, else `--token-file`, else `env` (the value of
 /// `SEGMENT_PUBLIC_API_TOKEN`, passed in for tests). Blank values count as absent.
@@ -41,171 +36,6 @@ pub fn resolve_token(
     Ok(env.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
-/// Maps a facade error to a failure: input and configuration errors are usage errors (exit 2,
-/// nothing sent), everything else is the service's or the network's (exit 1) with the
-/// service's envelope when there is one.
-pub fn failure(e: segment_iam::Error) -> Failure {
-    if e.is_invalid_input()
-        || matches!(
-            e,
-            segment_iam::Error::Config(_) | segment_iam::Error::Guard { .. }
-        )
-    {
-        return Failure::usage(e.to_string());
-    }
-    Failure::service(e.to_string(), envelope(&e))
-}
-
-/// The JSON envelope of an error: `{"status", "errors"}` from the service, or one synthetic
-/// error naming the failure; a partial bulk change adds `applied` and `notApplied`.
-pub fn envelope(e: &segment_iam::Error) -> Value {
-    if let segment_iam::Error::Partial {
-        applied,
-        not_applied,
-        source,
-    } = e
-    {
-        let mut env = envelope(source);
-        if let Some(obj) = env.as_object_mut() {
-            obj.insert("applied".into(), json!(applied));
-            obj.insert("notApplied".into(), json!(not_applied));
-        }
-        return env;
-    }
-    let message = e.to_string();
-    match e.service_error() {
-        Some(se) if !se.errors.is_empty() => serde_json::to_value(se)
-            .unwrap_or_else(|_| json!({"errors": [{"type": "error", "message": message}]})),
-        Some(se) => json!({"status": se.status, "errors": [{"type": "error", "message": message}]}),
-        None => {
-            let mut env = json!({"errors": [{"type": kind_name(e), "message": message}]});
-            if let (Some(status), Some(obj)) = (e.status(), env.as_object_mut()) {
-                obj.insert("status".into(), json!(status));
-            }
-            env
-        }
-    }
-}
-
-/// A short type for errors that carry no service envelope.
-fn kind_name(e: &segment_iam::Error) -> &'static str {
-    use segment_iam::Error as E;
-    match e {
-        E::Transport { .. } => "transport",
-        E::Decode { .. } => "decode",
-        E::RateLimited { .. } => "rate-limited",
-        E::Server { .. } => "server",
-        _ => "client",
-    }
-}
-
-/// Everything a command needs: the client, the output format, whether to draw progress.
-pub(crate) struct Ctx {
-    pub(crate) client: Client,
-    pub(crate) format: OutputFormat,
-    pub(crate) progress: bool,
-}
-
-impl Ctx {
-    /// A progress line fed by the client's counters.
-    fn progress(&self, label: impl Into<String>) -> Progress {
-        self.job_progress(label, None)
-    }
-
-    /// A progress line fed by the client's counters and, when given, a job's done/total.
-    pub(crate) fn job_progress(
-        &self,
-        label: impl Into<String>,
-        job: Option<segment_iam::jobs::Progress>,
-    ) -> Progress {
-        let client = self.client.clone();
-        Progress::start(self.progress, label, move || {
-            let m = client.metrics();
-            Stats {
-                requests: m.requests,
-                waiting_for: m.waiting_for,
-                job: job.as_ref().map(|j| (j.done(), j.total())),
-            }
-        })
-    }
-
-    /// Buffered stdout: one write per page or value instead of one per line.
-    pub(crate) fn stdout(&self) -> BufWriter<io::Stdout> {
-        BufWriter::new(io::stdout())
-    }
-
-    /// Streams a paginated list to stdout in the chosen format.
-    async fn list<T: Tabular + Send + 'static>(
-        &self,
-        label: &str,
-        pager: Paginator<T>,
-    ) -> Result<(), Failure> {
-        let progress = self.progress(label);
-        let mut writer = ListWriter::new(self.format, self.stdout());
-        let mut pages = pin!(pager.pages());
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(failure)?;
-            progress.add_items(page.items.len(), page.total_entries);
-            writer.push(page.items).map_err(output_failure)?;
-        }
-        drop(progress);
-        writer.finish().map_err(output_failure)
-    }
-
-    /// Prints one resource (get, create, rename, member changes).
-    pub(crate) fn one<T: Tabular>(&self, value: &T) -> Result<(), Failure> {
-        write_one(&mut self.stdout(), self.format, value).map_err(output_failure)
-    }
-
-    /// Prints a list the service returned in one answer (created invites, permissions).
-    pub(crate) fn many<T: Tabular>(&self, values: Vec<T>) -> Result<(), Failure> {
-        let mut w = ListWriter::new(self.format, self.stdout());
-        w.push(values).map_err(output_failure)?;
-        w.finish().map_err(output_failure)
-    }
-
-    /// Prints a lookup: what was found (as a list), and the emails nothing matched — on stderr
-    /// for people, or as `{"found": [...], "missing": [...]}` for programs.
-    fn found<T: Tabular>(&self, found: Vec<T>, missing: Vec<String>) -> Result<(), Failure> {
-        match self.format {
-            OutputFormat::Json | OutputFormat::Ndjson => {
-                crate::jobs::print_json(self, &json!({"found": found, "missing": missing}))
-            }
-            OutputFormat::Table | OutputFormat::Csv => {
-                self.many(found)?;
-                if !missing.is_empty() {
-                    eprintln!("no match: {}", missing.join(", "));
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Prints what a delete or removal applied.
-    fn applied(
-        &self,
-        action: &'static str,
-        noun: &'static str,
-        applied: Vec<String>,
-        requests: usize,
-    ) -> Result<(), Failure> {
-        let a = Applied {
-            action,
-            noun,
-            applied,
-            requests,
-            // One command per process: the client's total is this command's.
-            waited_ms: self.client.metrics().waited.as_millis(),
-        };
-        write_applied(&mut self.stdout(), self.format, &a).map_err(output_failure)
-    }
-}
-
-/// A failed write to stdout: a closed pipe ends the command quietly, anything else is exit 1.
-pub(crate) fn output_failure(e: io::Error) -> Failure {
-    crate::exit::from_io(e).unwrap_or_else(Failure::output_closed)
-}
-
 /// The output format: as asked, else a table for people at a terminal and JSON for programs.
 pub fn output_format(asked: Option<OutputFormat>, stdout_is_terminal: bool) -> OutputFormat {
     asked.unwrap_or(if stdout_is_terminal {
@@ -225,61 +55,42 @@ fn leaf(m: &ArgMatches) -> &ArgMatches {
 }
 
 /// The facade permissions for `--role`/`--resource` groups, each resource under the role
-/// written before it.
+/// written before it, with each one for people (`ROLE on RESOURCE, RESOURCE`, for previews).
 fn permissions(
     matches: &ArgMatches,
     roles: &[String],
     resources: &[Resource],
-) -> Result<Vec<Permission>, Failure> {
+) -> Result<(Vec<Permission>, Vec<String>), Failure> {
     let m = leaf(matches);
     let idx =
         |id: &str| -> Vec<usize> { m.indices_of(id).map(Iterator::collect).unwrap_or_default() };
     let grants =
         pair_grants(roles, &idx("roles"), resources, &idx("resources")).map_err(Failure::usage)?;
-    Ok(grants
+    let texts = grants
+        .iter()
+        .map(|g| {
+            let on: Vec<String> = g.resources.iter().map(ToString::to_string).collect();
+            format!("{} on {}", g.role, on.join(", "))
+        })
+        .collect();
+    let perms = grants
         .into_iter()
         .map(|g| {
             g.resources
                 .iter()
                 .fold(Permission::role(g.role.clone()), |p, r| p.on(r.clone()))
         })
-        .collect())
-}
-
-/// Reads a list (arguments + `--from-file`) off the async threads: stdin may block for as long
-/// as the operator types, and Ctrl-C must still be able to end the command.
-async fn gather(
-    values: &[String],
-    from_file: Option<&Path>,
-    what: &'static str,
-) -> Result<Vec<String>, Failure> {
-    let values = values.to_vec();
-    let from_file: Option<PathBuf> = from_file.map(Path::to_path_buf);
-    tokio::task::spawn_blocking(move || {
-        input::gather(&values, from_file.as_deref(), io::stdin().lock(), what)
-    })
-    .await
-    .map_err(|e| Failure::usage(format!("cannot read the input list: {e}")))?
-    .map_err(Failure::from)
-}
-
-/// The ids of an [`Ids`] argument group.
-async fn ids(i: &Ids) -> Result<Vec<String>, Failure> {
-    gather(&i.values, i.from_file.as_deref(), "ids").await
-}
-
-/// The emails of an [`Emails`] argument group.
-pub(crate) async fn emails(e: &Emails) -> Result<Vec<String>, Failure> {
-    gather(&e.values, e.from_file.as_deref(), "emails").await
+        .collect();
+    Ok((perms, texts))
 }
 
 /// Whether the command reads a list from stdin (then the token cannot come from stdin too).
 fn reads_stdin_list(cmd: &Command) -> bool {
     let dash = |p: &Option<PathBuf>| p.as_deref().is_some_and(|p| p.as_os_str() == "-");
     match cmd {
-        Command::Users(UsersCmd::Delete(i)) => dash(&i.from_file),
+        Command::Users(UsersCmd::Delete { ids, .. }) => dash(&ids.from_file),
         Command::Invites(InvitesCmd::Create { emails, .. })
-        | Command::Invites(InvitesCmd::Delete(emails))
+        | Command::Invites(InvitesCmd::Delete { emails, .. })
         | Command::Invites(InvitesCmd::Find(emails))
         | Command::Users(UsersCmd::Find(emails))
         | Command::Offboard(crate::cli::OffboardArgs { emails, .. }) => dash(&emails.from_file),
@@ -368,10 +179,20 @@ async fn users(ctx: &Ctx, cmd: &UsersCmd) -> Result<(), Failure> {
             let user = users.get(id.clone()).await.map_err(failure)?;
             ctx.one(&user)
         }
-        UsersCmd::Delete(i) => {
+        UsersCmd::Delete { ids: i, confirm } => {
             let ids = ids(i).await?;
-            let p = ctx.progress(format!("deleting {} users", ids.len()));
-            let out = users.delete(ids).await.map_err(failure)?;
+            let change = Change {
+                verb: "delete",
+                noun: "user",
+                target: String::new(),
+                requests: Some(users.delete_requests(&ids).map_err(failure)?),
+                items: ids,
+            };
+            if !confirm_change(ctx, "users delete", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("deleting {} users", change.items.len()));
+            let out = users.delete(change.items).await.map_err(failure)?;
             drop(p);
             ctx.applied("deleted", "user", out.applied, out.requests)
         }
@@ -397,11 +218,29 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
     let invites = ctx.client.invites();
     match cmd {
         InvitesCmd::List => ctx.list("listing invites", invites.list()).await,
-        InvitesCmd::Create { emails: e, grants } => {
-            let perms = permissions(matches, &grants.roles, &grants.resources)?;
+        InvitesCmd::Create {
+            emails: e,
+            grants,
+            confirm,
+        } => {
+            let (perms, texts) = permissions(matches, &grants.roles, &grants.resources)?;
             let emails = emails(e).await?;
-            let p = ctx.progress(format!("inviting {} people", emails.len()));
-            let batch = emails.into_iter().map(|email| {
+            let change = Change {
+                verb: "send",
+                noun: "invite",
+                target: if texts.is_empty() {
+                    String::new()
+                } else {
+                    format!("with {}", texts.join("; "))
+                },
+                items: emails,
+                requests: None,
+            };
+            if !confirm_change(ctx, "invites create", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("inviting {} people", change.items.len()));
+            let batch = change.items.into_iter().map(|email| {
                 perms
                     .iter()
                     .cloned()
@@ -421,13 +260,34 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
             drop(p);
             ctx.found(found.found, found.missing)
         }
-        InvitesCmd::Delete(e) => {
+        InvitesCmd::Delete { emails: e, confirm } => {
             let emails = emails(e).await?;
-            let p = ctx.progress(format!("deleting {} invites", emails.len()));
-            let out = invites.delete(emails).await.map_err(failure)?;
+            let change = Change {
+                verb: "withdraw",
+                noun: "invite",
+                target: String::new(),
+                requests: Some(invites.delete_requests(&emails).map_err(failure)?),
+                items: emails,
+            };
+            if !confirm_change(ctx, "invites delete", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("deleting {} invites", change.items.len()));
+            let out = invites.delete(change.items).await.map_err(failure)?;
             drop(p);
             ctx.applied("deleted", "invite", out.applied, out.requests)
         }
+    }
+}
+
+/// A change to one group (create, rename, delete): one request.
+fn one_group(verb: &'static str, item: &str, target: String) -> Change {
+    Change {
+        verb,
+        noun: "group",
+        target,
+        items: vec![item.to_string()],
+        requests: Some(1),
     }
 }
 
@@ -441,12 +301,20 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
             let group = groups.get(id.clone()).await.map_err(failure)?;
             ctx.one(&group)
         }
-        GroupsCmd::Create { name } => {
+        GroupsCmd::Create { name, confirm } => {
+            let preview = one_group("create", name, String::new()).preview();
+            if !confirm_change(ctx, "groups create", *confirm, &preview, None).await? {
+                return Ok(());
+            }
             let _p = ctx.progress(format!("creating group {name}"));
             let group = groups.create(name.clone()).await.map_err(failure)?;
             ctx.one(&group)
         }
-        GroupsCmd::Rename { id, name } => {
+        GroupsCmd::Rename { id, name, confirm } => {
+            let preview = one_group("rename", id, format!("to {name:?}")).preview();
+            if !confirm_change(ctx, "groups rename", *confirm, &preview, None).await? {
+                return Ok(());
+            }
             let _p = ctx.progress(format!("renaming group {id}"));
             let group = groups
                 .rename(id.clone(), name.clone())
@@ -454,7 +322,11 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
                 .map_err(failure)?;
             ctx.one(&group)
         }
-        GroupsCmd::Delete { id } => {
+        GroupsCmd::Delete { id, confirm } => {
+            let preview = one_group("delete", id, String::new()).preview();
+            if !confirm_change(ctx, "groups delete", *confirm, &preview, None).await? {
+                return Ok(());
+            }
             let p = ctx.progress(format!("deleting group {id}"));
             groups.delete(id.clone()).await.map_err(failure)?;
             drop(p);
@@ -482,31 +354,81 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
             )
             .await
         }
-        MembersCmd::Add(GroupEmails { id, emails: e }) => {
-            let emails = emails(e).await?;
-            let p = ctx.progress(format!("adding {} members to group {id}", emails.len()));
+        MembersCmd::Add(GroupEmails {
+            id,
+            emails: e,
+            confirm,
+        }) => {
+            let change = Change {
+                verb: "add",
+                noun: "member",
+                target: format!("to group {id}"),
+                items: emails(e).await?,
+                requests: None,
+            };
+            let command = "groups members add";
+            if !confirm_change(ctx, command, *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let n = change.items.len();
+            let p = ctx.progress(format!("adding {n} members to group {id}"));
             let group = groups
-                .add_members(id.clone(), emails)
+                .add_members(id.clone(), change.items)
                 .await
                 .map_err(failure)?;
             drop(p);
             ctx.one(&group)
         }
-        MembersCmd::Remove(GroupEmails { id, emails: e }) => {
+        MembersCmd::Remove(GroupEmails {
+            id,
+            emails: e,
+            confirm,
+        }) => {
             let emails = emails(e).await?;
-            let p = ctx.progress(format!("removing {} members from group {id}", emails.len()));
+            let change = Change {
+                verb: "remove",
+                noun: "member",
+                target: format!("from group {id}"),
+                requests: Some(
+                    groups
+                        .remove_members_requests(id, &emails)
+                        .map_err(failure)?,
+                ),
+                items: emails,
+            };
+            let command = "groups members remove";
+            if !confirm_change(ctx, command, *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let n = change.items.len();
+            let p = ctx.progress(format!("removing {n} members from group {id}"));
             let out = groups
-                .remove_members(id.clone(), emails)
+                .remove_members(id.clone(), change.items)
                 .await
                 .map_err(failure)?;
             drop(p);
             ctx.applied("removed", "member", out.applied, out.requests)
         }
-        MembersCmd::Replace(GroupEmails { id, emails: e }) => {
-            let emails = emails(e).await?;
-            let p = ctx.progress(format!("setting {} members of group {id}", emails.len()));
+        MembersCmd::Replace(GroupEmails {
+            id,
+            emails: e,
+            confirm,
+        }) => {
+            let change = Change {
+                verb: "keep",
+                noun: "member",
+                target: format!("as the only members of group {id} (the others are removed)"),
+                items: emails(e).await?,
+                requests: None,
+            };
+            let command = "groups members replace";
+            if !confirm_change(ctx, command, *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let n = change.items.len();
+            let p = ctx.progress(format!("setting {n} members of group {id}"));
             let group = groups
-                .replace_members(id.clone(), emails)
+                .replace_members(id.clone(), change.items)
                 .await
                 .map_err(failure)?;
             drop(p);
@@ -517,15 +439,34 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
 
 /// `permissions add|replace` for a user or a group.
 async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<(), Failure> {
-    let (args, replace): (&PermissionArgs, bool) = match cmd {
-        PermissionsCmd::Add(a) => (a, false),
-        PermissionsCmd::Replace(a) => (a, true),
+    let (args, replace, command): (&PermissionArgs, bool, &str) = match cmd {
+        PermissionsCmd::Add(a) => (a, false, "permissions add"),
+        PermissionsCmd::Replace(a) => (a, true, "permissions replace"),
     };
-    let perms = permissions(matches, &args.roles, &args.resources)?;
+    let (perms, texts) = permissions(matches, &args.roles, &args.resources)?;
+    let subject = match (&args.subject.user, &args.subject.group) {
+        (Some(user), _) => format!("user {user}"),
+        (None, Some(group)) => format!("group {group}"),
+        (None, None) => return Err(Failure::usage("pass --user ID or --group ID")),
+    };
+    let change = Change {
+        verb: if replace { "set" } else { "grant" },
+        noun: "permission",
+        target: if replace {
+            format!("as every permission of {subject} (the others are removed)")
+        } else {
+            format!("to {subject}")
+        },
+        items: texts,
+        requests: None,
+    };
+    if !confirm_change(ctx, command, args.confirm, &change.preview(), None).await? {
+        return Ok(());
+    }
     let verb = if replace { "replacing" } else { "adding" };
+    let _p = ctx.progress(format!("{verb} permissions of {subject}"));
     let result = match (&args.subject.user, &args.subject.group) {
         (Some(user), _) => {
-            let _p = ctx.progress(format!("{verb} permissions of user {user}"));
             let users = ctx.client.users();
             if replace {
                 users.replace_permissions(user.clone(), perms).await
@@ -534,7 +475,6 @@ async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<
             }
         }
         (None, Some(group)) => {
-            let _p = ctx.progress(format!("{verb} permissions of group {group}"));
             let groups = ctx.client.groups();
             if replace {
                 groups.replace_permissions(group.clone(), perms).await
@@ -611,43 +551,6 @@ mod tests {
     }
 
     #[test]
-    fn envelopes() {
-        use segment_iam::{Error, Outcome, ServiceError, types::RequestError};
-        let transport = Error::Transport {
-            message: "connection refused".into(),
-            attempts: 3,
-            waited: std::time::Duration::from_secs(1),
-            outcome: Outcome::NotApplied,
-            source: None,
-        };
-        let env = envelope(&transport);
-        assert_eq!(env["errors"][0]["type"], "transport");
-        assert!(env.get("status").is_none());
-        assert_eq!(failure(transport).kind, crate::exit::Kind::Service);
-
-        let not_found = Error::NotFound(ServiceError::new(
-            404,
-            vec![RequestError {
-                type_: "not-found".into(),
-                message: Some("no such user".into()),
-                field: None,
-                data: None,
-                status: None,
-            }],
-        ));
-        let partial = Error::Partial {
-            applied: vec!["a".into()],
-            not_applied: vec!["b".into(), "c".into()],
-            source: Box::new(not_found),
-        };
-        let env = envelope(&partial);
-        assert_eq!(env["status"], 404);
-        assert_eq!(env["errors"][0]["type"], "not-found");
-        assert_eq!(env["applied"], json!(["a"]));
-        assert_eq!(env["notApplied"], json!(["b", "c"]));
-    }
-
-    #[test]
     fn region_chooses_the_host_and_base_url_overrides_it() -> Result<(), Box<dyn std::error::Error>>
     {
         let eu = client(&global(&["--region", "eu"])?, "t".into()).map_err(|f| f.message)?;
@@ -661,19 +564,5 @@ mod tests {
         .map_err(|f| f.message)?;
         assert_eq!(local.base_url(), "http://127.0.0.1:9");
         Ok(())
-    }
-
-    #[test]
-    fn invalid_input_and_config_are_usage() {
-        use crate::exit::Kind;
-        let e = segment_iam::Error::InvalidInput {
-            field: "emails".into(),
-            reason: "empty".into(),
-        };
-        assert_eq!(failure(e).kind, Kind::Usage);
-        assert_eq!(
-            failure(segment_iam::Error::Config("no token".into())).kind,
-            Kind::Usage
-        );
     }
 }

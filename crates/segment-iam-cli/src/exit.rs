@@ -7,11 +7,14 @@
 //! shape, so scripts parse one format under `--output json`.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
+use segment_iam::guard::Refusal;
 use serde_json::{Value, json};
 
 use crate::cli::OutputFormat;
+use crate::output::clean;
 
 /// Which exit code a failure maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,9 +189,331 @@ pub fn from_io(e: io::Error) -> Option<Failure> {
     }
 }
 
+/// Maps a facade error to a failure: input and configuration errors are usage errors (exit 2,
+/// nothing sent), everything else is the service's or the network's (exit 1) with the
+/// service's envelope when there is one.
+pub fn failure(e: segment_iam::Error) -> Failure {
+    if e.is_invalid_input()
+        || matches!(
+            e,
+            segment_iam::Error::Config(_) | segment_iam::Error::Guard { .. }
+        )
+    {
+        return Failure::usage(e.to_string());
+    }
+    Failure::service(e.to_string(), envelope(&e))
+}
+
+/// The JSON envelope of an error: `{"status", "errors"}` from the service, or one synthetic
+/// error naming the failure; a partial bulk change adds `applied` and `notApplied`.
+pub fn envelope(e: &segment_iam::Error) -> Value {
+    if let segment_iam::Error::Partial {
+        applied,
+        not_applied,
+        source,
+    } = e
+    {
+        let mut env = envelope(source);
+        if let Some(obj) = env.as_object_mut() {
+            obj.insert("applied".into(), json!(applied));
+            obj.insert("notApplied".into(), json!(not_applied));
+        }
+        return env;
+    }
+    let message = e.to_string();
+    match e.service_error() {
+        Some(se) if !se.errors.is_empty() => serde_json::to_value(se)
+            .unwrap_or_else(|_| json!({"errors": [{"type": "error", "message": message}]})),
+        Some(se) => json!({"status": se.status, "errors": [{"type": "error", "message": message}]}),
+        None => {
+            let mut env = json!({"errors": [{"type": kind_name(e), "message": message}]});
+            if let (Some(status), Some(obj)) = (e.status(), env.as_object_mut()) {
+                obj.insert("status".into(), json!(status));
+            }
+            env
+        }
+    }
+}
+
+/// A short type for errors that carry no service envelope.
+fn kind_name(e: &segment_iam::Error) -> &'static str {
+    use segment_iam::Error as E;
+    match e {
+        E::Transport { .. } => "transport",
+        E::Decode { .. } => "decode",
+        E::RateLimited { .. } => "rate-limited",
+        E::Server { .. } => "server",
+        _ => "client",
+    }
+}
+
+/// A failed write to stdout: a closed pipe ends the command quietly, anything else is exit 1.
+pub(crate) fn output_failure(e: io::Error) -> Failure {
+    from_io(e).unwrap_or_else(Failure::output_closed)
+}
+
+/// A file the operator named could not be written (exit 1).
+pub(crate) fn write_failure(path: &Path, e: io::Error) -> Failure {
+    let message = format!("cannot write {}: {e}", path.display());
+    Failure::service(
+        message.clone(),
+        json!({"errors": [{"type": "client", "message": message}]}),
+    )
+}
+
+/// A refusal before anything was sent (exit 2), with its own error type for scripts.
+pub(crate) fn refused(kind: &str, message: String) -> Failure {
+    Failure {
+        kind: Kind::Usage,
+        envelope: json!({"errors": [{"type": kind, "message": message}]}),
+        message,
+    }
+}
+
+/// The flag that overrides a guard's refusal, as the operator would type it.
+pub fn override_flag(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::RemovalCap { .. } => "--max-removals N or --no-removal-cap",
+        Refusal::LastOwner { .. } => "--allow-owner-removal",
+        _ => "no flag (this tool does not know the guard)",
+    }
+}
+
+/// A guard's refusal (exit 2), reported in one place for every command: what the guard saw,
+/// the flag that overrides it, and that nothing was sent. The envelope's type names the guard
+/// for scripts (`removal-cap`, `last-owner`).
+pub fn refusal(r: &Refusal) -> Failure {
+    let kind = match r {
+        Refusal::RemovalCap { .. } => "removal-cap",
+        Refusal::LastOwner { .. } => "last-owner",
+        _ => "refused",
+    };
+    let why = match r {
+        Refusal::LastOwner { .. } => "this would remove the last holder: ",
+        _ => "",
+    };
+    refused(
+        kind,
+        format!(
+            "refused: {why}{}; pass {} if that is intended; nothing was sent",
+            clean(&r.to_string()),
+            override_flag(r)
+        ),
+    )
+}
+
+/// Maps the library's errors: file errors (with `FILE:LINE:COLUMN`), guards, stale and
+/// unreadable plans, and a live workspace it cannot manage are refusals before anything was
+/// sent (exit 2); reads that failed are the service's (exit 1).
+pub fn sync_failure(e: segment_iam_sync::Error, file: Option<&Path>) -> Failure {
+    use segment_iam_sync::Error as E;
+    match e {
+        E::File {
+            line,
+            column,
+            message,
+        } => {
+            let name = file.map(|p| p.display().to_string());
+            let at = match (name.as_deref(), line, column) {
+                (Some(name), 0, _) => format!("{name}: "),
+                (Some(name), line, 0) => format!("{name}:{line}: "),
+                (Some(name), line, column) => format!("{name}:{line}:{column}: "),
+                (None, 0, _) => String::new(),
+                (None, line, 0) => format!("line {line}: "),
+                (None, line, column) => format!("line {line}, column {column}: "),
+            };
+            let text = format!("{at}{}", clean(&message));
+            let mut error = json!({"type": "file", "message": text});
+            if let Some(obj) = error.as_object_mut() {
+                if let Some(name) = name {
+                    obj.insert("file".into(), json!(name));
+                }
+                if line > 0 {
+                    obj.insert("line".into(), json!(line));
+                }
+                if column > 0 {
+                    obj.insert("column".into(), json!(column));
+                }
+            }
+            Failure {
+                kind: Kind::Usage,
+                message: text,
+                envelope: json!({"errors": [error]}),
+            }
+        }
+        E::Guard { .. } => refused("refused", clean(&e.to_string())),
+        E::StalePlan { .. } => refused("stale-plan", e.to_string()),
+        E::PlanFormat(_) => {
+            let name = file
+                .map(|p| format!(" {}", p.display()))
+                .unwrap_or_default();
+            refused(
+                "plan-format",
+                format!(
+                    "cannot read the saved plan{name}: {}",
+                    clean(&e.to_string())
+                ),
+            )
+        }
+        E::Live(_) => refused("live", clean(&e.to_string())),
+        E::Api(e) => failure(e),
+        E::Apply { source, .. } => failure(source),
+        other => {
+            let message = clean(&other.to_string());
+            Failure::service(
+                message.clone(),
+                json!({"errors": [{"type": "client", "message": message}]}),
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn envelopes() {
+        use segment_iam::{Error, Outcome, ServiceError, types::RequestError};
+        let transport = Error::Transport {
+            message: "connection refused".into(),
+            attempts: 3,
+            waited: std::time::Duration::from_secs(1),
+            outcome: Outcome::NotApplied,
+            source: None,
+        };
+        let env = envelope(&transport);
+        assert_eq!(env["errors"][0]["type"], "transport");
+        assert!(env.get("status").is_none());
+        assert_eq!(failure(transport).kind, crate::exit::Kind::Service);
+
+        let not_found = Error::NotFound(ServiceError::new(
+            404,
+            vec![RequestError {
+                type_: "not-found".into(),
+                message: Some("no such user".into()),
+                field: None,
+                data: None,
+                status: None,
+            }],
+        ));
+        let partial = Error::Partial {
+            applied: vec!["a".into()],
+            not_applied: vec!["b".into(), "c".into()],
+            source: Box::new(not_found),
+        };
+        let env = envelope(&partial);
+        assert_eq!(env["status"], 404);
+        assert_eq!(env["errors"][0]["type"], "not-found");
+        assert_eq!(env["applied"], json!(["a"]));
+        assert_eq!(env["notApplied"], json!(["b", "c"]));
+    }
+
+    #[test]
+    fn invalid_input_and_config_are_usage() {
+        use crate::exit::Kind;
+        let e = segment_iam::Error::InvalidInput {
+            field: "emails".into(),
+            reason: "empty".into(),
+        };
+        assert_eq!(failure(e).kind, Kind::Usage);
+        assert_eq!(
+            failure(segment_iam::Error::Config("no token".into())).kind,
+            Kind::Usage
+        );
+    }
+
+    #[test]
+    fn file_errors_name_the_file_line_and_column() {
+        let path = std::path::PathBuf::from("access.yaml");
+        let f = sync_failure(
+            segment_iam_sync::Error::File {
+                line: 12,
+                column: 5,
+                message: "unknown role \"Nope\"".into(),
+            },
+            Some(&path),
+        );
+        assert_eq!(f.kind, Kind::Usage);
+        assert_eq!(f.message, "access.yaml:12:5: unknown role \"Nope\"");
+        assert_eq!(f.envelope["errors"][0]["line"], 12);
+        assert_eq!(f.envelope["errors"][0]["file"], "access.yaml");
+        let f = sync_failure(
+            segment_iam_sync::Error::File {
+                line: 0,
+                column: 0,
+                message: "too big".into(),
+            },
+            Some(&path),
+        );
+        assert_eq!(f.message, "access.yaml: too big");
+    }
+
+    #[test]
+    fn refusals_are_exit_2_and_reads_exit_1() {
+        let guard = sync_failure(
+            segment_iam_sync::Error::Guard {
+                reason: "last owner".into(),
+            },
+            None,
+        );
+        assert_eq!(
+            (guard.kind, guard.message.as_str()),
+            (Kind::Usage, "refused: last owner")
+        );
+        let stale = sync_failure(
+            segment_iam_sync::Error::StalePlan {
+                planned: "a".into(),
+                live: "b".into(),
+            },
+            None,
+        );
+        assert_eq!(stale.kind, Kind::Usage);
+        assert!(stale.message.contains("stale"));
+        let api = sync_failure(
+            segment_iam_sync::Error::Api(segment_iam::Error::Transport {
+                message: "connection refused".into(),
+                attempts: 3,
+                waited: std::time::Duration::from_secs(1),
+                outcome: segment_iam::Outcome::NotApplied,
+                source: None,
+            }),
+            None,
+        );
+        assert_eq!(api.kind, Kind::Service);
+    }
+
+    #[test]
+    fn refusals_name_the_flag_that_overrides_them() {
+        let cap = refusal(&Refusal::RemovalCap {
+            removals: 8,
+            cap: 3,
+        });
+        assert_eq!(cap.kind, Kind::Usage);
+        assert_eq!(cap.envelope["errors"][0]["type"], "removal-cap");
+        for part in [
+            "over the cap of 3",
+            "--max-removals N",
+            "--no-removal-cap",
+            "nothing was sent",
+        ] {
+            assert!(cap.message.contains(part), "{part}: {}", cap.message);
+        }
+        let owner = refusal(&Refusal::LastOwner {
+            owners: vec!["ana@example.com".into()],
+        });
+        assert_eq!(owner.kind, Kind::Usage);
+        assert_eq!(owner.envelope["errors"][0]["type"], "last-owner");
+        for part in [
+            "last holder",
+            "Workspace Owner",
+            "ana@example.com",
+            "--allow-owner-removal",
+            "nothing was sent",
+        ] {
+            assert!(owner.message.contains(part), "{part}: {}", owner.message);
+        }
+    }
 
     #[test]
     fn codes() {

@@ -1,18 +1,21 @@
 //! `offboard` and `audit`: thin shells over `segment_iam::jobs`. The library plans, guards and
-//! reads; this file shows the plan, asks before changing anything, and renders results.
+//! reads; this file shows the plan, goes through the CLI's one confirm path, and renders
+//! results.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::Write;
 
+use segment_iam::guard::{OWNER_ROLE, Refusal};
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions};
 use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
 use serde_json::json;
 
-use crate::cli::{AuditArgs, OffboardArgs, OutputFormat};
-use crate::commands::{Ctx, emails, failure, output_failure};
-use crate::exit::Failure;
+use crate::cli::{AuditArgs, OffboardArgs};
+use crate::exit::{Failure, failure, output_failure};
 use crate::output::{ListWriter, clean, plural};
+use crate::shell::{Ctx, Preview, confirm_change, emails, print_json, show};
 
-/// `offboard`: plan, show, confirm (or `--yes`, or `--dry-run`), execute, report.
+/// `offboard`: plan, show, then the one confirm path (`--dry-run`, the last-owner guard,
+/// `--yes`, a terminal's answer), execute, report.
 pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failure> {
     let emails = emails(&args.emails).await?;
     if emails.is_empty() {
@@ -33,43 +36,24 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
             .await
             .map_err(failure)?
     };
-    let json_out = matches!(ctx.format, OutputFormat::Json | OutputFormat::Ndjson);
-    if !json_out {
-        eprint!("{}", describe(&plan));
-    }
-    if args.dry_run || plan.is_empty() {
-        if json_out {
-            return print_json(ctx, &json!({ "plan": plan, "dryRun": args.dry_run }));
+    let preview = Preview {
+        text: describe(&plan, args.allow_owner_removal),
+        plan: serde_json::to_value(&plan).map_err(|e| output_failure(e.into()))?,
+    };
+    if plan.is_empty() {
+        show(ctx, &preview);
+        if ctx.json_out() {
+            return print_json(
+                ctx,
+                &json!({ "plan": plan, "dryRun": args.confirm.dry_run }),
+            );
         }
-        eprintln!(
-            "{}",
-            if plan.is_empty() {
-                "nothing to do"
-            } else {
-                "dry run: nothing was sent"
-            }
-        );
+        eprintln!("nothing to do");
         return Ok(());
     }
-    if plan.removes_last_owner && !args.allow_owner_removal {
-        // The library's `execute` refuses this too (nothing sent); saying it here spares a
-        // pointless question and never depends on `execute` to stop.
-        return Err(last_owner_refusal(&plan));
-    }
-    if !args.yes {
-        if !io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "offboard changes the workspace: pass --yes to run it without a terminal (or --dry-run to preview)",
-            ));
-        }
-        if json_out {
-            // Whoever answers must see what they agree to, whatever stdout's format.
-            eprint!("{}", describe(&plan));
-        }
-        if !confirm().await? {
-            eprintln!("cancelled: nothing was sent");
-            return Ok(());
-        }
+    let refusal = owner_refusal(&plan, args.allow_owner_removal);
+    if !confirm_change(ctx, "offboard", args.confirm, &preview, refusal).await? {
+        return Ok(());
     }
     let report = {
         let _p = ctx.job_progress(
@@ -80,7 +64,7 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
             .await
             .map_err(failure)?
     };
-    if json_out {
+    if ctx.json_out() {
         return print_json(ctx, &json!({ "plan": plan, "report": report }));
     }
     let mut out = ctx.stdout();
@@ -100,24 +84,27 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
     .map_err(output_failure)
 }
 
-/// The last-owner guard's refusal (exit 2), naming the owners the plan would remove.
-fn last_owner_refusal(plan: &OffboardPlan) -> Failure {
-    let owners: Vec<String> = plan
+/// The last-owner guard's finding on this plan (the library's planner makes it), as the
+/// guard's typed refusal unless `--allow-owner-removal`. No owner remains, so the owners now
+/// are exactly the leavers holding the role.
+fn owner_refusal(plan: &OffboardPlan, allow_owner_removal: bool) -> Option<Refusal> {
+    if !plan.removes_last_owner || allow_owner_removal {
+        return None;
+    }
+    let mut owners: Vec<String> = plan
         .users
         .iter()
         .filter(|u| u.owner)
-        .map(|u| clean(&u.email))
+        .map(|u| u.email.clone())
         .collect();
-    Failure::usage(format!(
-        "refused: this would remove the last holder of \"{}\" on the workspace ({}); pass --allow-owner-removal to do it anyway",
-        offboard::OWNER_ROLE,
-        owners.join(", ")
-    ))
+    owners.sort();
+    Some(Refusal::LastOwner { owners })
 }
 
 /// The plan for people: who goes and which groups they leave, which invites go, who matched
-/// nobody, what it will send, and the owner guard's finding.
-pub(crate) fn describe(plan: &OffboardPlan) -> String {
+/// nobody, what it will send, and, when `--allow-owner-removal` lets it through, that the
+/// last owner goes (a refusal is reported by the confirm path instead).
+pub(crate) fn describe(plan: &OffboardPlan, allow_owner_removal: bool) -> String {
     let mut text = String::new();
     for user in &plan.users {
         let groups = if user.groups.is_empty() {
@@ -158,41 +145,12 @@ pub(crate) fn describe(plan: &OffboardPlan) -> String {
         plural(plan.owners_remaining),
         if plan.owners_remaining == 1 { "s" } else { "" },
     ));
-    if plan.removes_last_owner {
-        text.push_str(
-            "warning: this removes the last Workspace Owner (needs --allow-owner-removal)\n",
-        );
+    if plan.removes_last_owner && allow_owner_removal {
+        text.push_str(&format!(
+            "warning: this removes the last holder of \"{OWNER_ROLE}\" on the workspace (--allow-owner-removal)\n"
+        ));
     }
     text
-}
-
-/// Asks on the terminal, off the async threads (Ctrl-C still ends the command).
-pub(crate) async fn confirm() -> Result<bool, Failure> {
-    tokio::task::spawn_blocking(|| {
-        eprint!("Proceed? [y/N] ");
-        let _ = io::stderr().flush();
-        let mut answer = String::new();
-        io::stdin()
-            .read_line(&mut answer)
-            .map(|_| matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
-    })
-    .await
-    .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?
-    .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))
-}
-
-/// One JSON document on stdout (pretty for `json`, one line for `ndjson`).
-pub(crate) fn print_json(ctx: &Ctx, value: &serde_json::Value) -> Result<(), Failure> {
-    let mut out = ctx.stdout();
-    let written = if ctx.format == OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, value)
-    } else {
-        serde_json::to_writer(&mut out, value)
-    };
-    written.map_err(|e| output_failure(e.into()))?;
-    writeln!(out)
-        .and_then(|()| out.flush())
-        .map_err(output_failure)
 }
 
 /// `audit`: the library's report, as rows in the chosen format (CSV included).

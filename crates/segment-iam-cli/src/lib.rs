@@ -9,6 +9,8 @@
 //! * [`output`] — table / csv / json / ndjson rendering, bulk-change summaries;
 //! * [`exit`] — failures, their exit codes (0, 1, 2, 130) and stderr reports;
 //! * [`progress`] — the terminal-only progress line;
+//! * `shell` — what every command shares: the context, printing, reading lists, the one confirm
+//!   path;
 //! * [`commands`] — calling the facade for each command;
 //! * `jobs` — `offboard` (plan, confirm, execute) and `audit`, over `segment_iam::jobs`;
 //! * [`sync`] — access as code (`schema`, `export`, `plan`, `apply`), over `segment_iam_sync`;
@@ -33,6 +35,7 @@ pub mod input;
 mod jobs;
 pub mod output;
 pub mod progress;
+mod shell;
 pub mod sync;
 
 /// The service's models, as the facade re-exports them.

@@ -1,7 +1,7 @@
 //! Access as code: `schema`, `export`, `plan` and `apply`, thin shells over
 //! `segment_iam_sync`. The library parses the file, reads the workspace, plans, guards and
 //! applies; this file reads and writes the operator's files, shows the plan and the progress,
-//! asks before changing anything, and maps the library's errors to exit codes.
+//! and goes through the CLI's one confirm path before changing anything.
 //!
 //! Where things go: `plan` prints the diff on stdout (it is the command's result); `apply`
 //! prints the plan on stderr and its summary on stdout, like `offboard`. Under `-o json`,
@@ -15,10 +15,9 @@ use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
 use serde_json::{Value, json};
 
 use crate::cli::{ApplyArgs, ExportArgs, OutputFormat, PlanArgs};
-use crate::commands::{Ctx, failure, output_failure};
-use crate::exit::{Failure, Kind};
-use crate::jobs::confirm;
+use crate::exit::{Failure, Kind, output_failure, sync_failure, write_failure};
 use crate::output::{clean, plural};
+use crate::shell::{Ctx, Decision, Preview, decide, print_text, print_value, settle, show};
 
 /// `schema`: the access file's JSON Schema, pretty, on stdout. Needs no token.
 pub fn schema() -> Result<(), Failure> {
@@ -81,7 +80,7 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
         OutputFormat::Table | OutputFormat::Csv => print_text(ctx, &describe(&plan)),
     };
     if let Some(out) = &args.out
-        && !matches!(ctx.format, OutputFormat::Json | OutputFormat::Ndjson)
+        && !ctx.json_out()
     {
         eprintln!("saved the plan to {}", out.display());
     }
@@ -97,7 +96,8 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
 }
 
 /// `apply -f FILE` (plan now, then apply) or `apply PLAN.json` (a saved plan, refused if the
-/// workspace changed since): show, guard, confirm (or `--yes`), apply, report.
+/// workspace changed since): show, then the one confirm path (`--dry-run`, the removal cap,
+/// `--yes`, a terminal's answer), apply, report.
 pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
     let (plan, saved) = match (&args.file, &args.plan) {
         (Some(path), _) => {
@@ -118,55 +118,37 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let json_out = matches!(ctx.format, OutputFormat::Json | OutputFormat::Ndjson);
-    if !json_out {
-        eprint!("{}", describe(&plan));
-    }
-    if plan.is_empty() {
-        if json_out {
+    let preview = Preview {
+        text: describe(&plan),
+        plan: serde_json::to_value(&plan).map_err(|e| output_failure(e.into()))?,
+    };
+    show(ctx, &preview);
+    if plan.is_empty() && !args.confirm.dry_run {
+        if ctx.json_out() {
             return print_value(ctx, &ApplyReport::default());
         }
         return Ok(());
     }
-    let cap = (!args.no_removal_cap).then_some(args.max_removals);
-    if let Some(max) = cap
-        && plan.removals() > max
-    {
-        // The library refuses this too (nothing sent); saying it here spares a pointless
-        // question and never depends on `apply` to stop.
-        return Err(refused(
-            "removal-cap",
-            format!(
-                "refused: the plan removes {} things (members, users, invites, groups, permissions), over the cap of {max}; pass --max-removals N or --no-removal-cap if that is intended; nothing was sent",
-                plan.removals()
-            ),
-        ));
-    }
-    if saved && !args.yes && io::stdin().is_terminal() {
+    let cap = args.removal_cap();
+    let removals = u64::try_from(plan.removals()).unwrap_or(u64::MAX);
+    let decision = decide(
+        args.confirm,
+        cap.check(removals).err(),
+        io::stdin().is_terminal(),
+    );
+    if saved && decision == Decision::Ask {
         // Checked again by `apply` (the authoritative check, after the answer): this one only
         // spares the operator a question about a plan that would be refused.
         segment_iam_sync::check_fresh(&ctx.client, &plan)
             .await
             .map_err(|e| sync_failure(e, args.plan.as_deref()))?;
     }
-    if !args.yes {
-        if !io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "apply changes the workspace: pass --yes to run it without a terminal (`plan` previews it); nothing was sent",
-            ));
-        }
-        if json_out {
-            // Whoever answers must see what they agree to, whatever stdout's format.
-            eprint!("{}", describe(&plan));
-        }
-        if !confirm().await? {
-            eprintln!("cancelled: nothing was sent");
-            return Ok(());
-        }
+    if !settle(ctx, "apply", decision, &preview).await? {
+        return Ok(());
     }
     let job = segment_iam::jobs::Progress::new();
     let options = ApplyOptions::new()
-        .max_removals(cap)
+        .max_removals(cap.max().map(|m| usize::try_from(m).unwrap_or(usize::MAX)))
         .verify_fresh(saved)
         .progress(job.clone());
     let result = {
@@ -187,7 +169,7 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         }
         Err(e) => return Err(sync_failure(e, args.plan.as_deref())),
     };
-    if json_out {
+    if ctx.json_out() {
         return print_value(ctx, &report);
     }
     print_text(ctx, &format!("{}\n", summary(&report)))
@@ -260,7 +242,7 @@ fn apply_failure(
         report.steps_planned,
         done_steps(plan, report)
     );
-    let mut envelope = crate::commands::envelope(source);
+    let mut envelope = crate::exit::envelope(source);
     if let Some(obj) = envelope.as_object_mut() {
         obj.insert(
             "report".into(),
@@ -306,168 +288,9 @@ fn read_access_file(path: &Path) -> Result<AccessFile, Failure> {
     AccessFile::parse(&read_text(path)?).map_err(|e| sync_failure(e, Some(path)))
 }
 
-/// A file the operator named could not be written (exit 1).
-fn write_failure(path: &Path, e: io::Error) -> Failure {
-    let message = format!("cannot write {}: {e}", path.display());
-    Failure::service(
-        message.clone(),
-        json!({"errors": [{"type": "client", "message": message}]}),
-    )
-}
-
-/// A refusal before anything was sent (exit 2), with its own error type for scripts.
-fn refused(kind: &str, message: String) -> Failure {
-    Failure {
-        kind: Kind::Usage,
-        envelope: json!({"errors": [{"type": kind, "message": message}]}),
-        message,
-    }
-}
-
-/// Maps the library's errors: file errors (with `FILE:LINE:COLUMN`), guards, stale and
-/// unreadable plans, and a live workspace it cannot manage are refusals before anything was
-/// sent (exit 2); reads that failed are the service's (exit 1).
-pub fn sync_failure(e: segment_iam_sync::Error, file: Option<&Path>) -> Failure {
-    use segment_iam_sync::Error as E;
-    match e {
-        E::File {
-            line,
-            column,
-            message,
-        } => {
-            let name = file.map(|p| p.display().to_string());
-            let at = match (name.as_deref(), line, column) {
-                (Some(name), 0, _) => format!("{name}: "),
-                (Some(name), line, 0) => format!("{name}:{line}: "),
-                (Some(name), line, column) => format!("{name}:{line}:{column}: "),
-                (None, 0, _) => String::new(),
-                (None, line, 0) => format!("line {line}: "),
-                (None, line, column) => format!("line {line}, column {column}: "),
-            };
-            let text = format!("{at}{}", clean(&message));
-            let mut error = json!({"type": "file", "message": text});
-            if let Some(obj) = error.as_object_mut() {
-                if let Some(name) = name {
-                    obj.insert("file".into(), json!(name));
-                }
-                if line > 0 {
-                    obj.insert("line".into(), json!(line));
-                }
-                if column > 0 {
-                    obj.insert("column".into(), json!(column));
-                }
-            }
-            Failure {
-                kind: Kind::Usage,
-                message: text,
-                envelope: json!({"errors": [error]}),
-            }
-        }
-        E::Guard { .. } => refused("refused", clean(&e.to_string())),
-        E::StalePlan { .. } => refused("stale-plan", e.to_string()),
-        E::PlanFormat(_) => {
-            let name = file
-                .map(|p| format!(" {}", p.display()))
-                .unwrap_or_default();
-            refused(
-                "plan-format",
-                format!(
-                    "cannot read the saved plan{name}: {}",
-                    clean(&e.to_string())
-                ),
-            )
-        }
-        E::Live(_) => refused("live", clean(&e.to_string())),
-        E::Api(e) => failure(e),
-        E::Apply { source, .. } => failure(source),
-        other => {
-            let message = clean(&other.to_string());
-            Failure::service(
-                message.clone(),
-                json!({"errors": [{"type": "client", "message": message}]}),
-            )
-        }
-    }
-}
-
-/// Text on stdout.
-fn print_text(ctx: &Ctx, text: &str) -> Result<(), Failure> {
-    let mut out = ctx.stdout();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(output_failure)
-}
-
-/// A value as JSON on stdout (pretty for `json`, one line for `ndjson`).
-fn print_value(ctx: &Ctx, value: &impl serde::Serialize) -> Result<(), Failure> {
-    let value = serde_json::to_value(value).map_err(|e| output_failure(e.into()))?;
-    crate::jobs::print_json(ctx, &value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    #[test]
-    fn file_errors_name_the_file_line_and_column() {
-        let path = PathBuf::from("access.yaml");
-        let f = sync_failure(
-            segment_iam_sync::Error::File {
-                line: 12,
-                column: 5,
-                message: "unknown role \"Nope\"".into(),
-            },
-            Some(&path),
-        );
-        assert_eq!(f.kind, Kind::Usage);
-        assert_eq!(f.message, "access.yaml:12:5: unknown role \"Nope\"");
-        assert_eq!(f.envelope["errors"][0]["line"], 12);
-        assert_eq!(f.envelope["errors"][0]["file"], "access.yaml");
-        let f = sync_failure(
-            segment_iam_sync::Error::File {
-                line: 0,
-                column: 0,
-                message: "too big".into(),
-            },
-            Some(&path),
-        );
-        assert_eq!(f.message, "access.yaml: too big");
-    }
-
-    #[test]
-    fn refusals_are_exit_2_and_reads_exit_1() {
-        let guard = sync_failure(
-            segment_iam_sync::Error::Guard {
-                reason: "last owner".into(),
-            },
-            None,
-        );
-        assert_eq!(
-            (guard.kind, guard.message.as_str()),
-            (Kind::Usage, "refused: last owner")
-        );
-        let stale = sync_failure(
-            segment_iam_sync::Error::StalePlan {
-                planned: "a".into(),
-                live: "b".into(),
-            },
-            None,
-        );
-        assert_eq!(stale.kind, Kind::Usage);
-        assert!(stale.message.contains("stale"));
-        let api = sync_failure(
-            segment_iam_sync::Error::Api(segment_iam::Error::Transport {
-                message: "connection refused".into(),
-                attempts: 3,
-                waited: std::time::Duration::from_secs(1),
-                outcome: segment_iam::Outcome::NotApplied,
-                source: None,
-            }),
-            None,
-        );
-        assert_eq!(api.kind, Kind::Service);
-    }
 
     #[test]
     fn summary_counts_everything() {

@@ -237,7 +237,7 @@ fn users_delete_args_and_stdin() {
     let ids = emu.h().user_ids();
     let out = emu
         .cmd()
-        .args(["users", "delete", &ids[0], &ids[1], "-o", "json"])
+        .args(["users", "delete", "--yes", &ids[0], &ids[1], "-o", "json"])
         .assert()
         .success()
         .get_output()
@@ -250,7 +250,16 @@ fn users_delete_args_and_stdin() {
 
     let stdin = format!("# users to remove\n{}\n\n   {}  \n", ids[2], ids[3]);
     emu.cmd()
-        .args(["users", "rm", &ids[4], "--from-file", "-", "-o", "ndjson"])
+        .args([
+            "users",
+            "rm",
+            "--yes",
+            &ids[4],
+            "--from-file",
+            "-",
+            "-o",
+            "ndjson",
+        ])
         .write_stdin(stdin)
         .assert()
         .success();
@@ -263,7 +272,7 @@ fn bulk_delete_in_a_table_is_one_summary_line() {
     let ids = emu.h().user_ids();
     let out = emu
         .cmd()
-        .args(["users", "delete", &ids[0], "-o", "table"])
+        .args(["users", "delete", "--yes", &ids[0], "-o", "table"])
         .assert()
         .success();
     assert_eq!(
@@ -273,7 +282,15 @@ fn bulk_delete_in_a_table_is_one_summary_line() {
     let rest = ids[1..].join("\n");
     let out = emu
         .cmd()
-        .args(["users", "delete", "--from-file", "-", "-o", "table"])
+        .args([
+            "users",
+            "delete",
+            "--yes",
+            "--from-file",
+            "-",
+            "-o",
+            "table",
+        ])
         .write_stdin(rest)
         .assert()
         .success();
@@ -359,6 +376,7 @@ fn invites_create_with_permissions_then_delete() {
         .args([
             "invites",
             "create",
+            "--yes",
             "ann@example.com",
             "bob+qa@example.com",
             "--role",
@@ -382,7 +400,7 @@ fn invites_create_with_permissions_then_delete() {
     assert_eq!(p.resources[0].id, WORKSPACE);
 
     emu.cmd()
-        .args(["invites", "delete", "--from-file", "-"])
+        .args(["invites", "delete", "--yes", "--from-file", "-"])
         .write_stdin("bob+qa@example.com\n")
         .assert()
         .success();
@@ -398,7 +416,7 @@ fn invites_create_from_file_without_permissions() {
     let path = dir.path().join("emails.txt");
     std::fs::write(&path, "# new hires\ncat@example.com\ndan@example.com\n").expect("write");
     emu.cmd()
-        .args(["invites", "create", "--from-file"])
+        .args(["invites", "create", "--yes", "--from-file"])
         .arg(&path)
         .assert()
         .success();
@@ -424,7 +442,7 @@ fn groups_crud() {
 
     let out = emu
         .cmd()
-        .args(["groups", "create", "Data Team"])
+        .args(["groups", "create", "--yes", "Data Team"])
         .assert()
         .success()
         .get_output()
@@ -436,7 +454,7 @@ fn groups_crud() {
 
     let out = emu
         .cmd()
-        .args(["groups", "rename", &id, "Analytics"])
+        .args(["groups", "rename", "--yes", &id, "Analytics"])
         .assert()
         .success()
         .get_output()
@@ -454,7 +472,7 @@ fn groups_crud() {
 
     let out = emu
         .cmd()
-        .args(["groups", "delete", &id])
+        .args(["groups", "delete", "--yes", &id])
         .assert()
         .success()
         .get_output()
@@ -472,7 +490,14 @@ fn groups_members_and_invites() {
     // Start from a known membership.
     let out = emu
         .cmd()
-        .args(["groups", "members", "replace", &gid, "user1@example.com"])
+        .args([
+            "groups",
+            "members",
+            "replace",
+            "--yes",
+            &gid,
+            "user1@example.com",
+        ])
         .assert()
         .success()
         .get_output()
@@ -484,6 +509,7 @@ fn groups_members_and_invites() {
             "groups",
             "members",
             "add",
+            "--yes",
             &gid,
             "user2@example.com",
             "--from-file",
@@ -523,6 +549,7 @@ fn groups_members_and_invites() {
             "groups",
             "members",
             "remove",
+            "--yes",
             &gid,
             "user2@example.com",
             "-o",
@@ -552,6 +579,7 @@ fn permissions_add_user_and_replace_group() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--user",
             &uid,
             "--role",
@@ -578,6 +606,7 @@ fn permissions_add_user_and_replace_group() {
         .args([
             "permissions",
             "replace",
+            "--yes",
             "--group",
             &gid,
             "--role",
@@ -629,6 +658,7 @@ fn usage_errors_exit_2_and_send_nothing() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--user",
             "u",
             "--role",
@@ -640,19 +670,25 @@ fn usage_errors_exit_2_and_send_nothing() {
         .code(2);
     // Empty list from stdin.
     emu.cmd()
-        .args(["users", "delete", "--from-file", "-"])
+        .args(["users", "delete", "--yes", "--from-file", "-"])
         .write_stdin("# nothing\n\n")
         .assert()
         .code(2);
     // Unreadable file.
     emu.cmd()
-        .args(["invites", "delete", "--from-file", "/nonexistent/list.txt"])
+        .args([
+            "invites",
+            "delete",
+            "--yes",
+            "--from-file",
+            "/nonexistent/list.txt",
+        ])
         .assert()
         .code(2);
     // The facade refuses an impossible email before sending.
     let out = emu
         .cmd()
-        .args(["invites", "create", "not an email", "-o", "json"])
+        .args(["invites", "create", "--yes", "not an email", "-o", "json"])
         .assert()
         .code(2)
         .get_output()
@@ -660,7 +696,15 @@ fn usage_errors_exit_2_and_send_nothing() {
     assert!(json(&out.stderr)["errors"][0]["message"].is_string());
     // stdin cannot feed both the token and the list.
     emu.cmd()
-        .args(["users", "delete", "--from-file", "-", "--token-file", "-"])
+        .args([
+            "users",
+            "delete",
+            "--yes",
+            "--from-file",
+            "-",
+            "--token-file",
+            "-",
+        ])
         .write_stdin("tok\nid1\n")
         .assert()
         .code(2);
@@ -674,7 +718,7 @@ fn partial_bulk_delete_reports_what_was_applied() {
     ids.push("no-such-user".into());
     let out = emu
         .cmd()
-        .args(["users", "delete", "--from-file", "-", "-o", "json"])
+        .args(["users", "delete", "--yes", "--from-file", "-", "-o", "json"])
         .write_stdin(ids.join("\n"))
         .assert()
         .code(1)
@@ -754,7 +798,10 @@ fn server_error_on_post_is_exit_1() {
             .on_operation("create_user_group")
             .times(1),
     );
-    emu.cmd().args(["groups", "create", "X"]).assert().code(1);
+    emu.cmd()
+        .args(["groups", "create", "--yes", "X"])
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -789,7 +836,15 @@ fn verbose_tracing_never_prints_the_token() {
         vec!["-v", "users", "list", "--page-size", "2"],
         vec!["-vv", "groups", "get", &gid],
         vec!["-vv", "users", "get", "missing-user", "-o", "json"],
-        vec!["-vv", "groups", "members", "add", &gid, "user3@example.com"],
+        vec![
+            "-vv",
+            "groups",
+            "members",
+            "add",
+            "--yes",
+            &gid,
+            "user3@example.com",
+        ],
     ];
     for args in runs {
         let out = emu.cmd().args(&args).output().expect("runs");
@@ -817,7 +872,7 @@ fn rate_limit_waits_then_succeeds() {
     let emu = Emu::with(|b| b.mutation_limit(1).window(Duration::from_secs(2)));
     for name in ["A", "B"] {
         emu.cmd()
-            .args(["groups", "create", name])
+            .args(["groups", "create", "--yes", name])
             .assert()
             .success();
     }
@@ -1086,6 +1141,7 @@ fn permissions_add_by_role_name_on_the_workspace() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--role",
             "workspace owner",
             "--resource",
@@ -1113,6 +1169,7 @@ fn an_unknown_role_name_exits_2_naming_close_roles_and_sends_no_mutation() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--role",
             "Source Admn",
             "--resource",
@@ -1441,6 +1498,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--group",
             &group,
             "--role",
@@ -1479,6 +1537,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         .args([
             "permissions",
             "add",
+            "--yes",
             "--user",
             &user,
             "--role",
@@ -1492,6 +1551,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         .args([
             "permissions",
             "replace",
+            "--yes",
             "--user",
             &user,
             "--role",
@@ -1512,4 +1572,230 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
     assert_eq!(held[0].role_name, "Workspace Read-only");
     let puts = emu.requests("replace_permissions_for_user");
     assert_eq!(puts.len(), 1);
+}
+
+// ---- the confirm path: --yes, --dry-run, no terminal ---------------------------------------
+
+/// Every command that changes the workspace and sends nothing before asking, with arguments
+/// valid against `Emu::start(4, 2, 2)`.
+fn changing_commands(emu: &Emu) -> Vec<Vec<String>> {
+    let users = emu.h().user_ids();
+    let groups = emu.h().group_ids();
+    let invite = emu.h().invite_emails()[0].clone();
+    let (user, group) = (users[1].as_str(), groups[0].as_str());
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        owned(&["users", "delete", user]),
+        owned(&[
+            "invites",
+            "create",
+            "new@example.com",
+            "--role",
+            "Workspace Member",
+            "--resource",
+            "workspace",
+        ]),
+        owned(&["invites", "delete", &invite]),
+        owned(&["groups", "create", "Data Team"]),
+        owned(&["groups", "rename", group, "Analytics"]),
+        owned(&["groups", "delete", group]),
+        owned(&["groups", "members", "add", group, "user3@example.com"]),
+        owned(&["groups", "members", "remove", group, "user2@example.com"]),
+        owned(&["groups", "members", "replace", group, "user4@example.com"]),
+        owned(&[
+            "permissions",
+            "add",
+            "--user",
+            user,
+            "--role",
+            "Workspace Member",
+            "--resource",
+            "workspace",
+        ]),
+        owned(&[
+            "permissions",
+            "replace",
+            "--group",
+            group,
+            "--role",
+            "Workspace Member",
+            "--resource",
+            "workspace",
+        ]),
+    ]
+}
+
+#[test]
+fn without_yes_or_a_terminal_every_change_is_refused_and_nothing_is_sent() {
+    let emu = Emu::start(4, 2, 2);
+    let before = emu.h().state();
+    for args in changing_commands(&emu) {
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["-o", "table"])
+            .write_stdin("")
+            .assert()
+            .code(2);
+        let stderr = text(&out.get_output().stderr);
+        assert!(
+            stderr.contains("plan: "),
+            "the change is shown: {args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("changes the workspace: pass --yes")
+                && stderr.contains("nothing was sent"),
+            "{args:?}: {stderr}"
+        );
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["-o", "json"])
+            .write_stdin("")
+            .assert()
+            .code(2);
+        let env = json(&out.get_output().stderr);
+        assert_eq!(env["errors"][0]["type"], "usage", "{args:?}: {env}");
+    }
+    assert!(
+        emu.h().journal().is_empty(),
+        "nothing reached the service: {:?}",
+        emu.h().journal()
+    );
+    assert_eq!(emu.h().state(), before);
+}
+
+#[test]
+fn dry_run_shows_every_change_and_sends_nothing() {
+    let emu = Emu::start(4, 2, 2);
+    let before = emu.h().state();
+    for args in changing_commands(&emu) {
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["--dry-run", "-o", "table"])
+            .assert()
+            .success();
+        let stderr = text(&out.get_output().stderr);
+        assert!(stderr.contains("plan: "), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("dry run: nothing was sent"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.get_output().stdout.is_empty(), "{args:?}");
+        let out = emu
+            .cmd()
+            .args(&args)
+            .args(["--dry-run", "-o", "json"])
+            .assert()
+            .success();
+        let v = json(&out.get_output().stdout);
+        assert_eq!(v["dryRun"], true, "{args:?}: {v}");
+        assert!(
+            v["plan"]["items"].as_array().is_some_and(|i| !i.is_empty()),
+            "{args:?}: {v}"
+        );
+        // --yes does not outrank --dry-run.
+        emu.cmd()
+            .args(&args)
+            .args(["--dry-run", "--yes"])
+            .assert()
+            .success();
+    }
+    assert!(emu.h().journal().is_empty(), "nothing reached the service");
+    assert_eq!(emu.h().state(), before);
+}
+
+#[test]
+fn the_dry_run_states_the_requests_yes_then_sends() {
+    let emu = Emu::start(300, 0, 0);
+    let ids = emu.h().user_ids().join("\n");
+    let out = emu
+        .cmd()
+        .args([
+            "users",
+            "delete",
+            "--dry-run",
+            "-o",
+            "json",
+            "--from-file",
+            "-",
+        ])
+        .write_stdin(ids.clone())
+        .assert()
+        .success();
+    let plan = json(&out.get_output().stdout)["plan"].clone();
+    assert_eq!(plan["verb"], "delete");
+    assert_eq!(plan["items"].as_array().map(Vec::len), Some(300));
+    let announced = plan["requests"].as_u64().expect("a request count");
+    assert!(emu.h().journal().is_empty(), "the dry run sent nothing");
+    assert_eq!(emu.h().user_count(), 300);
+
+    let out = emu
+        .cmd()
+        .args([
+            "users",
+            "delete",
+            "--yes",
+            "-o",
+            "table",
+            "--from-file",
+            "-",
+        ])
+        .write_stdin(ids)
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains(&format!(
+            "plan: 300 users to delete, {announced} requests to send"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("... and 280 more"),
+        "a long list is cut: {stderr}"
+    );
+    assert_eq!(emu.requests("delete_users").len() as u64, announced);
+    assert_eq!(emu.h().user_count(), 0);
+}
+
+#[test]
+fn offboard_dry_run_names_the_guard_that_would_refuse() {
+    let emu = offboard_emu();
+    let owner = emu.h().state().users[0].email.clone();
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--dry-run", "-o", "table"])
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("without --dry-run this is refused")
+            && stderr.contains("--allow-owner-removal"),
+        "{stderr}"
+    );
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--dry-run", "-o", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["dryRun"], true);
+    assert!(
+        v["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("--allow-owner-removal")),
+        "{v}"
+    );
+    // The refusal itself: exit 2, typed, the flag named, nothing sent.
+    let out = emu
+        .cmd()
+        .args(["offboard", &owner, "--yes", "-o", "json"])
+        .assert()
+        .code(2);
+    let env = json(&out.get_output().stderr);
+    assert_eq!(env["errors"][0]["type"], "last-owner", "{env}");
+    assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
+    assert_eq!(emu.h().user_count(), 12);
 }

@@ -426,7 +426,7 @@ fn a_saved_plan_applies_while_fresh_and_is_refused_once_the_workspace_changed() 
 
     // Someone changes the workspace in between.
     emu.cmd()
-        .args(["groups", "create", "Elsewhere"])
+        .args(["groups", "create", "--yes", "Elsewhere"])
         .assert()
         .success();
     let before = emu.mutations().len();
@@ -486,6 +486,70 @@ fn a_plan_over_the_removal_cap_is_refused_unless_lifted() {
         .success();
     assert_eq!(emu.h().user_count(), 1);
     assert!(emu.h().invite_emails().is_empty());
+}
+
+#[test]
+fn apply_dry_run_shows_the_plan_and_sends_nothing() {
+    let emu = Emu::start();
+    let (path, mut file) = emu.export("access.yaml");
+    file.groups
+        .push("Support", group(&["user4@example.com"], Vec::new()));
+    write(&path, &file);
+    let before = emu.h().state();
+    let out = emu
+        .cmd()
+        .args(["apply", "--dry-run", "-o", "table", "-f"])
+        .arg(&path)
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("+ create group \"Support\""), "{stderr}");
+    assert!(stderr.contains("dry run: nothing was sent"), "{stderr}");
+    let out = emu
+        .cmd()
+        .args(["apply", "--dry-run", "--yes", "-o", "json", "-f"])
+        .arg(&path)
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["dryRun"], true, "{v}");
+    assert!(
+        v["plan"]["steps"].as_array().is_some_and(|s| !s.is_empty()),
+        "{v}"
+    );
+    assert!(emu.mutations().is_empty(), "no mutation was sent");
+    assert_eq!(emu.h().state(), before);
+
+    // Over the cap, a dry run still exits 0 and names the flag that would lift the refusal.
+    let few = emu.path("few.yaml");
+    std::fs::write(
+        &few,
+        "version: 1\nprune: { users: true }\nusers:\n  user1@example.com:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n",
+    )
+    .expect("write");
+    let out = emu
+        .cmd()
+        .args([
+            "apply",
+            "--dry-run",
+            "--max-removals",
+            "3",
+            "-o",
+            "table",
+            "-f",
+        ])
+        .arg(&few)
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("without --dry-run this is refused")
+            && stderr.contains("over the cap of 3")
+            && stderr.contains("--no-removal-cap"),
+        "{stderr}"
+    );
+    assert!(emu.mutations().is_empty(), "no mutation was sent");
+    assert_eq!(emu.h().state(), before);
 }
 
 #[test]
