@@ -15,11 +15,11 @@ use crate::config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, Region, RetryConfig,
     TOKEN_ENV, Token,
 };
-use crate::directory::{Directory, RoleDirectory};
+use crate::cache::Cached;
+use crate::directory::RoleDirectory;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::pacing::Limiter;
-use crate::resources::{Groups, Invites, Roles, Users};
 use crate::retry::{Policy, RetryingExec};
 use crate::validate;
 
@@ -47,8 +47,10 @@ struct Inner {
     page_size: u32,
     max_url_len: usize,
     base_url: String,
-    /// Roles and the workspace, looked up once.
-    directory: Directory,
+    /// The workspace's roles, looked up once (by [`Roles`](crate::Roles), which owns the lookup).
+    roles: Cached<RoleDirectory>,
+    /// The token's workspace, looked up once.
+    workspace: Cached<WorkspaceV1>,
 }
 
 impl std::fmt::Debug for Client {
@@ -67,45 +69,24 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Users, their groups and permissions.
-    pub fn users(&self) -> Users {
-        Users::new(self.clone())
-    }
-
-    /// Pending invites to the workspace.
-    pub fn invites(&self) -> Invites {
-        Invites::new(self.clone())
-    }
-
-    /// User groups, their members, invites and permissions.
-    pub fn groups(&self) -> Groups {
-        Groups::new(self.clone())
-    }
-
-    /// Roles of the workspace, and role names resolved to ids.
-    pub fn roles(&self) -> Roles {
-        Roles::new(self.clone())
-    }
-
     /// The workspace the token belongs to (id, slug, name): looked up once through
     /// `getWorkspace`, then served from the client's cache. Its id is the resource id of
     /// `WORKSPACE` permissions.
     pub fn workspace(&self) -> impl Future<Output = Result<WorkspaceV1>> + Send + 'static {
         let client = self.clone();
         async move {
-            let workspace = client.inner.directory.workspace(&client, false).await?;
+            let workspace = client
+                .inner
+                .workspace
+                .get_or_fetch(false, client.fetch_workspace())
+                .await?;
             Ok(WorkspaceV1::clone(&workspace))
         }
     }
 
-    /// The roles, from the cache or looked up on first use.
-    pub(crate) async fn role_directory(&self) -> Result<Arc<RoleDirectory>> {
-        self.inner.directory.roles(self, false).await
-    }
-
-    /// The roles, looked up again.
-    pub(crate) async fn refresh_role_directory(&self) -> Result<Arc<RoleDirectory>> {
-        self.inner.directory.roles(self, true).await
+    /// The client's cache of the workspace's roles (filled by [`Roles`](crate::Roles)).
+    pub(crate) fn role_cache(&self) -> &Cached<RoleDirectory> {
+        &self.inner.roles
     }
 
     /// `getWorkspace`, uncached.
@@ -337,7 +318,8 @@ impl ClientBuilder {
                 page_size,
                 max_url_len,
                 base_url,
-                directory: Directory::default(),
+                roles: Cached::default(),
+                workspace: Cached::default(),
             }),
         })
     }

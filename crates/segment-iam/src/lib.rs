@@ -39,6 +39,7 @@
 
 mod answer;
 mod batch;
+mod cache;
 mod call;
 mod client;
 mod config;
