@@ -157,9 +157,9 @@ fn client_of(base_url: &str, initial_backoff: Duration) -> Client {
         .timeout(Duration::from_secs(10))
         .retry(
             RetryConfig::standard()
-                .with_initial_backoff(initial_backoff)
-                .with_max_backoff(initial_backoff)
-                .with_max_total_wait(Duration::from_secs(20)),
+                .initial_backoff(initial_backoff)
+                .max_backoff(initial_backoff)
+                .max_total_wait(Duration::from_secs(20)),
         )
         .build()
         .expect("client builds")
@@ -409,9 +409,9 @@ async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
     let client = client_builder(&emu)
         .retry(
             RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20)),
         )
         .build()
         .expect("client");
@@ -455,9 +455,9 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
     let client = client_builder(&emu)
         .retry(
             RetryConfig::standard()
-                .with_max_attempts(attempts)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
+                .max_attempts(attempts)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20)),
         )
         .build()
         .expect("client");

@@ -84,9 +84,9 @@ async fn a_list_whose_second_page_fails_for_good_delivers_page_one_then_one_erro
     let client = client_builder(&emu)
         .retry(
             segment_iam::RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20)),
         )
         .build()
         .expect("client");

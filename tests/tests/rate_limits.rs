@@ -135,7 +135,7 @@ async fn a_budget_spent_on_429s_is_a_typed_error() {
     )
     .await;
     let client = segment_iam_tests::client_builder(&emu)
-        .retry(segment_iam::RetryConfig::standard().with_max_total_wait(Duration::from_secs(1)))
+        .retry(segment_iam::RetryConfig::standard().max_total_wait(Duration::from_secs(1)))
         .build()
         .expect("client");
     client

@@ -67,9 +67,22 @@ mod tests {
             }
         };
         assert!(cached.get_or_fetch(false, lookup(true)).await.is_err());
-        assert_eq!(*cached.get_or_fetch(false, lookup(false)).await.expect("v"), 2);
-        assert_eq!(*cached.get_or_fetch(false, lookup(false)).await.expect("v"), 2);
-        assert_eq!(*cached.get_or_fetch(true, lookup(false)).await.expect("v"), 3);
-        assert_eq!(lookups.load(Ordering::SeqCst), 3, "the cached read awaited nothing");
+        assert_eq!(
+            *cached.get_or_fetch(false, lookup(false)).await.expect("v"),
+            2
+        );
+        assert_eq!(
+            *cached.get_or_fetch(false, lookup(false)).await.expect("v"),
+            2
+        );
+        assert_eq!(
+            *cached.get_or_fetch(true, lookup(false)).await.expect("v"),
+            3
+        );
+        assert_eq!(
+            lookups.load(Ordering::SeqCst),
+            3,
+            "the cached read awaited nothing"
+        );
     }
 }

@@ -455,7 +455,10 @@ mod tests {
         assert!(
             matches!(&results[0], Err(Error::InvalidInput { field, .. }) if field == "page_size")
         );
-        let refused = Paginator::<usize>::failed(crate::DEFAULT_PAGE_SIZE, Error::invalid("user_id", "empty"));
+        let refused = Paginator::<usize>::failed(
+            crate::DEFAULT_PAGE_SIZE,
+            Error::invalid("user_id", "empty"),
+        );
         let results: Vec<_> = refused.pages().collect().await;
         assert_eq!(results.len(), 1);
         assert!(

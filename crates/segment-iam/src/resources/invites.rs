@@ -36,9 +36,10 @@ async fn invite_inputs(client: &Client, invites: Vec<Invite>) -> Result<Vec<type
     let (emails, permissions): (Vec<String>, Vec<Vec<Permission>>) =
         invites.into_iter().map(Invite::into_parts).unzip();
     let counts: Vec<usize> = permissions.iter().map(Vec::len).collect();
-    let mut resolved = super::resolve_permissions(client, permissions.into_iter().flatten().collect())
-        .await?
-        .into_iter();
+    let mut resolved =
+        super::resolve_permissions(client, permissions.into_iter().flatten().collect())
+            .await?
+            .into_iter();
     emails
         .into_iter()
         .zip(counts)
