@@ -40,9 +40,9 @@ pub fn client_builder(emulator: &EmulatorHandle) -> segment_iam::ClientBuilder {
         .timeout(Duration::from_secs(10))
         .retry(
             RetryConfig::standard()
-                .with_initial_backoff(Duration::from_millis(20))
-                .with_max_backoff(Duration::from_millis(200))
-                .with_max_total_wait(Duration::from_secs(20)),
+                .initial_backoff(Duration::from_millis(20))
+                .max_backoff(Duration::from_millis(200))
+                .max_total_wait(Duration::from_secs(20)),
         )
 }
 

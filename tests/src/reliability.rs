@@ -61,11 +61,11 @@ pub fn transient_faults_both_phases() -> Vec<(String, Fault)> {
 /// Fast retries: `attempts` requests at most, 10..40 ms backoff, 5 s budget.
 pub fn fast_retry(attempts: u32) -> RetryConfig {
     RetryConfig::standard()
-        .with_max_attempts(attempts)
-        .with_initial_backoff(Duration::from_millis(10))
-        .with_max_backoff(Duration::from_millis(40))
-        .with_max_total_wait(Duration::from_secs(5))
-        .with_max_jitter(Duration::from_millis(5))
+        .max_attempts(attempts)
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_millis(40))
+        .max_total_wait(Duration::from_secs(5))
+        .max_jitter(Duration::from_millis(5))
 }
 
 /// A client with the [`TIMEOUT`] and [`fast_retry`] of `attempts`.

@@ -167,9 +167,9 @@ async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
     let client = client_builder(&emu)
         .retry(
             RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20)),
         )
         .build()
         .expect("client");

@@ -376,7 +376,7 @@ async fn every_operation_in_strict_mode_uses_only_documented_forms() {
         .collect();
     sent.sort();
     sent.dedup();
-    let mut all: Vec<&str> = segment_iam::Operation::ALL
+    let mut all: Vec<&str> = segment_iam::api::Operation::ALL
         .iter()
         .map(|op| op.meta().operation_id)
         .collect();

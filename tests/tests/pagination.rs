@@ -199,9 +199,9 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
     let client = client_builder(&emu)
         .retry(
             RetryConfig::standard()
-                .with_max_attempts(attempts)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
+                .max_attempts(attempts)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20)),
         )
         .build()
         .expect("client");

@@ -40,9 +40,9 @@ fn client_of(base_url: &str, initial_backoff: Duration) -> Client {
         .timeout(Duration::from_secs(10))
         .retry(
             RetryConfig::standard()
-                .with_initial_backoff(initial_backoff)
-                .with_max_backoff(initial_backoff)
-                .with_max_total_wait(Duration::from_secs(20)),
+                .initial_backoff(initial_backoff)
+                .max_backoff(initial_backoff)
+                .max_total_wait(Duration::from_secs(20)),
         )
         .build()
         .expect("client builds")
@@ -226,7 +226,7 @@ async fn a_429_advising_more_than_the_wait_budget_is_a_typed_error_at_once() {
     )
     .await;
     let client = segment_iam_tests::client_builder(&emu)
-        .retry(segment_iam::RetryConfig::standard().with_max_total_wait(Duration::from_secs(1)))
+        .retry(segment_iam::RetryConfig::standard().max_total_wait(Duration::from_secs(1)))
         .build()
         .expect("client");
     client

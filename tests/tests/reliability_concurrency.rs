@@ -94,9 +94,9 @@ async fn sixty_four_tasks_under_a_tight_budget_and_5xx_faults_each_succeed_or_fa
     let client = segment_iam_tests::client_builder(&emu)
         .retry(
             segment_iam::RetryConfig::standard()
-                .with_initial_backoff(Duration::from_millis(10))
-                .with_max_backoff(Duration::from_millis(50))
-                .with_max_total_wait(Duration::from_millis(1500)),
+                .initial_backoff(Duration::from_millis(10))
+                .max_backoff(Duration::from_millis(50))
+                .max_total_wait(Duration::from_millis(1500)),
         )
         .build()
         .expect("client");

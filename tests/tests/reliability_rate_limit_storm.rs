@@ -23,9 +23,9 @@ async fn storm() -> EmulatorHandle {
 
 fn retry() -> RetryConfig {
     RetryConfig::standard()
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(1))
-        .with_max_jitter(Duration::from_millis(5))
+        .initial_backoff(Duration::from_millis(1))
+        .max_backoff(Duration::from_millis(1))
+        .max_jitter(Duration::from_millis(5))
 }
 
 /// Every gap between two consecutive requests of the journal is at least the window (the
@@ -72,7 +72,7 @@ async fn a_429_storm_exhausts_the_attempt_budget_and_never_spins_faster_than_adv
             let emu = storm().await;
             let client = client_builder(&emu)
                 .pacing(pacing)
-                .retry(retry().with_max_attempts(4))
+                .retry(retry().max_attempts(4))
                 .build()
                 .expect("client");
             let started = Instant::now();
@@ -105,8 +105,8 @@ async fn a_429_storm_exhausts_the_time_budget_and_reports_the_last_advised_wait(
             .pacing(pacing)
             .retry(
                 retry()
-                    .with_max_attempts(100)
-                    .with_max_total_wait(Duration::from_secs(1)),
+                    .max_attempts(100)
+                    .max_total_wait(Duration::from_secs(1)),
             )
             .build()
             .expect("client");

@@ -5,7 +5,8 @@
 //! pacing, retries and batching. This crate is the typed wire layer underneath:
 //!
 //! * [`Client`] has one builder method per operation (`client.list_users()...send()`), grouped
-//!   into the traits [`ClientIamUsersExt`] and [`ClientIamGroupsExt`] by tag.
+//!   by tag into one trait each: [`ClientIamUsersExt`], [`ClientIamGroupsExt`],
+//!   [`ClientIamRolesExt`] and [`ClientWorkspacesExt`].
 //! * [`types`] holds the request and response models.
 //! * [`Operation`] is the document's operation table as a type: each variant's
 //!   [`OperationMeta`] says how it goes over the wire (method, path, rate-limit bucket,

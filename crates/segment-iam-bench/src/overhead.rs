@@ -147,8 +147,9 @@ pub async fn run(report: &mut Report, calls: usize, rounds: usize, attribute: bo
 /// Where the SDK's extra time per call goes: the same `get_user` through each layer in turn,
 /// best of 5 interleaved rounds of 5,000 calls, in microseconds per call.
 ///
-/// Layers: reqwest by hand; by hand plus the SDK's body cap (the response body re-wrapped as a
-/// stream, as `PacedExec` does); the generated client with the pass-through transport; the
+/// Layers: reqwest by hand; by hand plus a body cap as a re-wrapped stream (how the SDK's
+/// transport once capped bodies; it now reads them whole, in the facade's
+/// `transport/answer.rs`); the generated client with the pass-through transport; the
 /// generated client through the SDK's transport (`client.api()`); the facade with pacing off;
 /// the facade as built by default.
 async fn attribution<R, S, RF, SF>(

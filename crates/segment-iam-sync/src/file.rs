@@ -410,7 +410,7 @@ impl AccessFile {
 }
 
 fn check_email(email: &Text) -> Result<()> {
-    segment_iam::check_email("email", &email.value).map_err(|e| email.error(e.to_string()))
+    segment_iam::email::check("email", &email.value).map_err(|e| email.error(e.to_string()))
 }
 
 fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
@@ -434,7 +434,7 @@ fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
 }
 
 /// How emails are compared: the facade's own key, so a file and the facade's lookups agree.
-pub use segment_iam::email_key;
+pub use segment_iam::email::key as email_key;
 
 /// The first line of a parser's message, without the position it repeats (ours is shown
 /// once, by [`Error::File`]) and without its snippet.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
-use segment_iam::{Client, Operation, ResourceType};
+use segment_iam::{Client, ResourceType};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -578,14 +578,14 @@ pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
         pruned.extend(emails.iter().map(|e| email_key(e)));
         if !users.is_empty() {
             let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
-            let requests = client.bulk_requests(Operation::DeleteUsers, &[], &ids)?;
+            let requests = count(client.users().delete_requests(&ids)?);
             steps.push(Step {
                 action: Action::DeleteUsers { users },
                 requests,
             });
         }
         if !emails.is_empty() {
-            let requests = client.bulk_requests(Operation::DeleteInvites, &[], &emails)?;
+            let requests = count(client.invites().delete_requests(&emails)?);
             steps.push(Step {
                 action: Action::DeleteInvites { emails },
                 requests,
@@ -783,8 +783,7 @@ fn member_steps(
     removed: Vec<String>,
 ) -> Result<Vec<Step>> {
     let id = group.id.as_deref().unwrap_or_default();
-    let removal_requests =
-        client.bulk_requests(Operation::RemoveUsersFromUserGroup, &[id], &removed)?;
+    let removal_requests = count(client.groups().remove_members_requests(id, &removed)?);
     let split = usize::from(!added.is_empty()) + removal_requests;
     if split == 0 {
         return Ok(Vec::new());
@@ -820,4 +819,9 @@ fn member_steps(
         });
     }
     Ok(steps)
+}
+/// A request count from the facade's typed counters as a step's count (a count past `usize`
+/// cannot be sent anyway, so it saturates).
+fn count(requests: u64) -> usize {
+    usize::try_from(requests).unwrap_or(usize::MAX)
 }

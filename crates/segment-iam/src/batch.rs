@@ -6,8 +6,8 @@
 use segment_iam_api::Deletion;
 use segment_iam_api::query::encode_indexed;
 
-use crate::call::Call;
 use crate::error::{Error, Result};
+use crate::transport::call::Call;
 
 /// What a bulk call did.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]

@@ -8,19 +8,19 @@ use std::time::Duration;
 use segment_iam_api::ClientWorkspacesExt;
 use segment_iam_api::types::WorkspaceV1;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 
-use crate::call::Call;
+use crate::cache::Cached;
 use crate::config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, Region, RetryConfig,
     TOKEN_ENV, Token,
 };
-use crate::directory::{Directory, RoleDirectory};
+use crate::directory::RoleDirectory;
 use crate::error::{Error, Result};
-use crate::metrics::Metrics;
-use crate::pacing::Limiter;
-use crate::resources::{Groups, Invites, Roles, Users};
-use crate::retry::{Policy, RetryingExec};
+use crate::transport::call::Call;
+use crate::transport::metrics::Metrics;
+use crate::transport::pacing::Limiter;
+use crate::transport::retry::{PerRequest, Policy, RetryingExec};
 use crate::validate;
 
 /// A client of the Segment IAM API. Cheap to clone; clones share the connection pool, the
@@ -47,8 +47,10 @@ struct Inner {
     page_size: u32,
     max_url_len: usize,
     base_url: String,
-    /// Roles and the workspace, looked up once.
-    directory: Directory,
+    /// The workspace's roles, looked up once (by [`Roles`](crate::Roles), which owns the lookup).
+    roles: Cached<RoleDirectory>,
+    /// The token's workspace, looked up once.
+    workspace: Cached<WorkspaceV1>,
 }
 
 impl std::fmt::Debug for Client {
@@ -67,45 +69,24 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Users, their groups and permissions.
-    pub fn users(&self) -> Users {
-        Users::new(self.clone())
-    }
-
-    /// Pending invites to the workspace.
-    pub fn invites(&self) -> Invites {
-        Invites::new(self.clone())
-    }
-
-    /// User groups, their members, invites and permissions.
-    pub fn groups(&self) -> Groups {
-        Groups::new(self.clone())
-    }
-
-    /// Roles of the workspace, and role names resolved to ids.
-    pub fn roles(&self) -> Roles {
-        Roles::new(self.clone())
-    }
-
     /// The workspace the token belongs to (id, slug, name): looked up once through
     /// `getWorkspace`, then served from the client's cache. Its id is the resource id of
     /// `WORKSPACE` permissions.
     pub fn workspace(&self) -> impl Future<Output = Result<WorkspaceV1>> + Send + 'static {
         let client = self.clone();
         async move {
-            let workspace = client.inner.directory.workspace(&client, false).await?;
+            let workspace = client
+                .inner
+                .workspace
+                .get_or_fetch(false, client.fetch_workspace())
+                .await?;
             Ok(WorkspaceV1::clone(&workspace))
         }
     }
 
-    /// The roles, from the cache or looked up on first use.
-    pub(crate) async fn role_directory(&self) -> Result<Arc<RoleDirectory>> {
-        self.inner.directory.roles(self, false).await
-    }
-
-    /// The roles, looked up again.
-    pub(crate) async fn refresh_role_directory(&self) -> Result<Arc<RoleDirectory>> {
-        self.inner.directory.roles(self, true).await
+    /// The client's cache of the workspace's roles (filled by [`Roles`](crate::Roles)).
+    pub(crate) fn role_cache(&self) -> &Cached<RoleDirectory> {
+        &self.inner.roles
     }
 
     /// `getWorkspace`, uncached.
@@ -142,10 +123,11 @@ impl Client {
 
     /// How many requests bulk removal `operation` (`delete_users`, `delete_invites`,
     /// `remove_users_from_user_group`) takes for `items` at this client's URL limit, with
-    /// `path_values` filling the operation's path: the split the handlers will follow, so a
-    /// job can state its request count before sending. An item too long for any URL, or an
-    /// operation that is not a bulk removal, is [`Error::InvalidInput`](crate::Error).
-    pub fn bulk_requests(
+    /// `path_values` filling the operation's path: the split the handlers will follow. Behind
+    /// the typed counters ([`Users::delete_requests`](crate::Users::delete_requests), ...). An
+    /// item too long for any URL, or an operation that is not a bulk removal, is
+    /// [`Error::InvalidInput`](crate::Error).
+    pub(crate) fn bulk_requests(
         &self,
         operation: segment_iam_api::Operation,
         path_values: &[&str],
@@ -196,6 +178,7 @@ pub struct ClientBuilder {
     page_size: Option<u32>,
     max_url_len: Option<usize>,
     max_response_bytes: Option<usize>,
+    http_client: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
@@ -218,19 +201,25 @@ impl ClientBuilder {
         self
     }
 
-    /// The most one request may take, from sending to the end of the body (default 30 s).
+    /// The most one request may take, from sending to the end of the body (default 30 s). With
+    /// [`http_client`](Self::http_client), set on each request instead, where it overrides
+    /// that client's own timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// The most connecting may take (default 10 s).
+    /// The most connecting may take (default 10 s). Not with
+    /// [`http_client`](Self::http_client): connecting is that client's, so `build` refuses the
+    /// pair with [`Error::Config`]; set it on the `reqwest::ClientBuilder` instead.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
     }
 
-    /// The `User-Agent` header (default `segment-iam-rust/<version>`).
+    /// The `User-Agent` header (default `segment-iam-rust/<version>`). With
+    /// [`http_client`](Self::http_client), set on each request only when called here;
+    /// otherwise that client's own (reqwest sends none by default).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
@@ -267,6 +256,39 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends through this `reqwest::Client` instead of one the SDK builds: for a proxy, extra
+    /// TLS roots or a client certificate, default headers (a tracing or tenancy header), a
+    /// connection pool shared with other code.
+    ///
+    /// The given client's own settings govern the connection and are kept as they are:
+    /// proxies, TLS (roots, certificates, versions), its default headers, redirects, pooling,
+    /// HTTP version, the connect timeout, and its whole-request timeout unless
+    /// [`timeout`](Self::timeout) is set here. The SDK still sets on every request, over any
+    /// default header of the same name: `Authorization` (the token, marked sensitive so it is
+    /// never logged), `User-Agent` only when [`user_agent`](Self::user_agent) is set here, and
+    /// the request timeout only when [`timeout`](Self::timeout) is set here (reqwest lets a
+    /// request's timeout override its client's; without either, a request has no time limit).
+    /// Everything above the connection applies unchanged: the base URL and its checks,
+    /// retries, pacing and 429 handling, the response size limit, URL splitting, counters.
+    /// [`connect_timeout`](Self::connect_timeout) cannot apply and is refused at `build`.
+    ///
+    /// ```no_run
+    /// # fn demo() -> segment_iam::Result<()> {
+    /// let mut headers = reqwest::header::HeaderMap::new();
+    /// headers.insert("x-team", reqwest::header::HeaderValue::from_static("platform"));
+    /// let http = reqwest::Client::builder()
+    ///     .default_headers(headers)
+    ///     .connect_timeout(std::time::Duration::from_secs(5))
+    ///     .build()
+    ///     .expect("a reqwest client");
+    /// let client = segment_iam::Client::builder().token("sgp_...").http_client(http).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
         let token = match self.token {
@@ -287,6 +309,17 @@ impl ClientBuilder {
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
+        let user_agent = self
+            .user_agent
+            .as_deref()
+            .map(|agent| {
+                HeaderValue::from_str(agent).map_err(|_| {
+                    Error::Config(
+                        "the user agent contains characters not allowed in a header".into(),
+                    )
+                })
+            })
+            .transpose()?;
 
         let base_url = self
             .base_url
@@ -305,16 +338,42 @@ impl ClientBuilder {
         }
         let retry = self.retry.unwrap_or_default();
 
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(
-                self.user_agent
-                    .unwrap_or_else(|| format!("segment-iam-rust/{}", env!("CARGO_PKG_VERSION"))),
-            )
-            .timeout(self.timeout.unwrap_or(Duration::from_secs(30)))
-            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let (http, per_request) = match self.http_client {
+            Some(given) => {
+                if self.connect_timeout.is_some() {
+                    return Err(Error::Config(
+                        "connect_timeout cannot apply to a given http_client: \
+                         set it on its reqwest::ClientBuilder"
+                            .into(),
+                    ));
+                }
+                if let Some(agent) = user_agent {
+                    headers.insert(USER_AGENT, agent);
+                }
+                let per_request = PerRequest {
+                    headers,
+                    timeout: self.timeout,
+                };
+                (given, Some(per_request))
+            }
+            None => {
+                let agent = match user_agent {
+                    Some(agent) => agent,
+                    None => HeaderValue::from_static(concat!(
+                        "segment-iam-rust/",
+                        env!("CARGO_PKG_VERSION")
+                    )),
+                };
+                headers.insert(USER_AGENT, agent);
+                let http = reqwest::Client::builder()
+                    .default_headers(headers)
+                    .timeout(self.timeout.unwrap_or(Duration::from_secs(30)))
+                    .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+                (http, None)
+            }
+        };
         let policy = Arc::new(Policy {
             retry,
             limiter: Limiter::default(),
@@ -323,6 +382,7 @@ impl ClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            per_request,
         });
         let exec = RetryingExec {
             policy: policy.clone(),
@@ -337,7 +397,8 @@ impl ClientBuilder {
                 page_size,
                 max_url_len,
                 base_url,
-                directory: Directory::default(),
+                roles: Cached::default(),
+                workspace: Cached::default(),
             }),
         })
     }

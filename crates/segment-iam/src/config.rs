@@ -29,9 +29,20 @@ impl Region {
 /// * 429: wait what the service advises (`msBeforeNext`, else `X-RateLimit-Reset`, else
 ///   `Retry-After`) plus a little jitter, for any method: a 429 was not applied.
 /// * 5xx, timeouts, cut connections, unreadable bodies: retried with capped exponential
-///   backoff and full jitter, but only for idempotent methods (GET, PUT, PATCH, DELETE). A POST
-///   is retried only when the connection was never made.
+///   backoff, jittered in its upper half (each wait is drawn between half the backoff and all
+///   of it, so waits spread out yet never shrink to nothing), but only for idempotent methods
+///   (GET, PUT, PATCH, DELETE). A POST is retried only when the connection was never made.
 /// * Both stop at `max_attempts` requests or once `max_total_wait` would be exceeded.
+///
+/// Built like every other builder of the crate, with plain setters:
+///
+/// ```
+/// use std::time::Duration;
+/// let retry = segment_iam::RetryConfig::standard()
+///     .max_attempts(3)
+///     .max_total_wait(Duration::from_secs(20));
+/// assert_eq!(retry.attempt_limit(), 3);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryConfig {
     pub(crate) max_attempts: u32,
@@ -62,42 +73,44 @@ impl RetryConfig {
     }
 
     /// Sets the number of requests one call may make (at least 1).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// Sets the most time one call may spend waiting between attempts.
-    pub fn with_max_total_wait(mut self, wait: Duration) -> Self {
+    pub fn max_total_wait(mut self, wait: Duration) -> Self {
         self.max_total_wait = wait;
         self
     }
 
     /// Sets the first backoff after a transient failure (doubled each time).
-    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
         self.initial_backoff = backoff;
         self
     }
 
     /// Caps the backoff between two attempts.
-    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
         self.max_backoff = backoff;
         self
     }
 
     /// Sets the most jitter added to a wait the service advised.
-    pub fn with_max_jitter(mut self, jitter: Duration) -> Self {
+    pub fn max_jitter(mut self, jitter: Duration) -> Self {
         self.max_jitter = jitter;
         self
     }
 
-    /// The number of requests one call may make.
-    pub fn max_attempts(&self) -> u32 {
+    /// The number of requests one call may make (what [`max_attempts`](Self::max_attempts)
+    /// set).
+    pub fn attempt_limit(&self) -> u32 {
         self.max_attempts
     }
 
-    /// The most time one call may spend waiting between attempts.
-    pub fn max_total_wait(&self) -> Duration {
+    /// The most time one call may spend waiting between attempts (what
+    /// [`max_total_wait`](Self::max_total_wait) set).
+    pub fn total_wait_limit(&self) -> Duration {
         self.max_total_wait
     }
 }

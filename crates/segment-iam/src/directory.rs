@@ -1,19 +1,11 @@
-//! What a client looks up once and keeps: the workspace's roles (`listRoles`) and the token's
-//! own workspace (`getWorkspace`). Names become ids here, before any mutation is sent, so a
-//! misspelt role costs one read and a typed error, never a 422 half way through a job.
-//!
-//! Each cache is filled by the first caller that needs it, under a lock, so concurrent tasks
-//! share one lookup; a failed lookup leaves the cache empty for the next caller to retry.
+//! [`RoleDirectory`]: the workspace's roles as a value, resolvable by id or by name. Names
+//! become ids here, before any mutation is sent, so a misspelt role costs one read and a typed
+//! error, never a 422 half way through a job. The client keeps one, looked up once
+//! ([`crate::cache`]).
 
-use std::sync::Arc;
+use segment_iam_api::types::RoleV1;
 
-use futures::TryStreamExt;
-use segment_iam_api::types::{RoleV1, WorkspaceV1};
-use tokio::sync::Mutex;
-
-use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::model::Permission;
 
 /// How many close names an unknown role's error suggests.
 const SUGGESTIONS: usize = 3;
@@ -91,79 +83,6 @@ impl RoleDirectory {
         }
         names
     }
-}
-
-/// The per-client caches (one per [`Client`], shared by its clones).
-#[derive(Debug, Default)]
-pub(crate) struct Directory {
-    roles: Mutex<Option<Arc<RoleDirectory>>>,
-    workspace: Mutex<Option<Arc<WorkspaceV1>>>,
-}
-
-impl Directory {
-    /// The roles, looked up on first use; `refresh` looks them up again.
-    pub(crate) async fn roles(&self, client: &Client, refresh: bool) -> Result<Arc<RoleDirectory>> {
-        let mut slot = self.roles.lock().await;
-        if let (Some(roles), false) = (slot.as_ref(), refresh) {
-            return Ok(roles.clone());
-        }
-        let roles: Vec<RoleV1> = client
-            .roles()
-            .list()
-            .page_size(crate::MAX_PAGE_SIZE)
-            .items()
-            .try_collect()
-            .await?;
-        let roles = Arc::new(RoleDirectory::new(roles));
-        *slot = Some(roles.clone());
-        Ok(roles)
-    }
-
-    /// The token's workspace, looked up on first use; `refresh` looks it up again.
-    pub(crate) async fn workspace(
-        &self,
-        client: &Client,
-        refresh: bool,
-    ) -> Result<Arc<WorkspaceV1>> {
-        let mut slot = self.workspace.lock().await;
-        if let (Some(workspace), false) = (slot.as_ref(), refresh) {
-            return Ok(workspace.clone());
-        }
-        let workspace = Arc::new(client.fetch_workspace().await?);
-        *slot = Some(workspace.clone());
-        Ok(workspace)
-    }
-}
-
-/// Permissions with every role name replaced by its id and every "this workspace" by the
-/// workspace's id: checked first (nothing is looked up for input that can never be right),
-/// then at most one `listRoles` and one `getWorkspace`, both cached by the client.
-pub(crate) async fn resolve_permissions(
-    client: &Client,
-    permissions: Vec<Permission>,
-) -> Result<Vec<Permission>> {
-    for permission in &permissions {
-        permission.check()?;
-    }
-    let roles = if permissions.iter().any(Permission::needs_roles) {
-        let roles = client.role_directory().await?;
-        // Every name is checked before the workspace is looked up: a typo costs one read.
-        for permission in permissions.iter().filter(|p| p.needs_roles()) {
-            roles.resolve(permission.role_id())?;
-        }
-        Some(roles)
-    } else {
-        None
-    };
-    let workspace = if permissions.iter().any(Permission::needs_workspace) {
-        Some(client.workspace().await?)
-    } else {
-        None
-    };
-    permissions
-        .into_iter()
-        .map(|p| p.resolve(roles.as_deref(), workspace.as_ref().map(|w| w.id.as_str())))
-        .collect()
 }
 
 #[cfg(test)]

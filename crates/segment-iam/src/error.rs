@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use segment_iam_api::types::RequestError;
 
+pub(crate) mod from_wire;
+
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

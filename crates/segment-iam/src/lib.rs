@@ -36,28 +36,38 @@
 //! ```
 //!
 //! A runnable tour against the local emulator is `cargo run --example quickstart`.
+//!
+//! # What is where
+//!
+//! The crate root is what a caller uses: [`Client`] and its builder, the handlers, the values
+//! they take and answer, [`Error`]. Beside it, public modules for the rest: [`email`] (how
+//! addresses are checked and compared, for code built on the SDK), [`guard`] (the removal cap
+//! and the last-owner rule), [`jobs`] (audit, offboard, workspace reads), [`api`] (the
+//! generated client, with its operation table [`api::Operation`]) and [`types`] (its models).
+//! [`ClientBuilder::http_client`] sends through a `reqwest::Client` of your own.
+//!
+//! Inside, the transport (`src/transport/`: one call, retry, the answer read, pacing, counters)
+//! is one layer below the generated client, so facade calls and [`Client::api`] calls are
+//! treated alike; wire failures become an [`Error`] in one place (`src/error/from_wire.rs`).
 
-mod answer;
 mod batch;
-mod call;
+mod cache;
 mod client;
 mod config;
 mod directory;
+pub mod email;
 mod error;
 pub mod guard;
 pub mod jobs;
 mod lookup;
-mod metrics;
 mod model;
-mod pacing;
 mod paginate;
 #[macro_use]
 mod resources;
-mod retry;
+mod transport;
 mod validate;
 
 pub use batch::BulkOutcome;
-pub use call::Call;
 pub use client::{Client, ClientBuilder};
 pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Region,
@@ -65,20 +75,14 @@ pub use config::{
 };
 pub use directory::RoleDirectory;
 pub use error::{Error, Outcome, Result, ServiceError};
-pub use lookup::{Lookup, email_key};
-pub use metrics::{Metrics, Wait};
+pub use lookup::Lookup;
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
 pub use resources::{Groups, Invites, Roles, Users};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
+pub use transport::{Call, Metrics, Wait};
 
-/// Checks an email address the way every handler does before sending (loosely: the service
-/// judges deliverability; this refuses what can never be an address), as a typed
-/// [`Error::InvalidInput`] naming `field`.
-pub fn check_email(field: &str, email: &str) -> Result<()> {
-    validate::email(field, email)
-}
+pub use segment_iam_api::ResourceType;
 /// The generated wire models (`UserV1`, `UserGroupV1`, ...).
 pub use segment_iam_api::types;
-pub use segment_iam_api::{Operation, OperationMeta, ResourceType};

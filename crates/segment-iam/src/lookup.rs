@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use futures::TryStreamExt;
 
 use crate::config::MAX_PAGE_SIZE;
+use crate::email::key as email_key;
 use crate::error::Result;
 use crate::paginate::Paginator;
 use crate::validate;
@@ -33,15 +34,8 @@ impl<T> Lookup<T> {
     }
 }
 
-/// The key emails are compared by: trimmed and lowercase (the service's comparison is
-/// undocumented; one person must never count twice). Public so that jobs built on the facade
-/// compare emails exactly as its lookups do.
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// Emails checked (a typed error names the first bad one) and de-duplicated by
-/// [`email_key`], keeping the first spelling and order.
+/// [`email::key`](crate::email::key), keeping the first spelling and order.
 pub(crate) fn distinct_emails(
     field: &str,
     emails: impl IntoIterator<Item = impl Into<String>>,

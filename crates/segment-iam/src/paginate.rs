@@ -16,7 +16,6 @@ use std::sync::Arc;
 use futures::{Stream, TryStreamExt, stream};
 use segment_iam_api::types::PaginationOutput;
 
-use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::validate;
 
@@ -52,12 +51,13 @@ impl<T> Page<T> {
 }
 
 type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
-type FetchFn<T> = Arc<dyn Fn(Client, u32, Option<String>) -> PageFuture<T> + Send + Sync>;
+/// Fetches one page: the page size, then the cursor (`None` for the first page). It captures
+/// what it sends with (a client), so the paginator holds no client of its own.
+type FetchFn<T> = Arc<dyn Fn(u32, Option<String>) -> PageFuture<T> + Send + Sync>;
 
 /// A list operation ready to be streamed. Configure it, then call [`pages`](Self::pages),
 /// [`items`](Self::items) or [`collect`](Self::collect).
 pub struct Paginator<T> {
-    client: Client,
     fetch: FetchFn<T>,
     page_size: u32,
     cursor: Option<String>,
@@ -75,22 +75,22 @@ impl<T> std::fmt::Debug for Paginator<T> {
 }
 
 impl<T: Send + 'static> Paginator<T> {
+    /// A list of `page_size` items a page (the client's default) fetched by `fetch`.
     pub(crate) fn new(
-        client: &Client,
-        fetch: impl Fn(Client, u32, Option<String>) -> PageFuture<T> + Send + Sync + 'static,
+        page_size: u32,
+        fetch: impl Fn(u32, Option<String>) -> PageFuture<T> + Send + Sync + 'static,
     ) -> Self {
         Paginator {
-            client: client.clone(),
             fetch: Arc::new(fetch),
-            page_size: client.page_size(),
+            page_size,
             cursor: None,
             refused: None,
         }
     }
 
     /// A list whose input was refused: its stream yields `error` and ends, sending nothing.
-    pub(crate) fn failed(client: &Client, error: Error) -> Self {
-        let mut paginator = Self::new(client, |_, _, _| {
+    pub(crate) fn failed(page_size: u32, error: Error) -> Self {
+        let mut paginator = Self::new(page_size, |_, _| {
             Box::pin(async { Err(Error::invalid("list", "not started")) })
         });
         paginator.refused = Some(error);
@@ -185,7 +185,6 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// Walks the cursors of one list.
 struct Fetcher<T> {
-    client: Client,
     fetch: FetchFn<T>,
     page_size: u32,
     /// The cursor to fetch next: `Some(None)` is the first page, `None` means the list ended.
@@ -206,7 +205,6 @@ impl<T: Send + 'static> Fetcher<T> {
             seen.insert(cursor.clone());
         }
         Fetcher {
-            client: paginator.client,
             fetch: paginator.fetch,
             page_size: paginator.page_size,
             next: if deferred.is_some() {
@@ -226,7 +224,7 @@ impl<T: Send + 'static> Fetcher<T> {
             return;
         }
         if let Some(cursor) = self.next.take() {
-            let future = (self.fetch)(self.client.clone(), self.page_size, cursor);
+            let future = (self.fetch)(self.page_size, cursor);
             self.pending = Some(AbortOnDrop(tokio::spawn(future)));
         }
     }
@@ -280,14 +278,6 @@ mod tests {
 
     type Log = Arc<Mutex<Vec<Option<String>>>>;
 
-    fn client() -> Client {
-        Client::builder()
-            .token("t")
-            .base_url("http://127.0.0.1:9")
-            .build()
-            .expect("a client (nothing is sent)")
-    }
-
     fn started(log: &Log) -> Vec<Option<String>> {
         log.lock().expect("log").clone()
     }
@@ -296,7 +286,7 @@ mod tests {
     /// cursor is `p{i}`. Every fetch's cursor goes into the log when the fetch starts.
     fn list(sizes: &[usize], log: &Log) -> Paginator<usize> {
         let (sizes, log) = (sizes.to_vec(), log.clone());
-        Paginator::new(&client(), move |_, _, cursor| {
+        Paginator::new(crate::DEFAULT_PAGE_SIZE, move |_, cursor| {
             log.lock().expect("log").push(cursor.clone());
             let index = cursor
                 .as_deref()
@@ -390,7 +380,7 @@ mod tests {
     /// Pages that all point to `next`, starting from `start` (if given).
     fn looping(next: &'static str, start: Option<&str>, log: &Log) -> Paginator<usize> {
         let log = log.clone();
-        let paginator = Paginator::new(&client(), move |_, _, cursor| {
+        let paginator = Paginator::new(crate::DEFAULT_PAGE_SIZE, move |_, cursor| {
             log.lock().expect("log").push(cursor.clone());
             let page = Page {
                 items: vec![1],
@@ -437,7 +427,7 @@ mod tests {
     async fn a_failed_page_ends_the_stream_after_its_error() {
         let log = Log::default();
         let inner = log.clone();
-        let paginator = Paginator::new(&client(), move |_, _, cursor| {
+        let paginator = Paginator::new(crate::DEFAULT_PAGE_SIZE, move |_, cursor| {
             inner.lock().expect("log").push(cursor.clone());
             let page = match cursor {
                 None => Ok(Page {
@@ -465,7 +455,10 @@ mod tests {
         assert!(
             matches!(&results[0], Err(Error::InvalidInput { field, .. }) if field == "page_size")
         );
-        let refused = Paginator::<usize>::failed(&client(), Error::invalid("user_id", "empty"));
+        let refused = Paginator::<usize>::failed(
+            crate::DEFAULT_PAGE_SIZE,
+            Error::invalid("user_id", "empty"),
+        );
         let results: Vec<_> = refused.pages().collect().await;
         assert_eq!(results.len(), 1);
         assert!(
@@ -476,7 +469,7 @@ mod tests {
 
     /// The error of a list whose first fetch panics with `payload`.
     async fn error_of_panicking_fetch(payload: fn() -> Box<dyn std::any::Any + Send>) -> Error {
-        let paginator = Paginator::<usize>::new(&client(), move |_, _, _| {
+        let paginator = Paginator::<usize>::new(crate::DEFAULT_PAGE_SIZE, move |_, _| {
             Box::pin(async move { std::panic::resume_unwind(payload()) })
         });
         let results: Vec<_> = paginator.pages().collect().await;
@@ -510,7 +503,7 @@ mod tests {
     async fn dropping_the_stream_aborts_the_fetch_ahead() {
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         let guard = Arc::new(Mutex::new(Some(dropped_tx)));
-        let paginator = Paginator::new(&client(), move |_, _, cursor| match cursor {
+        let paginator = Paginator::new(crate::DEFAULT_PAGE_SIZE, move |_, cursor| match cursor {
             None => Box::pin(async {
                 Ok(Page {
                     items: vec![1usize],
@@ -543,7 +536,7 @@ mod tests {
     fn debug_shows_the_page_size_and_cursor() {
         let text = format!(
             "{:?}",
-            Paginator::<usize>::failed(&client(), Error::invalid("a", "b"))
+            Paginator::<usize>::failed(crate::DEFAULT_PAGE_SIZE, Error::invalid("a", "b"))
                 .page_size(7)
                 .cursor("c9")
         );

@@ -16,10 +16,11 @@ use segment_iam_api::types::{PermissionV1, UserGroupV1};
 use serde::Serialize;
 
 use crate::client::Client;
+use crate::email::key as email_key;
 use crate::error::Result;
 use crate::jobs::Progress;
 use crate::jobs::read::{self, GroupReads, Members, ReadOptions};
-use crate::lookup::{distinct_emails, email_key};
+use crate::lookup::distinct_emails;
 use crate::model::Resource;
 
 /// Which rows to keep. Empty filters keep everything.

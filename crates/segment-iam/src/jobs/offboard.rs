@@ -26,13 +26,15 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 
+use crate::batch;
 use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
+use crate::email::key as email_key;
 use crate::error::{Error, Result};
 use crate::jobs::Progress;
 use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
-use crate::lookup::{distinct_emails, email_key};
-use crate::{Operation, batch};
+use crate::lookup::distinct_emails;
+use segment_iam_api::Operation;
 
 pub use crate::guard::OWNER_ROLE;
 

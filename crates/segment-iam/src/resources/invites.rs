@@ -7,7 +7,6 @@ use segment_iam_api::types;
 
 use crate::batch::BulkOutcome;
 use crate::client::Client;
-use crate::directory::resolve_permissions;
 use crate::error::{Error, Result};
 use crate::lookup::{self, Lookup};
 use crate::model::{Invite, Permission};
@@ -37,9 +36,10 @@ async fn invite_inputs(client: &Client, invites: Vec<Invite>) -> Result<Vec<type
     let (emails, permissions): (Vec<String>, Vec<Vec<Permission>>) =
         invites.into_iter().map(Invite::into_parts).unzip();
     let counts: Vec<usize> = permissions.iter().map(Vec::len).collect();
-    let mut resolved = resolve_permissions(client, permissions.into_iter().flatten().collect())
-        .await?
-        .into_iter();
+    let mut resolved =
+        super::resolve_permissions(client, permissions.into_iter().flatten().collect())
+            .await?
+            .into_iter();
     emails
         .into_iter()
         .zip(counts)

@@ -117,10 +117,12 @@ macro_rules! paginator {
         $(
             let $setter: $ty = match crate::validate::id($field, $value.as_ref()) {
                 Ok(id) => id,
-                Err(error) => return crate::paginate::Paginator::failed(client, error),
+                Err(error) => return crate::paginate::Paginator::failed(client.page_size(), error),
             };
         )*
-        crate::paginate::Paginator::new(client, move |client, count, cursor| {
+        let client = client.clone();
+        crate::paginate::Paginator::new(client.page_size(), move |count, cursor| {
+            let client = client.clone();
             $( let $setter = $setter.clone(); )*
             Box::pin(async move {
                 let call = client.call();
@@ -149,9 +151,31 @@ pub use users::Users;
 use segment_iam_api::types::PermissionInputV1;
 
 use crate::client::Client;
-use crate::directory::resolve_permissions;
 use crate::error::{Error, Result};
 use crate::model::{Permission, permission_inputs};
+
+/// The handlers, one per resource: each owns a clone of the client.
+impl Client {
+    /// Users, their groups and permissions.
+    pub fn users(&self) -> Users {
+        Users::new(self.clone())
+    }
+
+    /// Pending invites to the workspace.
+    pub fn invites(&self) -> Invites {
+        Invites::new(self.clone())
+    }
+
+    /// User groups, their members, invites and permissions.
+    pub fn groups(&self) -> Groups {
+        Groups::new(self.clone())
+    }
+
+    /// Roles of the workspace, and role names resolved to ids.
+    pub fn roles(&self) -> Roles {
+        Roles::new(self.clone())
+    }
+}
 
 /// Permissions checked, resolved (role names, "this workspace") and converted; `non_empty`
 /// refuses an empty list where adding nothing would waste a request (replacing with nothing
@@ -165,4 +189,35 @@ pub(crate) async fn permissions(
         return Err(Error::invalid("permissions", "must not be empty"));
     }
     permission_inputs(resolve_permissions(client, permissions).await?)
+}
+
+/// Permissions with every role name replaced by its id and every "this workspace" by the
+/// workspace's id: checked first (nothing is looked up for input that can never be right),
+/// then at most one `listRoles` and one `getWorkspace`, both cached by the client.
+pub(crate) async fn resolve_permissions(
+    client: &Client,
+    permissions: Vec<Permission>,
+) -> Result<Vec<Permission>> {
+    for permission in &permissions {
+        permission.check()?;
+    }
+    let roles = if permissions.iter().any(Permission::needs_roles) {
+        let roles = roles::role_directory(client, false).await?;
+        // Every name is checked before the workspace is looked up: a typo costs one read.
+        for permission in permissions.iter().filter(|p| p.needs_roles()) {
+            roles.resolve(permission.role_id())?;
+        }
+        Some(roles)
+    } else {
+        None
+    };
+    let workspace = if permissions.iter().any(Permission::needs_workspace) {
+        Some(client.workspace().await?)
+    } else {
+        None
+    };
+    permissions
+        .into_iter()
+        .map(|p| p.resolve(roles.as_deref(), workspace.as_ref().map(|w| w.id.as_str())))
+        .collect()
 }

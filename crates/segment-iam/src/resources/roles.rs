@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use futures::TryStreamExt;
 use segment_iam_api::ClientIamRolesExt;
 use segment_iam_api::types::RoleV1;
 
 use crate::client::Client;
+use crate::config::MAX_PAGE_SIZE;
 use crate::directory::RoleDirectory;
 use crate::error::Result;
 use crate::paginate::Paginator;
@@ -30,13 +32,13 @@ impl Roles {
     /// Every role, looked up once per client and then served from its cache.
     pub fn directory(&self) -> impl Future<Output = Result<Arc<RoleDirectory>>> + Send + 'static {
         let client = self.client.clone();
-        async move { client.role_directory().await }
+        async move { role_directory(&client, false).await }
     }
 
     /// Looks the roles up again (after roles changed in the web app), replacing the cache.
     pub fn refresh(&self) -> impl Future<Output = Result<Arc<RoleDirectory>>> + Send + 'static {
         let client = self.client.clone();
-        async move { client.refresh_role_directory().await }
+        async move { role_directory(&client, true).await }
     }
 
     /// The role named (case-insensitively) or identified by `name_or_id`, from the cached
@@ -48,8 +50,23 @@ impl Roles {
         let client = self.client.clone();
         let given = name_or_id.into();
         async move {
-            let roles = client.role_directory().await?;
+            let roles = role_directory(&client, false).await?;
             roles.resolve(&given).cloned()
         }
     }
+}
+
+/// The client's roles, from its cache or looked up (`listRoles`, largest pages) on first use;
+/// `refresh` looks them up again.
+pub(crate) async fn role_directory(client: &Client, refresh: bool) -> Result<Arc<RoleDirectory>> {
+    let lookup = async {
+        let roles: Vec<RoleV1> = Roles::new(client.clone())
+            .list()
+            .page_size(MAX_PAGE_SIZE)
+            .items()
+            .try_collect()
+            .await?;
+        Ok(RoleDirectory::new(roles))
+    };
+    client.role_cache().get_or_fetch(refresh, lookup).await
 }

@@ -7,7 +7,7 @@
 //! it to learn that it is empty. A 429's advised wait closes the bucket for everyone.
 //!
 //! `X-RateLimit-Reset` has one-second resolution, rounded up, so the true end of a window lies
-//! up to a second before it. For long windows (the service's minute) that costs under 2%; for
+//! up to a second before it. For long windows (the service's minute) that is a second in sixty; for
 //! short ones it would dominate, so when a window is shorter than [`PROBE_BELOW`] one request
 //! (and only one) is sent a second before the announced reset. Either it is served (the window
 //! had ended) or its 429 carries `msBeforeNext`, the exact remaining time, which then holds
@@ -413,13 +413,20 @@ pub(crate) fn jitter(max: Duration) -> Duration {
     Duration::from_micros(rand::Rng::random_range(&mut rand::rng(), 0..=micros))
 }
 
-/// Converts an RFC 5322 date into a local instant (now plus the time until that date).
-pub(crate) fn reset_instant(value: &str) -> Option<Instant> {
+/// The time from now until an HTTP date (RFC 9110: IMF-fixdate and the two obsolete forms),
+/// zero for a date already past, `None` for text that is no date. The one reader of dates:
+/// `X-RateLimit-Reset` here and in a 429's advice, `Retry-After` in [`super::retry`].
+pub(crate) fn until_http_date(value: &str) -> Option<Duration> {
     let at = httpdate::parse_http_date(value.trim()).ok()?;
-    let until = at
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    Some(Instant::now() + until)
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// An HTTP date as a local instant (now plus the time until that date).
+pub(crate) fn reset_instant(value: &str) -> Option<Instant> {
+    until_http_date(value).map(|until| Instant::now() + until)
 }
 
 #[cfg(test)]
@@ -1001,5 +1008,31 @@ mod tests {
     fn reset_dates_parse() {
         assert!(reset_instant("Sun, 22 Nov 2026 10:15:00 GMT").is_some());
         assert!(reset_instant("not a date").is_none());
+    }
+
+    /// The one date reader: the three forms RFC 9110 allows, surrounding space ignored, a date
+    /// past is no wait, anything else no date.
+    #[test]
+    fn http_dates_in_every_allowed_form_are_read_once() {
+        let ahead = until_http_date(&format!(
+            " {} ",
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(90))
+        ))
+        .expect("an IMF-fixdate");
+        assert!(
+            ahead > Duration::from_secs(80) && ahead <= Duration::from_secs(90),
+            "{ahead:?}"
+        );
+        assert_eq!(
+            until_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(Duration::ZERO),
+            "RFC 850 form, past"
+        );
+        assert_eq!(
+            until_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(Duration::ZERO),
+            "asctime form, past"
+        );
+        assert_eq!(until_http_date("120"), None, "seconds are not a date");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! The policy lives in the transport — the generated client's [`Exec`] hook — as octocrab's
 //! tower retry does, so every request is treated alike: facade calls and `Client::api()` calls
-//! are paced ([`crate::pacing`]), wait out 429s and are retried by the same [`RetryConfig`].
+//! are paced ([`crate::transport::pacing`]), wait out 429s and are retried by the same
+//! [`RetryConfig`].
 //!
 //! For each attempt the layer takes a pacing permit, sends a copy of the request, and reads the
 //! answer's body whole, capped at `max_response_bytes` (the service's bodies are small JSON
@@ -19,18 +20,18 @@
 //!   earlier attempt did it; a facade call reports success.
 //!
 //! The last answer goes back to the generated client unchanged (body re-attached,
-//! [`crate::answer`]), so it decodes as usual. A facade call's [`RetryingExec`] has a report
-//! slot, where it learns what the wire said beyond the decoded value: attempts, time, and the
-//! classified failure.
+//! [`crate::transport::answer`]), so it decodes as usual. A facade call's [`RetryingExec`] has a
+//! report slot, where it learns what the wire said beyond the decoded value: attempts, time,
+//! and the classified failure.
 //!
 //! Every request of the client awaits this layer's future, boxed once: its state is kept under
-//! a kilobyte (the allocator's small-block cache; a larger block costs ~1,700 instructions
-//! more a call), so waits that are rare (pacing, backoff) box their own state, and values
-//! that are borrowed live in blocks that end before the next wait.
+//! a kilobyte (the allocator serves small blocks from a cache and larger ones the slow way;
+//! the cost is measured in BENCHMARKS.md), so waits that are rare (pacing, backoff) box their
+//! own state, and values that are borrowed live in blocks that end before the next wait.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::LengthLimitError;
@@ -38,10 +39,10 @@ use reqwest::header::{HeaderMap, HeaderName};
 use segment_iam_api::types::{RequestError, RequestErrorEnvelope};
 use segment_iam_api::{Exec, ExecFuture, Operation};
 
-use crate::answer::{Answer, Reading};
+use super::answer::{Answer, Reading};
+use super::metrics::Counters;
+use super::pacing::{Bucket, Limiter, RESET, jitter, until_http_date};
 use crate::config::RetryConfig;
-use crate::metrics::Counters;
-use crate::pacing::{Bucket, Limiter, RESET, jitter};
 
 /// What every clone of a client shares: the policy's settings and its state.
 #[derive(Debug)]
@@ -52,6 +53,31 @@ pub(crate) struct Policy {
     /// Whether to hold requests while the rate-limit headers say the window is spent.
     pub(crate) pacing: bool,
     pub(crate) max_response_bytes: usize,
+    /// What every request gets set on it here rather than by the `reqwest::Client` (which the
+    /// caller built: `ClientBuilder::http_client`); `None` when the SDK built that client.
+    pub(crate) per_request: Option<PerRequest>,
+}
+
+/// Settings applied to each request as it enters the layer, for a `reqwest::Client` the SDK did
+/// not build and so could not configure: its headers win over that client's default headers,
+/// its timeout over that client's timeout.
+#[derive(Debug)]
+pub(crate) struct PerRequest {
+    /// `Authorization` (marked sensitive), and `User-Agent` when one was configured.
+    pub(crate) headers: HeaderMap,
+    /// The whole-request timeout, when one was configured.
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl PerRequest {
+    fn apply(&self, request: &mut reqwest::Request) {
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name, value.clone());
+        }
+        if let Some(timeout) = self.timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
+    }
 }
 
 /// One failed attempt, reduced to what the policy and the caller need.
@@ -156,10 +182,13 @@ impl Exec for RetryingExec {
     fn exec<'a>(
         &'a self,
         client: &'a reqwest::Client,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         operation: Option<Operation>,
     ) -> ExecFuture<'a> {
         use futures::FutureExt;
+        if let Some(per_request) = &self.policy.per_request {
+            per_request.apply(&mut request);
+        }
         let slot = self.report.as_ref();
         // A combinator, not an `async` block around the call: the request is then held once in
         // the boxed state, not once more as the block's capture.
@@ -423,8 +452,9 @@ fn classify(
                 // A cut or foreign (proxy) body under a 2xx is worth another try for an
                 // idempotent call. A body labelled JSON, the service's own answer, has only its
                 // syntax checked here (no allocation; the typed decode then happens once, in
-                // the generated client): decoding it twice cost ~1 µs a call. A body under any
-                // other label may be a proxy's page, so it must decode as the documented type.
+                // the generated client), as decoding it twice costs measurably (BENCHMARKS.md).
+                // A body under any other label may be a proxy's page, so it must decode as the
+                // documented type.
                 let operation = operation.filter(|_| idempotent)?;
                 let labelled_json = head
                     .headers
@@ -528,14 +558,7 @@ pub(crate) fn advised_wait(errors: &[RequestError], headers: &HeaderMap) -> Opti
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let until_date = |value: &str| {
-        let at = httpdate::parse_http_date(value).ok()?;
-        Some(
-            at.duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO),
-        )
-    };
-    if let Some(wait) = header(&RESET).and_then(until_date) {
+    if let Some(wait) = header(&RESET).and_then(until_http_date) {
         return Some(wait);
     }
     let retry_after = header(&http::header::RETRY_AFTER)?;
@@ -543,7 +566,7 @@ pub(crate) fn advised_wait(errors: &[RequestError], headers: &HeaderMap) -> Opti
         .parse::<u64>()
         .ok()
         .map(Duration::from_secs)
-        .or_else(|| until_date(retry_after))
+        .or_else(|| until_http_date(retry_after))
 }
 
 /// What failed, without the URL (whose query may carry emails).
@@ -584,6 +607,8 @@ fn backoff(retry: &RetryConfig, n: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
     use reqwest::header::HeaderValue;
 
@@ -749,8 +774,8 @@ mod rule_tests {
     #[test]
     fn backoff_doubles_up_to_its_cap_with_jitter_in_the_upper_half() {
         let retry = RetryConfig::standard()
-            .with_initial_backoff(Duration::from_millis(100))
-            .with_max_backoff(Duration::from_millis(1000));
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(1000));
         let ms = Duration::from_millis;
         // n-th failure: (lowest, highest).
         let expected = [
@@ -832,7 +857,7 @@ mod policy_tests {
     use reqwest::Method;
     use segment_iam_emulator::{Emulator, EmulatorHandle, Fault};
 
-    use crate::metrics::Wait;
+    use crate::transport::metrics::Wait;
 
     use super::*;
 
@@ -850,14 +875,15 @@ mod policy_tests {
             counters: Counters::default(),
             pacing: false,
             max_response_bytes: 1 << 20,
+            per_request: None,
         }
     }
 
     fn quick() -> RetryConfig {
         RetryConfig::standard()
-            .with_initial_backoff(ms(2))
-            .with_max_backoff(ms(8))
-            .with_max_jitter(Duration::ZERO)
+            .initial_backoff(ms(2))
+            .max_backoff(ms(8))
+            .max_jitter(Duration::ZERO)
     }
 
     struct Rig {
@@ -966,7 +992,7 @@ mod policy_tests {
         let rig = Rig::new().await;
         rig.emu
             .inject(Fault::status(503).on_operation("get_user").times(10));
-        let policy = policy(quick().with_max_attempts(3));
+        let policy = policy(quick().max_attempts(3));
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!(status_of(&result), Some(503));
         assert_eq!(report.attempts, 3);
@@ -1001,12 +1027,12 @@ mod policy_tests {
             Fault::respond(429, "application/json", rate_limited_body(40)).on_operation("get_user")
         };
         rig.emu.inject(fault());
-        let exact = policy(quick().with_max_total_wait(ms(40)));
+        let exact = policy(quick().max_total_wait(ms(40)));
         let (result, report) = rig.run(&exact, rig.get_user(), Operation::GetUser).await;
         assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
 
         rig.emu.inject(fault());
-        let short = policy(quick().with_max_total_wait(ms(39)));
+        let short = policy(quick().max_total_wait(ms(39)));
         let (result, report) = rig.run(&short, rig.get_user(), Operation::GetUser).await;
         assert_eq!((status_of(&result), report.attempts), (Some(429), 1));
         match report.failure {
@@ -1029,7 +1055,7 @@ mod policy_tests {
                 .times(3),
         );
         // 30 + 30 fit in 70 ms; a third 30 does not.
-        let policy = policy(quick().with_max_total_wait(ms(70)));
+        let policy = policy(quick().max_total_wait(ms(70)));
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!(status_of(&result), Some(429));
         assert_eq!(report.attempts, 3);
@@ -1077,7 +1103,7 @@ mod policy_tests {
             .body("{}")
             .build()
             .expect("a request");
-        let policy = policy(quick().with_max_attempts(3));
+        let policy = policy(quick().max_attempts(3));
         let (result, report) = policy
             .run(&http, request, Some(Operation::CreateUserGroup), true)
             .await;
@@ -1286,7 +1312,7 @@ mod policy_tests {
     #[tokio::test]
     async fn pacing_gives_up_at_once_when_the_window_opens_past_the_budget() {
         let rig = Rig::new().await;
-        let mut policy = policy(quick().with_max_total_wait(Duration::from_secs(1)));
+        let mut policy = policy(quick().max_total_wait(Duration::from_secs(1)));
         policy.pacing = true;
         policy
             .limiter
@@ -1317,7 +1343,7 @@ mod policy_tests {
             Fault::respond(429, "application/json", rate_limited_body(60_000))
                 .on_operation("get_user"),
         );
-        let mut policy = policy(quick().with_max_total_wait(Duration::from_secs(1)));
+        let mut policy = policy(quick().max_total_wait(Duration::from_secs(1)));
         policy.pacing = true;
         // The advice is past the budget: the caller gets the 429 at once ...
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
@@ -1350,9 +1376,9 @@ mod policy_tests {
         // Waits that did not grow would add up to at most 30 ms.
         let policy = policy(
             RetryConfig::standard()
-                .with_initial_backoff(ms(10))
-                .with_max_backoff(Duration::from_secs(1))
-                .with_max_jitter(Duration::ZERO),
+                .initial_backoff(ms(10))
+                .max_backoff(Duration::from_secs(1))
+                .max_jitter(Duration::ZERO),
         );
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!((status_of(&result), report.attempts), (Some(200), 4));
@@ -1366,7 +1392,7 @@ mod policy_tests {
         rig.emu.inject(
             Fault::respond(429, "application/json", rate_limited_body(10)).on_operation("get_user"),
         );
-        let policy = policy(quick().with_max_jitter(ms(40)));
+        let policy = policy(quick().max_jitter(ms(40)));
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
         let waited = policy.counters.snapshot().waited;
@@ -1396,7 +1422,7 @@ mod policy_tests {
             Fault::respond(429, "application/json", rate_limited_body(30_000))
                 .on_operation("get_user"),
         );
-        let policy = policy(quick().with_max_total_wait(Duration::from_secs(120)));
+        let policy = policy(quick().max_total_wait(Duration::from_secs(120)));
         let run = rig.run(&policy, rig.get_user(), Operation::GetUser);
         let observe = async {
             // Bounded: the backoff starts as soon as the 429 is read.
