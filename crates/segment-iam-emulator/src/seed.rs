@@ -34,8 +34,9 @@ use crate::state::{
     email_key,
 };
 
-/// The workspace resource id of the documentation's examples.
-pub const WORKSPACE_ID: &str = "9aQ1Lj62S4bomZKLF4DPqW";
+/// The workspace resource id of the documentation's examples (defined with the default
+/// workspace in [`crate::state`]; named here too because seeded permissions use it).
+pub use crate::state::WORKSPACE_ID;
 
 /// A JSON fixture: roles, users, invites and groups to start with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -249,6 +249,9 @@ pub const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The workspace resource id of the documentation's examples: the default workspace's id.
+pub const WORKSPACE_ID: &str = "9aQ1Lj62S4bomZKLF4DPqW";
+
 /// The workspace a token belongs to (`getWorkspace`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,7 +267,7 @@ pub struct Workspace {
 impl Default for Workspace {
     fn default() -> Self {
         Workspace {
-            id: crate::seed::WORKSPACE_ID.to_string(),
+            id: WORKSPACE_ID.to_string(),
             slug: "emulated-workspace".to_string(),
             name: "Emulated Workspace".to_string(),
         }
