@@ -7,7 +7,6 @@
 //! `Group::invites` / `Invite::groups`) so that every list is a range over an ordered set.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ops::Bound::{Excluded, Unbounded};
 use std::time::SystemTime;
 
 use rand::rngs::StdRng;
@@ -347,70 +346,6 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 /// The lookup key of an email: emails compare case-insensitively.
 pub(crate) fn email_key(email: &str) -> String {
     email.to_lowercase()
-}
-
-/// A page of sequence numbers and where the neighbouring pages start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Window {
-    pub items: Vec<u64>,
-    pub next_after: Option<u64>,
-    pub prev_after: Option<u64>,
-}
-
-/// Something ordered by sequence number that can be paged.
-pub(crate) trait SeqIndex {
-    fn after(&self, after: u64) -> Box<dyn Iterator<Item = u64> + '_>;
-    fn upto_rev(&self, upto: u64) -> Box<dyn Iterator<Item = u64> + '_>;
-    fn total(&self) -> usize;
-}
-
-impl<V> SeqIndex for BTreeMap<u64, V> {
-    fn after(&self, after: u64) -> Box<dyn Iterator<Item = u64> + '_> {
-        Box::new(self.range((Excluded(after), Unbounded)).map(|(k, _)| *k))
-    }
-    fn upto_rev(&self, upto: u64) -> Box<dyn Iterator<Item = u64> + '_> {
-        Box::new(self.range(..=upto).rev().map(|(k, _)| *k))
-    }
-    fn total(&self) -> usize {
-        self.len()
-    }
-}
-
-impl SeqIndex for BTreeSet<u64> {
-    fn after(&self, after: u64) -> Box<dyn Iterator<Item = u64> + '_> {
-        Box::new(self.range((Excluded(after), Unbounded)).copied())
-    }
-    fn upto_rev(&self, upto: u64) -> Box<dyn Iterator<Item = u64> + '_> {
-        Box::new(self.range(..=upto).rev().copied())
-    }
-    fn total(&self) -> usize {
-        self.len()
-    }
-}
-
-/// The page of `count` items after `after`, in O(count).
-pub(crate) fn window(index: &dyn SeqIndex, after: u64, count: usize) -> Window {
-    let mut it = index.after(after);
-    let items: Vec<u64> = it.by_ref().take(count).collect();
-    let more = it.next().is_some();
-    let next_after = if more { items.last().copied() } else { None };
-    let prev_after = if after == 0 {
-        None
-    } else {
-        let back: Vec<u64> = index.upto_rev(after).take(count + 1).collect();
-        if back.is_empty() {
-            None
-        } else if back.len() <= count {
-            Some(0)
-        } else {
-            Some(back[count])
-        }
-    };
-    Window {
-        items,
-        next_after,
-        prev_after,
-    }
 }
 
 impl State {
@@ -794,47 +729,5 @@ impl State {
             workspace: self.workspace.clone(),
             audit: self.audit.clone(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows() {
-        let m: BTreeMap<u64, ()> = (1..=10).map(|k| (k, ())).collect();
-        let w = window(&m, 0, 4);
-        assert_eq!(
-            w,
-            Window {
-                items: vec![1, 2, 3, 4],
-                next_after: Some(4),
-                prev_after: None
-            }
-        );
-        let w = window(&m, 4, 4);
-        assert_eq!(
-            w,
-            Window {
-                items: vec![5, 6, 7, 8],
-                next_after: Some(8),
-                prev_after: Some(0)
-            }
-        );
-        let w = window(&m, 8, 4);
-        assert_eq!(
-            w,
-            Window {
-                items: vec![9, 10],
-                next_after: None,
-                prev_after: Some(4)
-            }
-        );
-        let w = window(&m, 6, 2);
-        assert_eq!(w.prev_after, Some(4));
-        let w = window(&m, 10, 4);
-        assert!(w.items.is_empty());
-        assert_eq!(w.next_after, None);
     }
 }

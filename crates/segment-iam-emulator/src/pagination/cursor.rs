@@ -1,8 +1,4 @@
-//! Opaque pagination cursors.
-//!
-//! A cursor names a position in one list: the list kind, its scope (the group or user it
-//! belongs to, 0 for the workspace-wide lists) and the sequence number after which the page
-//! starts. Lists are ordered by creation sequence, so a page is a `BTreeMap` range: O(page).
+//! Opaque cursors: a position in one list, authenticated with a keyed MAC.
 //!
 //! The position is authenticated with a keyed MAC (SipHash-2-4 twice, 128 bits, under a
 //! random per-emulator key), then the 17-byte position and the 16-byte tag are written in
