@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use segment_iam::{Client, Error, Invite, Outcome, RetryConfig};
-use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry};
+use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry, Operation};
 use segment_iam_tests::{TOKEN, client, client_builder, emulator, start};
 
 /// How much earlier than advised a retry may arrive and still count as having waited: the
@@ -177,7 +177,7 @@ async fn get_user_after_one_429(
 ) -> (JournalEntry, JournalEntry) {
     emu.inject(
         Fault::respond(429, content_type, body)
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .times(1),
     );
     let base_url = match header {
@@ -192,7 +192,7 @@ async fn get_user_after_one_429(
         .await
         .expect("the call succeeds after waiting out the 429");
     assert_eq!(user.id, id);
-    let sent = emu.journal_for("get_user");
+    let sent = emu.journal_for(Operation::GetUser);
     assert_eq!(sent.len(), 2, "one 429, one retry: {sent:?}");
     assert_eq!((sent[0].status, sent[1].status), (429, 200));
     assert_eq!(client.metrics().rate_limited, 1);
@@ -380,7 +380,7 @@ async fn an_undocumented_202_with_a_valid_envelope_is_a_typed_decode_error_after
             "application/json",
             format!(r#"{{"data":{{"user":{{"id":"{id}","name":"n","email":"e@example.com"}}}}}}"#),
         )
-        .on_operation("get_user")
+        .on_operation(Operation::GetUser)
         .times(1),
     );
     let err = client
@@ -396,7 +396,7 @@ async fn an_undocumented_202_with_a_valid_envelope_is_a_typed_decode_error_after
     }
     assert_eq!(err.outcome(), Outcome::Ambiguous);
     assert!(err.to_string().contains("202"), "{err}");
-    assert_eq!(emu.journal_for("get_user").len(), 1, "sent once");
+    assert_eq!(emu.journal_for(Operation::GetUser).len(), 1, "sent once");
 }
 
 /// An undocumented 204 with an empty body on `get_user`: an empty body labelled JSON is not
@@ -418,7 +418,7 @@ async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
     let id = emu.user_ids()[0].clone();
     emu.inject(
         Fault::respond(204, "application/json", "")
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .always(),
     );
     let err = client.users().get(&id).await.expect_err("no user in a 204");
@@ -429,18 +429,22 @@ async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
         other => panic!("expected Error::Decode, got {other:?}"),
     }
     assert_eq!(err.outcome(), Outcome::Ambiguous);
-    assert_eq!(emu.journal_for("get_user").len(), 3, "the retry budget");
+    assert_eq!(
+        emu.journal_for(Operation::GetUser).len(),
+        3,
+        "the retry budget"
+    );
 
     // Once: the retry gets the real answer.
     emu.clear_faults();
     emu.inject(
         Fault::respond(204, "application/json", "")
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .times(1),
     );
     let user = client.users().get(&id).await.expect("cured by the retry");
     assert_eq!(user.id, id);
-    assert_eq!(emu.journal_for("get_user").len(), 5);
+    assert_eq!(emu.journal_for(Operation::GetUser).len(), 5);
 }
 
 /// A list whose page 2 fails for good (every `list_users` after the first answers 500): the
@@ -463,7 +467,7 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
         .expect("client");
     emu.inject(
         Fault::status(500)
-            .on_operation("list_users")
+            .on_operation(Operation::ListUsers)
             .skip_first(1)
             .always(),
     );
@@ -507,7 +511,7 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
         .get(&emu.user_ids()[0])
         .await
         .expect("the client still works");
-    let lists = emu.journal_for("list_users");
+    let lists = emu.journal_for(Operation::ListUsers);
     let statuses: Vec<u16> = lists.iter().map(|e| e.status).collect();
     assert_eq!(
         statuses,
@@ -521,14 +525,14 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
     assert_eq!(client.metrics().requests, 5, "4 list requests and the get");
     let all = emu.journal();
     assert_eq!(
-        all.last().and_then(|e| e.operation.as_deref()),
-        Some("get_user"),
+        all.last().and_then(|e| e.operation),
+        Some(Operation::GetUser),
         "nothing after the error but the later get: {all:?}"
     );
 }
 
 /// Polls (10 ms steps, up to 10 s) until `operation` has `n` journal entries; false if not.
-async fn journaled_within_10s(emu: &EmulatorHandle, operation: &str, n: usize) -> bool {
+async fn journaled_within_10s(emu: &EmulatorHandle, operation: Operation, n: usize) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if emu.journal_for(operation).len() >= n {
@@ -561,7 +565,7 @@ async fn the_page_two_request_starts_at_the_16th_item_not_before() {
         .await
         .expect("a later request");
     assert_eq!(
-        emu.journal_for("list_users").len(),
+        emu.journal_for(Operation::ListUsers).len(),
         1,
         "15 items: no prefetch yet"
     );
@@ -573,10 +577,10 @@ async fn the_page_two_request_starts_at_the_16th_item_not_before() {
 
     items.next().await.expect("the 16th item").expect("a user");
     assert!(
-        journaled_within_10s(&emu, "list_users", 2).await,
+        journaled_within_10s(&emu, Operation::ListUsers, 2).await,
         "the 16th item started the page-2 request"
     );
-    let lists = emu.journal_for("list_users");
+    let lists = emu.journal_for(Operation::ListUsers);
     assert!(
         lists[1].query.contains("cursor"),
         "the second list request asks for page 2: {:?}",
@@ -589,7 +593,7 @@ async fn the_page_two_request_starts_at_the_16th_item_not_before() {
         count += 1;
     }
     assert_eq!(count, 100);
-    assert_eq!(emu.journal_for("list_users").len(), 2);
+    assert_eq!(emu.journal_for(Operation::ListUsers).len(), 2);
 }
 
 /// A 409 (inviting an address that is already a user's, which the emulator refuses) is a
@@ -612,7 +616,7 @@ async fn inviting_an_existing_user_is_a_conflict_that_applied_nothing() {
         (Some(409), Outcome::NotApplied)
     );
     assert!(!err.is_retryable());
-    let sent = emu.journal_for("create_invites");
+    let sent = emu.journal_for(Operation::CreateInvites);
     assert_eq!(sent.len(), 1, "not retried");
     assert_eq!((sent[0].status, sent[0].applied), (409, false));
     assert_eq!(emu.state().invites.len(), invites_before);
@@ -663,7 +667,7 @@ async fn a_body_over_the_services_limit_is_a_typed_413_sent_once() {
         (Some(413), Outcome::NotApplied)
     );
     assert!(!err.is_retryable());
-    let sent = emu.journal_for("create_invites");
+    let sent = emu.journal_for(Operation::CreateInvites);
     assert_eq!(sent.len(), 1, "not retried");
     assert_eq!((sent[0].status, sent[0].applied), (413, false));
     assert!(emu.state().invites.is_empty(), "nothing invited");

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use segment_iam::{Error, Invite, Outcome};
-use segment_iam_emulator::Fault;
+use segment_iam_emulator::{Fault, Operation};
 use segment_iam_tests::{client, client_builder, emulator, start};
 
 /// Waits (bounded, 30 s) until the emulator has journaled `n` requests of `operation`.
-async fn journaled(emu: &segment_iam_emulator::EmulatorHandle, operation: &str, n: usize) {
+async fn journaled(emu: &segment_iam_emulator::EmulatorHandle, operation: Operation, n: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while emu.journal_for(operation).len() < n {
         assert!(
@@ -26,7 +26,7 @@ async fn a_429_whose_body_is_unreadable_is_still_retried_and_succeeds() {
     let client = client(&emu);
     emu.inject(
         Fault::respond(429, "text/html", "<html>slow down</html>")
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .times(1),
     );
     let id = emu.user_ids()[0].clone();
@@ -36,7 +36,7 @@ async fn a_429_whose_body_is_unreadable_is_still_retried_and_succeeds() {
         .await
         .expect("retried after the 429");
     assert_eq!(user.id, id);
-    let sent = emu.journal_for("get_user");
+    let sent = emu.journal_for(Operation::GetUser);
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].status, 429);
     assert_eq!(client.metrics().rate_limited, 1);
@@ -56,7 +56,7 @@ async fn an_undocumented_2xx_is_a_typed_error_not_a_panic_or_a_default() {
             "application/json",
             format!(r#"{{"data":{{"user":{{"id":"{id}","name":"n","email":"e@x.com"}}}}}}"#),
         )
-        .on_operation("get_user")
+        .on_operation(Operation::GetUser)
         .times(1),
     );
     let err = client.users().get(&id).await.expect_err("undocumented 202");
@@ -66,11 +66,11 @@ async fn an_undocumented_2xx_is_a_typed_error_not_a_panic_or_a_default() {
         (Some(202), Outcome::Ambiguous)
     );
     assert!(err.to_string().contains("202"), "{err}");
-    assert_eq!(emu.journal_for("get_user").len(), 1);
+    assert_eq!(emu.journal_for(Operation::GetUser).len(), 1);
     // 204 with no body where a user is documented: a typed decode error, nothing invented.
     emu.inject(
         Fault::respond(204, "application/json", "")
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .always(),
     );
     let err = client.users().get(&id).await.expect_err("no user in a 204");
@@ -92,7 +92,7 @@ async fn a_list_whose_second_page_fails_for_good_delivers_page_one_then_one_erro
         .expect("client");
     emu.inject(
         Fault::status(500)
-            .on_operation("list_users")
+            .on_operation(Operation::ListUsers)
             .skip_first(1)
             .always(),
     );
@@ -114,7 +114,7 @@ async fn a_list_whose_second_page_fails_for_good_delivers_page_one_then_one_erro
     );
     assert!(matches!(errors[0], Error::Server { .. }), "{:?}", errors[0]);
     // Page 1, then page 2 tried 3 times (the budget), and nothing after the error.
-    assert_eq!(emu.journal_for("list_users").len(), 4);
+    assert_eq!(emu.journal_for(Operation::ListUsers).len(), 4);
 }
 
 #[tokio::test]
@@ -127,13 +127,13 @@ async fn the_next_page_is_fetched_once_16_items_of_a_page_are_read() {
         items.next().await.expect("an item").expect("a user");
     }
     assert_eq!(
-        emu.journal_for("list_users").len(),
+        emu.journal_for(Operation::ListUsers).len(),
         1,
         "15 items: no prefetch yet"
     );
     items.next().await.expect("an item").expect("a user");
     // The 16th item starts the fetch of page 2 in the background: wait for that event.
-    journaled(&emu, "list_users", 2).await;
+    journaled(&emu, Operation::ListUsers, 2).await;
     assert_eq!(client.metrics().requests, 2);
 }
 
@@ -162,7 +162,7 @@ async fn conflicts_and_size_refusals_map_to_typed_errors_that_applied_nothing() 
     assert_eq!(too_large.status(), Some(413), "{too_large:?}");
     assert!(matches!(too_large, Error::Service(_)), "{too_large:?}");
     assert_eq!(
-        emu.journal_for("create_invites").len(),
+        emu.journal_for(Operation::CreateInvites).len(),
         2,
         "no retry of a 413"
     );

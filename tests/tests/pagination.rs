@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use futures::{StreamExt, TryStreamExt};
+use segment_iam_emulator::Operation;
 use segment_iam_tests::{client, emulator, start};
 
 #[tokio::test]
@@ -24,7 +25,7 @@ async fn paging_2500_users_at_200_returns_each_once() {
         users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(),
         emu.user_ids()
     );
-    let requests = emu.journal_for("list_users").len();
+    let requests = emu.journal_for(Operation::ListUsers).len();
     assert_eq!(requests, 13, "2500 / 200 rounds up to 13 pages");
 }
 
@@ -43,7 +44,7 @@ async fn take_five_makes_one_request() {
     assert_eq!(first.len(), 5);
     // Give a stray prefetch time to show up before counting.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert_eq!(emu.journal_for("list_users").len(), 1);
+    assert_eq!(emu.journal_for(Operation::ListUsers).len(), 1);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use segment_iam_emulator::Operation;
 use segment_iam_tests::{client, emulator, start};
 
 #[tokio::test]
@@ -112,7 +113,7 @@ async fn clones_share_one_limit() {
     let journal = emu.journal();
     let creates: Vec<_> = journal
         .iter()
-        .filter(|e| e.operation.as_deref() == Some("create_user_group"))
+        .filter(|e| e.operation == Some(Operation::CreateUserGroup))
         .collect();
     assert!(creates.len() >= 16);
     for e in creates {

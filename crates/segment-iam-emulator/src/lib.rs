@@ -12,10 +12,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), segment_iam_emulator::EmulatorError> {
-//! use segment_iam_emulator::{Emulator, Fault};
+//! use segment_iam_emulator::{Emulator, Fault, Operation};
 //!
 //! let emu = Emulator::builder().token("T").seed(7).users(250).groups(3).start().await?;
-//! emu.inject(Fault::status(503).on_operation("get_user").times(2));
+//! emu.inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
 //! // point a client at emu.base_url() with `Authorization: Bearer T` ...
 //! assert!(emu.journal().iter().all(|e| !e.nonstandard_query));
 //! emu.shutdown().await;
@@ -42,7 +42,7 @@ mod wire;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultKind, FaultSpec, Phase, Target};
 pub use journal::JournalEntry;
-pub use operations::Operation;
+pub use operations::{Operation, UnknownOperation};
 pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
 pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
 pub use state::{

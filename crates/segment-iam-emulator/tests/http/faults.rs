@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use segment_iam_emulator::{Emulator, Fault};
+use segment_iam_emulator::{Emulator, Fault, Operation};
 use serde_json::{Value, json};
 
 use crate::{Api, fixture};
@@ -11,7 +11,7 @@ use crate::{Api, fixture};
 async fn status_on_operation_times() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::status(503).on_operation("get_user").times(2));
+        .inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
     assert_eq!(
         api.get("/users").await.status,
         200,
@@ -23,7 +23,7 @@ async fn status_on_operation_times() {
     assert_eq!(api.get("/users/u1").await.status, 503);
     assert_eq!(api.get("/users/u1").await.status, 200);
     assert!(api.emu.faults().is_empty());
-    let j = api.emu.journal_for("get_user");
+    let j = api.emu.journal_for(Operation::GetUser);
     assert_eq!(j[0].fault.as_deref(), Some("status:503"));
     assert!(!j[0].applied);
     assert!(j[2].applied && j[2].fault.is_none());
@@ -33,7 +33,7 @@ async fn status_on_operation_times() {
 async fn before_and_after_apply() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::status(502).on_operation("create_user_group"));
+        .inject(Fault::status(502).on_operation(Operation::CreateUserGroup));
     let r = api.post("/groups", json!({"name": "A"})).await;
     assert_eq!(r.status, 502);
     assert_eq!(
@@ -44,7 +44,7 @@ async fn before_and_after_apply() {
 
     api.emu.inject(
         Fault::status(500)
-            .on_operation("create_user_group")
+            .on_operation(Operation::CreateUserGroup)
             .after_apply(),
     );
     let r = api.post("/groups", json!({"name": "A"})).await;
@@ -57,8 +57,8 @@ async fn before_and_after_apply() {
     // The retry conflicts, and the journal shows it was applied exactly once.
     let r = api.post("/groups", json!({"name": "A"})).await;
     assert_eq!(r.status, 409);
-    assert_eq!(api.emu.applied_count("create_user_group"), 1);
-    assert_eq!(api.emu.journal_for("create_user_group").len(), 3);
+    assert_eq!(api.emu.applied_count(Operation::CreateUserGroup), 1);
+    assert_eq!(api.emu.journal_for(Operation::CreateUserGroup).len(), 3);
 }
 
 #[tokio::test]
@@ -75,13 +75,13 @@ async fn path_prefix() {
 async fn delay() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::delay(Duration::from_millis(300)).on_operation("get_user"));
+        .inject(Fault::delay(Duration::from_millis(300)).on_operation(Operation::GetUser));
     let t = Instant::now();
     assert_eq!(api.get("/users/u1").await.status, 200);
     assert!(t.elapsed() >= Duration::from_millis(300));
     api.emu.inject(
         Fault::delay(Duration::from_millis(300))
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .after_apply(),
     );
     let t = Instant::now();
@@ -128,7 +128,7 @@ async fn raw_get(
 async fn drop_connection() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::drop_connection().on_operation("get_user"));
+        .inject(Fault::drop_connection().on_operation(Operation::GetUser));
     assert!(raw_get(&api, "/users/u1").await.is_err());
     assert_eq!(
         api.get("/users/u1").await.status,
@@ -138,7 +138,7 @@ async fn drop_connection() {
 
     api.emu.inject(
         Fault::drop_connection()
-            .on_operation("delete_user_group")
+            .on_operation(Operation::DeleteUserGroup)
             .after_apply(),
     );
     let r = api
@@ -157,7 +157,11 @@ async fn drop_connection() {
         vec!["g1"],
         "applied although the response was lost"
     );
-    let e = api.emu.journal_for("delete_user_group").pop().unwrap();
+    let e = api
+        .emu
+        .journal_for(Operation::DeleteUserGroup)
+        .pop()
+        .unwrap();
     assert!(e.applied);
     assert_eq!(e.fault.as_deref(), Some("dropConnection"));
 }
@@ -167,7 +171,7 @@ async fn truncated_and_malformed_bodies() {
     let api = Api::fixture().await;
     api.emu.inject(
         Fault::truncated_body()
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .after_apply(),
     );
     let (status, headers, body) = raw_get(&api, "/users/u1").await.unwrap();
@@ -180,7 +184,7 @@ async fn truncated_and_malformed_bodies() {
     assert!(body.starts_with(b"{\"data\""));
 
     api.emu
-        .inject(Fault::malformed_body().on_operation("get_user"));
+        .inject(Fault::malformed_body().on_operation(Operation::GetUser));
     let (status, headers, body) = raw_get(&api, "/users/u1").await.unwrap();
     assert_eq!(status, 200);
     assert!(
@@ -193,7 +197,7 @@ async fn truncated_and_malformed_bodies() {
 
     api.emu.inject(
         Fault::wrong_content_type()
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .after_apply(),
     );
     let (status, headers, _) = raw_get(&api, "/users/u1").await.unwrap();
@@ -212,7 +216,7 @@ async fn seeded_fraction() {
         let api = Api::fixture().await;
         api.emu.inject(
             Fault::status(500)
-                .on_operation("get_user")
+                .on_operation(Operation::GetUser)
                 .fraction(0.3, 42),
         );
         let mut pattern = Vec::new();
@@ -302,4 +306,63 @@ async fn admin_is_never_rate_limited() {
     }
     assert_eq!(api.get("/users").await.status, 200);
     assert_eq!(api.get("/users").await.status, 429);
+}
+
+#[tokio::test]
+async fn admin_fault_specs_name_operations_in_either_case_and_refuse_unknown_names() {
+    let api = Api::fixture().await;
+    let admin = |p: &str| format!("{}/__emulator{p}", api.emu.base_url());
+    let r = api
+        .send(api.http.post(admin("/faults")).json(&json!([
+            {"kind": "status", "status": 503, "operation": "getUser"},
+            {"kind": "status", "status": 502, "operation": "list_users"}
+        ])))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Listed back in one spelling, the journal's.
+    assert_eq!(r.json["faults"][0]["operation"], "get_user");
+    assert_eq!(r.json["faults"][1]["operation"], "list_users");
+    assert_eq!(api.get("/users/u1").await.status, 503);
+    assert_eq!(api.get("/users").await.status, 502);
+
+    // A misspelt name is refused instead of arming a fault that never fires.
+    let r = api
+        .send(api.http.post(admin("/faults")).json(&json!({
+            "kind": "status", "status": 503, "operation": "getUsers"
+        })))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.message().contains("getUsers"), "{}", r.message());
+    assert!(
+        r.message().contains("get_user (getUser)"),
+        "lists the valid names: {}",
+        r.message()
+    );
+    assert!(api.emu.faults().is_empty());
+}
+
+#[tokio::test]
+async fn admin_journal_filter_takes_either_case_and_refuses_unknown_names() {
+    let api = Api::fixture().await;
+    let admin = |p: &str| format!("{}/__emulator{p}", api.emu.base_url());
+    assert_eq!(api.get("/users/u1").await.status, 200);
+    assert_eq!(api.get("/users").await.status, 200);
+    for name in ["get_user", "getUser"] {
+        let r = api
+            .send(api.http.get(admin(&format!("/journal?operation={name}"))))
+            .await;
+        assert_eq!(r.status, 200, "{name}: {}", r.text);
+        let entries = r.json["entries"].as_array().expect("entries");
+        assert_eq!(entries.len(), 1, "{name}");
+        assert_eq!(entries[0]["operation"], "get_user", "{name}");
+    }
+    let r = api
+        .send(api.http.get(admin("/journal?operation=getUsers")))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(
+        r.message().contains("list_users (listUsers)"),
+        "{}",
+        r.message()
+    );
 }
