@@ -423,7 +423,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_and_targets() {
+    fn a_fault_hits_only_its_operation_and_phase_the_given_times() {
         let f = Faults::default();
         f.inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
         assert_eq!(
@@ -520,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn spec_roundtrip() {
+    fn fault_specs_round_trip_and_unknown_kinds_are_refused() {
         let f = Fault::status(502).on_path("/groups").times(3).after_apply();
         let spec = FaultSpec::from(&f);
         assert_eq!(Fault::try_from(spec).expect("valid"), f);

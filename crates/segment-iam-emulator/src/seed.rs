@@ -328,7 +328,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deterministic() {
+    fn generated_data_is_a_function_of_the_seed() {
         let mut a = State::new(42);
         seed(&mut a, 100, 10, 5);
         let mut b = State::new(42);
@@ -343,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn fixture() {
+    fn a_fixture_loads_every_kind_of_record_and_a_dangling_member_is_refused() {
         let f = Fixture::from_json(
             r#"{"roles":[{"id":"r1","name":"Custom"}],
                 "users":[{"id":"u1","name":"Ada","email":"ada@example.com",

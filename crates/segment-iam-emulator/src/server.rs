@@ -758,7 +758,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accept_header() {
+    fn accept_takes_json_and_segment_vendor_types_only() {
         assert!(accept_ok("application/vnd.segment.v1+json"));
         assert!(accept_ok("application/json; charset=utf-8"));
         assert!(accept_ok("text/html, */*;q=0.1"));
@@ -768,7 +768,7 @@ mod tests {
     }
 
     #[test]
-    fn bearer_parsing() {
+    fn the_bearer_scheme_is_required_in_any_case() {
         assert_eq!(bearer("Bearer abc"), Some("abc"));
         assert_eq!(bearer("bearer  abc "), Some("abc"));
         assert_eq!(bearer("Basic abc"), None);

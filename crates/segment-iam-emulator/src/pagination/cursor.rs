@@ -166,7 +166,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_roundtrip() {
+    fn base64_round_trips_and_refuses_bad_padding() {
         for n in 0..40 {
             let v: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
             assert_eq!(b64_decode(&b64_encode(&v)), Some(v));
@@ -178,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn roundtrip_and_tamper() {
+    fn cursors_round_trip_and_any_tampering_is_refused() {
         let c = CursorCodec::random();
         let pos = Position {
             kind: ListKind::Users,

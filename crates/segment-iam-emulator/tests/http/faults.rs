@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::{Api, fixture};
 
 #[tokio::test]
-async fn status_on_operation_times() {
+async fn a_status_fault_hits_its_operation_the_given_times() {
     let api = Api::fixture().await;
     api.emu
         .inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
@@ -30,7 +30,7 @@ async fn status_on_operation_times() {
 }
 
 #[tokio::test]
-async fn before_and_after_apply() {
+async fn a_before_apply_fault_changes_nothing_and_an_after_apply_one_loses_the_answer() {
     let api = Api::fixture().await;
     api.emu
         .inject(Fault::status(502).on_operation(Operation::CreateUserGroup));
@@ -62,7 +62,7 @@ async fn before_and_after_apply() {
 }
 
 #[tokio::test]
-async fn path_prefix() {
+async fn a_path_prefix_fault_hits_only_matching_paths() {
     let api = Api::fixture().await;
     api.emu
         .inject(Fault::status(503).on_path("/groups").times(1));
@@ -72,7 +72,7 @@ async fn path_prefix() {
 }
 
 #[tokio::test]
-async fn delay() {
+async fn a_delay_fault_holds_the_answer() {
     let api = Api::fixture().await;
     api.emu
         .inject(Fault::delay(Duration::from_millis(300)).on_operation(Operation::GetUser));
@@ -90,7 +90,7 @@ async fn delay() {
 }
 
 #[tokio::test]
-async fn list_delay() {
+async fn list_delay_slows_list_pages_only() {
     let api = Api::start(
         Emulator::builder()
             .fixture(fixture())
@@ -125,7 +125,7 @@ async fn raw_get(
 }
 
 #[tokio::test]
-async fn drop_connection() {
+async fn a_dropped_connection_loses_the_answer_and_the_next_request_is_fine() {
     let api = Api::fixture().await;
     api.emu
         .inject(Fault::drop_connection().on_operation(Operation::GetUser));
@@ -167,7 +167,7 @@ async fn drop_connection() {
 }
 
 #[tokio::test]
-async fn truncated_and_malformed_bodies() {
+async fn truncated_and_malformed_body_faults_damage_the_answer() {
     let api = Api::fixture().await;
     api.emu.inject(
         Fault::truncated_body()
@@ -211,7 +211,7 @@ async fn truncated_and_malformed_bodies() {
 }
 
 #[tokio::test]
-async fn seeded_fraction() {
+async fn a_fraction_fault_repeats_its_pattern_for_the_same_seed() {
     let run = || async {
         let api = Api::fixture().await;
         api.emu.inject(
@@ -232,7 +232,7 @@ async fn seeded_fraction() {
 }
 
 #[tokio::test]
-async fn admin_endpoints() {
+async fn admin_endpoints_need_no_token_and_are_not_journaled() {
     let api = Api::fixture().await;
     let admin = |p: &str| format!("{}/__emulator{p}", api.emu.base_url());
     // No token needed.
