@@ -6,9 +6,9 @@
 //! belongs to, 0 for the workspace-wide lists) and the sequence number after which the page
 //! starts. Lists are ordered by creation sequence, so a page is a `BTreeMap` range: O(page).
 //!
-//! A handler reads the request with [`PageRequest::parse`] (422 for a bad
-//! `pagination.count`), checks its subject exists, then [`PageRequest::start`] checks the
-//! cursor against the list (422 for a foreign or forged one) and [`PageStart::slice`] cuts the
+//! A handler reads the request with `PageRequest::parse` (422 for a bad
+//! `pagination.count`), checks its subject exists, then `PageRequest::start` checks the
+//! cursor against the list (422 for a foreign or forged one) and `PageStart::slice` cuts the
 //! page — in that order, so a bad count is refused before an unknown id, and an unknown id
 //! before a bad cursor.
 
