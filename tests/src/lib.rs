@@ -10,7 +10,7 @@ pub mod reliability_table;
 pub mod sync;
 
 use segment_iam::{Client, RetryConfig};
-use segment_iam_emulator::{Emulator, EmulatorBuilder, EmulatorHandle};
+use segment_iam_emulator::{Emulator, EmulatorBuilder, EmulatorHandle, Operation};
 
 /// The token every test emulator accepts.
 pub const TOKEN: &str = "test-token-5ecret";
@@ -52,7 +52,7 @@ pub async fn start(builder: EmulatorBuilder) -> EmulatorHandle {
 }
 
 /// Polls (10 ms steps, up to 10 s) until `operation` has `n` journal entries; false if not.
-pub async fn journaled_within_10s(emu: &EmulatorHandle, operation: &str, n: usize) -> bool {
+pub async fn journaled_within_10s(emu: &EmulatorHandle, operation: Operation, n: usize) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if emu.journal_for(operation).len() >= n {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use segment_iam::{Client, RetryConfig};
-use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry};
+use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry, Operation};
 
 use crate::TOKEN;
 
@@ -81,7 +81,7 @@ pub fn fault_client(emulator: &EmulatorHandle, attempts: u32) -> Client {
 }
 
 /// Journal entries of `operation`.
-pub fn requests(emulator: &EmulatorHandle, operation: &str) -> Vec<JournalEntry> {
+pub fn requests(emulator: &EmulatorHandle, operation: Operation) -> Vec<JournalEntry> {
     emulator.journal_for(operation)
 }
 

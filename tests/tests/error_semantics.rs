@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use segment_iam::{Error, Invite, Outcome, RetryConfig, ServiceError};
-use segment_iam_emulator::Fault;
+use segment_iam_emulator::{Fault, Operation};
 use segment_iam_tests::{client, client_builder, emulator, start};
 
 fn server(outcome: Outcome) -> Error {
@@ -138,7 +138,7 @@ async fn an_undocumented_202_with_a_valid_envelope_is_a_typed_decode_error_after
             "application/json",
             format!(r#"{{"data":{{"user":{{"id":"{id}","name":"n","email":"e@example.com"}}}}}}"#),
         )
-        .on_operation("get_user")
+        .on_operation(Operation::GetUser)
         .times(1),
     );
     let err = client
@@ -154,7 +154,7 @@ async fn an_undocumented_202_with_a_valid_envelope_is_a_typed_decode_error_after
     }
     assert_eq!(err.outcome(), Outcome::Ambiguous);
     assert!(err.to_string().contains("202"), "{err}");
-    assert_eq!(emu.journal_for("get_user").len(), 1, "sent once");
+    assert_eq!(emu.journal_for(Operation::GetUser).len(), 1, "sent once");
 }
 
 /// An undocumented 204 with an empty body on `get_user`: an empty body labelled JSON is not
@@ -176,7 +176,7 @@ async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
     let id = emu.user_ids()[0].clone();
     emu.inject(
         Fault::respond(204, "application/json", "")
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .always(),
     );
     let err = client.users().get(&id).await.expect_err("no user in a 204");
@@ -187,18 +187,22 @@ async fn an_undocumented_empty_204_is_retried_then_a_typed_decode_error() {
         other => panic!("expected Error::Decode, got {other:?}"),
     }
     assert_eq!(err.outcome(), Outcome::Ambiguous);
-    assert_eq!(emu.journal_for("get_user").len(), 3, "the retry budget");
+    assert_eq!(
+        emu.journal_for(Operation::GetUser).len(),
+        3,
+        "the retry budget"
+    );
 
     // Once: the retry gets the real answer.
     emu.clear_faults();
     emu.inject(
         Fault::respond(204, "application/json", "")
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .times(1),
     );
     let user = client.users().get(&id).await.expect("cured by the retry");
     assert_eq!(user.id, id);
-    assert_eq!(emu.journal_for("get_user").len(), 5);
+    assert_eq!(emu.journal_for(Operation::GetUser).len(), 5);
 }
 
 /// A 409 (inviting an address that is already a user's, which the emulator refuses) is a
@@ -221,7 +225,7 @@ async fn inviting_an_existing_user_is_a_conflict_that_applied_nothing() {
         (Some(409), Outcome::NotApplied)
     );
     assert!(!err.is_retryable());
-    let sent = emu.journal_for("create_invites");
+    let sent = emu.journal_for(Operation::CreateInvites);
     assert_eq!(sent.len(), 1, "not retried");
     assert_eq!((sent[0].status, sent[0].applied), (409, false));
     assert_eq!(emu.state().invites.len(), invites_before);
@@ -272,7 +276,7 @@ async fn a_body_over_the_services_limit_is_a_typed_413_sent_once() {
         (Some(413), Outcome::NotApplied)
     );
     assert!(!err.is_retryable());
-    let sent = emu.journal_for("create_invites");
+    let sent = emu.journal_for(Operation::CreateInvites);
     assert_eq!(sent.len(), 1, "not retried");
     assert_eq!((sent[0].status, sent[0].applied), (413, false));
     assert!(emu.state().invites.is_empty(), "nothing invited");

@@ -8,7 +8,7 @@ use segment_iam::jobs::Progress;
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions, SubjectKind, Via, audit};
 use segment_iam::jobs::offboard::{self, OffboardOptions};
 use segment_iam::{Error, Resource};
-use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser};
+use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser, Operation};
 use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, client_builder, emulator, start};
 
 fn email(i: usize) -> String {
@@ -129,13 +129,9 @@ async fn offboarding_50_people_over_20_groups_sends_only_url_limited_deletes() {
         .expect("offboarded");
     assert_eq!(report.users_deleted.len(), 50);
     assert_eq!(report.invites_withdrawn, ["invitee1@example.com"]);
-    let sent: Vec<String> = emu
-        .journal()
-        .iter()
-        .map(|e| e.operation.clone().unwrap_or_default())
-        .collect();
-    let mut expected = vec!["delete_users".to_string(); user_deletes];
-    expected.push("delete_invites".into());
+    let sent: Vec<Option<Operation>> = emu.journal().iter().map(|e| e.operation).collect();
+    let mut expected = vec![Some(Operation::DeleteUsers); user_deletes];
+    expected.push(Some(Operation::DeleteInvites));
     assert_eq!(sent, expected, "no per-group removal, nothing else");
 
     let after = emu.state();
@@ -244,7 +240,7 @@ async fn an_offboarding_interrupted_half_way_converges_on_the_next_run() {
     // The first chunk goes through; every later one fails for good.
     emu.inject(
         Fault::status(503)
-            .on_operation("delete_users")
+            .on_operation(Operation::DeleteUsers)
             .skip_first(1)
             .always(),
     );
@@ -280,7 +276,7 @@ async fn an_offboarding_interrupted_half_way_converges_on_the_next_run() {
     assert_eq!(emu.user_count(), 20);
     // Every person was deleted by exactly one applied request.
     let applied_ids: Vec<String> = emu
-        .journal_for("delete_users")
+        .journal_for(Operation::DeleteUsers)
         .into_iter()
         .filter(|e| e.applied)
         .flat_map(|e| {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use segment_iam::api::ClientIamUsersExt;
-use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry};
+use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry, Operation};
 use segment_iam_tests::reliability::fast_retry;
 use segment_iam_tests::{TOKEN, emulator, start};
 
@@ -13,17 +13,17 @@ const MS_BEFORE_NEXT: u64 = 400;
 
 /// Two 503s, then a 429 advising `MS_BEFORE_NEXT`, on `get_user`.
 fn inject_faults(emu: &EmulatorHandle) {
-    emu.inject(Fault::status(503).on_operation("get_user").times(2));
+    emu.inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
     let body = format!(
         r#"{{"errors":[{{"type":"RateLimited","message":"Too many requests","data":{{"msBeforeNext":{MS_BEFORE_NEXT}}}}}]}}"#
     );
-    emu.inject(Fault::respond(429, "application/json", body).on_operation("get_user"));
+    emu.inject(Fault::respond(429, "application/json", body).on_operation(Operation::GetUser));
 }
 
 /// The statuses `get_user` got, in order, and the time between the 429 and the request after
 /// it.
 fn wire(emu: &EmulatorHandle) -> (Vec<u16>, Duration) {
-    let entries: Vec<JournalEntry> = emu.journal_for("get_user");
+    let entries: Vec<JournalEntry> = emu.journal_for(Operation::GetUser);
     let statuses = entries.iter().map(|e| e.status).collect();
     let gap = entries
         .windows(2)
@@ -93,7 +93,7 @@ async fn a_low_level_post_is_not_resent_after_a_503() {
         .expect("client");
     emu.inject(
         Fault::status(503)
-            .on_operation("create_invites")
+            .on_operation(Operation::CreateInvites)
             .after_apply(),
     );
     let error = client
@@ -109,7 +109,11 @@ async fn a_low_level_post_is_not_resent_after_a_503() {
         .await
         .expect_err("503");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(emu.journal_for("create_invites").len(), 1, "sent once");
+    assert_eq!(
+        emu.journal_for(Operation::CreateInvites).len(),
+        1,
+        "sent once"
+    );
     assert_eq!(client.metrics().retries, 0);
 }
 

@@ -3,10 +3,11 @@
 //! before any mutation, lookups by email in one pass, handlers usable from spawned tasks.
 
 use segment_iam::{Error, Outcome, Permission, Resource, ResourceType};
+use segment_iam_emulator::Operation;
 use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, emulator, start};
 
 /// Requests the emulator saw for `operation`.
-fn sent(emu: &segment_iam_emulator::EmulatorHandle, operation: &str) -> usize {
+fn sent(emu: &segment_iam_emulator::EmulatorHandle, operation: Operation) -> usize {
     emu.journal_for(operation).len()
 }
 
@@ -39,7 +40,7 @@ async fn roles_list_every_role_and_the_directory_is_read_once() {
     let got: Vec<(String, String)> = roles.into_iter().map(|r| (r.id, r.name)).collect();
     assert_eq!(got, expected);
     assert!(got.len() > 3, "several pages were read: {got:?}");
-    let pages = sent(&emu, "list_roles");
+    let pages = sent(&emu, Operation::ListRoles);
 
     let first = client
         .roles()
@@ -52,13 +53,17 @@ async fn roles_list_every_role_and_the_directory_is_read_once() {
         (OWNER_ROLE, "Workspace Owner")
     );
     assert_eq!(
-        sent(&emu, "list_roles"),
+        sent(&emu, Operation::ListRoles),
         pages + 1,
         "one lookup, then the cache"
     );
 
     client.roles().refresh().await.expect("refresh");
-    assert_eq!(sent(&emu, "list_roles"), pages + 2, "refresh reads again");
+    assert_eq!(
+        sent(&emu, Operation::ListRoles),
+        pages + 2,
+        "refresh reads again"
+    );
 }
 
 #[tokio::test]
@@ -70,7 +75,7 @@ async fn the_workspace_is_read_once_per_client() {
     assert!(!workspace.slug.is_empty() && !workspace.name.is_empty());
     let clone = client.clone();
     assert_eq!(clone.workspace().await.expect("cached").id, WORKSPACE);
-    assert_eq!(sent(&emu, "get_workspace"), 1);
+    assert_eq!(sent(&emu, Operation::GetWorkspace), 1);
 }
 
 #[tokio::test]
@@ -87,7 +92,7 @@ async fn a_role_by_name_on_this_workspace_reaches_the_wire_as_ids() {
         .await
         .expect("granted");
     assert_eq!(granted[0].role_id, OWNER_ROLE);
-    let posts = emu.journal_for("add_permissions_to_user");
+    let posts = emu.journal_for(Operation::AddPermissionsToUser);
     assert_eq!(posts.len(), 1);
     let body: serde_json::Value =
         serde_json::from_str(posts[0].body.as_deref().expect("body")).expect("json body");
@@ -110,8 +115,8 @@ async fn a_role_by_name_on_this_workspace_reaches_the_wire_as_ids() {
         ])
         .await
         .expect("invited");
-    assert_eq!(sent(&emu, "list_roles"), 1);
-    assert_eq!(sent(&emu, "get_workspace"), 1);
+    assert_eq!(sent(&emu, Operation::ListRoles), 1);
+    assert_eq!(sent(&emu, Operation::GetWorkspace), 1);
 }
 
 #[tokio::test]
@@ -137,7 +142,11 @@ async fn an_unknown_role_name_sends_nothing_and_names_close_matches() {
     assert!(err.is_invalid_input());
     assert!(err.to_string().contains("\"Workspace Owner\""), "{err}");
     assert!(mutations(&emu).is_empty(), "{:?}", mutations(&emu));
-    assert_eq!(sent(&emu, "get_workspace"), 0, "the role failed first");
+    assert_eq!(
+        sent(&emu, Operation::GetWorkspace),
+        0,
+        "the role failed first"
+    );
 
     // Input that can never be right is refused before any lookup.
     emu.clear_journal();
@@ -168,7 +177,7 @@ async fn find_by_emails_is_one_pass_case_insensitive_and_stops_early() {
     assert_eq!(emails, ["user3@example.com", "user7@example.com"]);
     assert_eq!(found.missing, ["nobody@example.com"]);
     assert_eq!(
-        sent(&emu, "list_users"),
+        sent(&emu, Operation::ListUsers),
         3,
         "a missing address reads every page once"
     );
@@ -181,7 +190,7 @@ async fn find_by_emails_is_one_pass_case_insensitive_and_stops_early() {
         .expect("lookup");
     assert_eq!(one.map(|u| u.email).as_deref(), Some("user12@example.com"));
     assert_eq!(
-        sent(&emu, "list_users"),
+        sent(&emu, Operation::ListUsers),
         1,
         "found on the first page: no more pages"
     );

@@ -4,6 +4,7 @@
 
 use futures::TryStreamExt;
 use segment_iam::{Invite, Permission, ResourceType};
+use segment_iam_emulator::Operation;
 use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, emulator, start};
 
 fn owner() -> Permission {
@@ -372,7 +373,7 @@ async fn every_operation_in_strict_mode_uses_only_documented_forms() {
     }
     let mut sent: Vec<&str> = journal
         .iter()
-        .filter_map(|e| e.operation.as_deref())
+        .filter_map(|e| e.operation.map(|op| op.id()))
         .collect();
     sent.sort();
     sent.dedup();
@@ -384,12 +385,12 @@ async fn every_operation_in_strict_mode_uses_only_documented_forms() {
     assert_eq!(sent, all, "every operation of the document was sent");
     let delete = journal
         .iter()
-        .find(|e| e.operation.as_deref() == Some("delete_users"))
+        .find(|e| e.operation == Some(Operation::DeleteUsers))
         .expect("delete_users sent");
     assert_eq!(delete.query, format!("userIds.0={}", ids[0]));
     let list = journal
         .iter()
-        .find(|e| e.operation.as_deref() == Some("list_users"))
+        .find(|e| e.operation == Some(Operation::ListUsers))
         .expect("list sent");
     assert!(
         list.query.starts_with("pagination.count=2"),

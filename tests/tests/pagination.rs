@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use segment_iam::{Error, RetryConfig};
-use segment_iam_emulator::Fault;
+use segment_iam_emulator::{Fault, Operation};
 use segment_iam_tests::{client, client_builder, emulator, journaled_within_10s, start};
 
 #[tokio::test]
@@ -29,7 +29,7 @@ async fn paging_2500_users_at_200_returns_each_once() {
         users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(),
         emu.user_ids()
     );
-    let requests = emu.journal_for("list_users").len();
+    let requests = emu.journal_for(Operation::ListUsers).len();
     assert_eq!(requests, 13, "2500 / 200 rounds up to 13 pages");
 }
 
@@ -52,7 +52,7 @@ async fn taking_five_items_fetches_only_the_first_page() {
         .get(&emu.user_ids()[0])
         .await
         .expect("a later request");
-    assert_eq!(emu.journal_for("list_users").len(), 1);
+    assert_eq!(emu.journal_for(Operation::ListUsers).len(), 1);
     assert_eq!(client.metrics().requests, 2, "page 1 and the get");
 }
 
@@ -207,7 +207,7 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
         .expect("client");
     emu.inject(
         Fault::status(500)
-            .on_operation("list_users")
+            .on_operation(Operation::ListUsers)
             .skip_first(1)
             .always(),
     );
@@ -251,7 +251,7 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
         .get(&emu.user_ids()[0])
         .await
         .expect("the client still works");
-    let lists = emu.journal_for("list_users");
+    let lists = emu.journal_for(Operation::ListUsers);
     let statuses: Vec<u16> = lists.iter().map(|e| e.status).collect();
     assert_eq!(
         statuses,
@@ -265,8 +265,8 @@ async fn a_list_whose_second_page_fails_for_good_yields_page_one_one_error_then_
     assert_eq!(client.metrics().requests, 5, "4 list requests and the get");
     let all = emu.journal();
     assert_eq!(
-        all.last().and_then(|e| e.operation.as_deref()),
-        Some("get_user"),
+        all.last().and_then(|e| e.operation),
+        Some(Operation::GetUser),
         "nothing after the error but the later get: {all:?}"
     );
 }
@@ -291,7 +291,7 @@ async fn the_page_two_request_starts_at_the_16th_item_not_before() {
         .await
         .expect("a later request");
     assert_eq!(
-        emu.journal_for("list_users").len(),
+        emu.journal_for(Operation::ListUsers).len(),
         1,
         "15 items: no prefetch yet"
     );
@@ -303,10 +303,10 @@ async fn the_page_two_request_starts_at_the_16th_item_not_before() {
 
     items.next().await.expect("the 16th item").expect("a user");
     assert!(
-        journaled_within_10s(&emu, "list_users", 2).await,
+        journaled_within_10s(&emu, Operation::ListUsers, 2).await,
         "the 16th item started the page-2 request"
     );
-    let lists = emu.journal_for("list_users");
+    let lists = emu.journal_for(Operation::ListUsers);
     assert!(
         lists[1].query.contains("cursor"),
         "the second list request asks for page 2: {:?}",
@@ -319,5 +319,5 @@ async fn the_page_two_request_starts_at_the_16th_item_not_before() {
         count += 1;
     }
     assert_eq!(count, 100);
-    assert_eq!(emu.journal_for("list_users").len(), 2);
+    assert_eq!(emu.journal_for(Operation::ListUsers).len(), 2);
 }

@@ -1,5 +1,6 @@
 //! Array query parameters: `name.N` form, exact encoding, and splitting under the URL limit.
 
+use segment_iam_emulator::Operation;
 use segment_iam_tests::{client, client_builder, emulator, start};
 
 #[tokio::test]
@@ -38,7 +39,7 @@ async fn awkward_emails_arrive_intact() {
     let remove = emu
         .journal()
         .into_iter()
-        .find(|e| e.operation.as_deref() == Some("remove_users_from_user_group"))
+        .find(|e| e.operation == Some(Operation::RemoveUsersFromUserGroup))
         .expect("sent");
     assert!(!remove.nonstandard_query);
     assert!(

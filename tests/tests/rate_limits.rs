@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use segment_iam::{Client, RetryConfig};
-use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry};
+use segment_iam_emulator::{EmulatorHandle, Fault, JournalEntry, Operation};
 use segment_iam_tests::relay::relay_adding_to_429;
 use segment_iam_tests::{TOKEN, client, emulator, http_date, start};
 
@@ -60,7 +60,7 @@ async fn get_user_after_one_429(
 ) -> (JournalEntry, JournalEntry) {
     emu.inject(
         Fault::respond(429, content_type, body)
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .times(1),
     );
     let base_url = match header {
@@ -75,7 +75,7 @@ async fn get_user_after_one_429(
         .await
         .expect("the call succeeds after waiting out the 429");
     assert_eq!(user.id, id);
-    let sent = emu.journal_for("get_user");
+    let sent = emu.journal_for(Operation::GetUser);
     assert_eq!(sent.len(), 2, "one 429, one retry: {sent:?}");
     assert_eq!((sent[0].status, sent[1].status), (429, 200));
     assert_eq!(client.metrics().rate_limited, 1);
@@ -203,7 +203,7 @@ async fn clones_share_one_limit() {
     let journal = emu.journal();
     let creates: Vec<_> = journal
         .iter()
-        .filter(|e| e.operation.as_deref() == Some("create_user_group"))
+        .filter(|e| e.operation == Some(Operation::CreateUserGroup))
         .collect();
     assert!(creates.len() >= 16);
     for e in creates {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use segment_iam::{Client, Error, Outcome};
 use segment_iam_emulator::query::DecodedQuery;
-use segment_iam_emulator::{EmulatorHandle, Fault};
+use segment_iam_emulator::{EmulatorHandle, Fault, Operation};
 use segment_iam_tests::reliability::{TIMEOUT, fast_retry};
 use segment_iam_tests::{TOKEN, emulator, start};
 
@@ -26,7 +26,7 @@ fn chunky_client(emu: &EmulatorHandle) -> Client {
 
 /// The emails each applied `delete_invites` request carried, in journal order.
 fn applied_batches(emu: &EmulatorHandle) -> Vec<Vec<String>> {
-    emu.journal_for("delete_invites")
+    emu.journal_for(Operation::DeleteInvites)
         .into_iter()
         .filter(|e| e.applied)
         .map(|e| {
@@ -78,7 +78,7 @@ async fn a_chunked_removal_failing_at_chunk_k_reports_exactly_what_was_removed_a
         assert_eq!(emails.len(), INVITES);
         emu.inject(
             Fault::status(500)
-                .on_operation("delete_invites")
+                .on_operation(Operation::DeleteInvites)
                 .always()
                 .skip_first(k as u32),
         );
@@ -150,7 +150,7 @@ async fn a_lost_answer_at_chunk_k_is_absorbed_without_removing_anything_twice() 
         emu.inject(
             Fault::drop_connection()
                 .after_apply()
-                .on_operation("delete_invites")
+                .on_operation(Operation::DeleteInvites)
                 .skip_first(k as u32),
         );
         let outcome = client
@@ -188,7 +188,7 @@ async fn a_chunked_member_removal_failing_midway_reports_exactly_and_converges()
         .expect("members");
     emu.inject(
         Fault::status(503)
-            .on_operation("remove_users_from_user_group")
+            .on_operation(Operation::RemoveUsersFromUserGroup)
             .always()
             .skip_first(2),
     );

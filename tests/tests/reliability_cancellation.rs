@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use segment_iam::Client;
-use segment_iam_emulator::{EmulatorBuilder, EmulatorHandle, Fault};
+use segment_iam_emulator::{EmulatorBuilder, EmulatorHandle, Fault, Operation};
 use segment_iam_tests::reliability::fast_retry;
 use segment_iam_tests::{TOKEN, emulator};
 
@@ -160,7 +160,7 @@ async fn dropping_a_bulk_call_mid_flight_sends_nothing_after_and_leaves_no_task(
     let sent_before = client.metrics().requests;
     emu.inject(
         Fault::delay(Duration::from_millis(150))
-            .on_operation("delete_invites")
+            .on_operation(Operation::DeleteInvites)
             .always(),
     );
     let emails = emu.invite_emails();
@@ -172,12 +172,12 @@ async fn dropping_a_bulk_call_mid_flight_sends_nothing_after_and_leaves_no_task(
     .await;
     assert!(cut.is_err(), "the bulk call was still running");
     assert_quiet_after(&emu, &client, sent_before).await;
-    let arrived = emu.journal_for("delete_invites").len();
+    let arrived = emu.journal_for(Operation::DeleteInvites).len();
     assert!((2..6).contains(&arrived), "{arrived} chunks arrived");
     tasks_back_to(baseline, "bulk call").await;
     // Exactly the emails of the requests the emulator journaled as applied are gone.
     let removed: usize = emu
-        .journal_for("delete_invites")
+        .journal_for(Operation::DeleteInvites)
         .iter()
         .filter(|e| e.applied)
         .map(|e| {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use segment_iam::Error;
-use segment_iam_emulator::Fault;
+use segment_iam_emulator::{Fault, Operation};
 use segment_iam_tests::{client, emulator, start};
 
 const LIMIT: u32 = 12;
@@ -66,7 +66,7 @@ async fn sixty_four_tasks_on_one_client_all_complete_and_no_window_exceeds_its_l
         assert!(r.is_ok(), "task {t}: {r:?}");
     }
     assert_eq!(emu.state().groups.len(), TASKS / 2);
-    assert_eq!(emu.applied_count("create_user_group"), TASKS / 2);
+    assert_eq!(emu.applied_count(Operation::CreateUserGroup), TASKS / 2);
     let busiest = busiest_window(&emu);
     assert!(busiest <= LIMIT + 1, "a window counted {busiest} requests");
 }
@@ -88,7 +88,7 @@ async fn sixty_four_tasks_under_a_tight_budget_and_5xx_faults_each_succeed_or_fa
     .await;
     emu.inject(
         Fault::status(503)
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .fraction(0.2, 11),
     );
     let client = segment_iam_tests::client_builder(&emu)
@@ -118,14 +118,14 @@ async fn sixty_four_tasks_under_a_tight_budget_and_5xx_faults_each_succeed_or_fa
     // (64 calls at 12 per 1 s window, 1.5 s of waiting) made some calls fail while others
     // succeeded.
     let served_503 = emu
-        .journal_for("get_user")
+        .journal_for(Operation::GetUser)
         .iter()
         .filter(|e| e.fault.as_deref() == Some("status:503"))
         .count();
     assert!(served_503 > 0, "no 503 was injected");
     assert!(failed > 0, "the tight budget failed no call");
     assert!(failed < results.len(), "every call failed");
-    assert_eq!(emu.applied_count("create_user_group"), created);
+    assert_eq!(emu.applied_count(Operation::CreateUserGroup), created);
     assert_eq!(emu.state().groups.len(), created);
     let busiest = busiest_window(&emu);
     assert!(busiest <= LIMIT + 1, "a window counted {busiest} requests");

@@ -5,7 +5,7 @@
 //! `Ambiguous`.
 
 use segment_iam::{Error, Outcome};
-use segment_iam_emulator::{EmulatorHandle, Fault};
+use segment_iam_emulator::{EmulatorHandle, Fault, Operation};
 use segment_iam_tests::reliability::{fault_client, settle, transient_faults_both_phases};
 use segment_iam_tests::{emulator, start};
 
@@ -13,7 +13,7 @@ use segment_iam_tests::{emulator, start};
 /// may have arrived, and an outcome consistent with the journal. Returns the outcome.
 fn check(
     emu: &EmulatorHandle,
-    operation: &str,
+    operation: Operation,
     name: &str,
     result: Result<(), Error>,
     sent: u64,
@@ -53,7 +53,7 @@ fn check(
 
 /// Runs every fault of both phases against `call`, each on a fresh emulator so journal
 /// counts are per case.
-async fn sweep<F, Fut>(operation: &'static str, call: F) -> Vec<(String, Option<Outcome>)>
+async fn sweep<F, Fut>(operation: Operation, call: F) -> Vec<(String, Option<Outcome>)>
 where
     F: Fn(segment_iam::Client, usize) -> Fut,
     Fut: std::future::Future<Output = Result<(), Error>>,
@@ -78,7 +78,7 @@ where
 /// faults are never reported as applied and after-apply ones never as not applied.
 #[tokio::test]
 async fn create_invites_is_applied_at_most_once_under_every_fault_and_its_outcome_never_lies() {
-    let seen = sweep("create_invites", |client, case| async move {
+    let seen = sweep(Operation::CreateInvites, |client, case| async move {
         client
             .invites()
             .create([format!("new{case}@example.com")])
@@ -99,7 +99,7 @@ async fn create_invites_is_applied_at_most_once_under_every_fault_and_its_outcom
 /// outcome agrees with the journal.
 #[tokio::test]
 async fn create_user_group_is_applied_at_most_once_under_every_fault_and_its_outcome_never_lies() {
-    let seen = sweep("create_user_group", |client, case| async move {
+    let seen = sweep(Operation::CreateUserGroup, |client, case| async move {
         client
             .groups()
             .create(format!("group {case}"))
@@ -153,14 +153,14 @@ async fn a_post_that_never_reached_the_service_is_known_not_applied() {
 async fn a_5xx_on_a_post_is_reported_ambiguous_and_a_manual_rerun_creates_exactly_one_group() {
     let emu = start(emulator()).await;
     let client = fault_client(&emu, 4);
-    emu.inject(Fault::status(503).on_operation("create_user_group"));
+    emu.inject(Fault::status(503).on_operation(Operation::CreateUserGroup));
     let error = client.groups().create("once").await.expect_err("503");
     assert!(
         matches!(error, Error::Server { attempts: 1, .. }),
         "{error:?}"
     );
     assert_eq!(error.outcome(), Outcome::Ambiguous);
-    assert_eq!(emu.applied_count("create_user_group"), 0);
+    assert_eq!(emu.applied_count(Operation::CreateUserGroup), 0);
     client.groups().create("once").await.expect("rerun");
     let named: Vec<_> = emu
         .state()

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use segment_iam::Error;
-use segment_iam_emulator::Fault;
+use segment_iam_emulator::{Fault, Operation};
 use segment_iam_tests::reliability::{fast_retry, fault_client};
 use segment_iam_tests::{TOKEN, emulator, start};
 
@@ -35,7 +35,9 @@ async fn ten_megabytes_of_junk_stop_at_the_configured_body_limit() {
         (200, "text/plain"),
         (500, "application/json"),
     ] {
-        emu.inject(Fault::respond(status, content_type, junk(10 * MIB)).on_operation("get_user"));
+        emu.inject(
+            Fault::respond(status, content_type, junk(10 * MIB)).on_operation(Operation::GetUser),
+        );
         let sent = client.metrics().requests;
         let started = Instant::now();
         let error = client.users().get(&id).await.expect_err("too large");
@@ -64,7 +66,7 @@ async fn junk_under_the_default_limit_is_a_decode_error_within_the_retry_budget(
     assert_eq!(segment_iam::DEFAULT_MAX_RESPONSE_BYTES, 32 * MIB);
     emu.inject(
         Fault::respond(200, "application/json", junk(10 * MIB))
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .always(),
     );
     let started = Instant::now();
@@ -100,7 +102,9 @@ async fn deeply_nested_json_is_a_typed_error_not_a_stack_overflow() {
         "]".repeat(depth)
     );
     for (status, body) in [(200, arrays), (200, objects), (422, errors)] {
-        emu.inject(Fault::respond(status, "application/json", body).on_operation("get_user"));
+        emu.inject(
+            Fault::respond(status, "application/json", body).on_operation(Operation::GetUser),
+        );
         let started = Instant::now();
         let error = client
             .users()
@@ -141,7 +145,9 @@ async fn a_total_entries_that_is_not_a_count_is_a_typed_error_never_trusted_for_
         let body = format!(
             "{{\"data\":{{\"users\":[],\"pagination\":{{\"current\":\"MA==\",\"next\":null,\"totalEntries\":{raw}}}}}}}"
         );
-        emu.inject(Fault::respond(200, "application/json", body).on_operation("list_users"));
+        emu.inject(
+            Fault::respond(200, "application/json", body).on_operation(Operation::ListUsers),
+        );
         let sent = client.metrics().requests;
         let started = Instant::now();
         let pages: Result<Vec<_>, _> = client.users().list().pages().try_collect().await;
@@ -175,7 +181,7 @@ async fn a_server_repeating_its_next_cursor_cannot_make_a_list_loop_forever() {
     let body = r#"{"data":{"users":[],"pagination":{"current":"QQ==","next":"Qg=="}}}"#;
     emu.inject(
         Fault::respond(200, "application/json", body)
-            .on_operation("list_users")
+            .on_operation(Operation::ListUsers)
             .always(),
     );
     let result: Result<Vec<_>, _> = tokio::time::timeout(
@@ -188,5 +194,5 @@ async fn a_server_repeating_its_next_cursor_cannot_make_a_list_loop_forever() {
         matches!(result, Err(Error::RepeatedCursor { ref cursor }) if cursor == "Qg=="),
         "{result:?}"
     );
-    assert_eq!(emu.journal_for("list_users").len(), 2);
+    assert_eq!(emu.journal_for(Operation::ListUsers).len(), 2);
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use segment_iam::{Error, RetryConfig};
-use segment_iam_emulator::EmulatorHandle;
+use segment_iam_emulator::{EmulatorHandle, Operation};
 use segment_iam_tests::{client_builder, emulator, start};
 
 const WINDOW: Duration = Duration::from_millis(400);
@@ -88,7 +88,7 @@ async fn a_429_storm_exhausts_the_attempt_budget_and_never_spins_faster_than_adv
             assert_eq!(assert_never_faster_than_advised(&emu), 4);
             assert!(started.elapsed() >= WINDOW * 3, "{:?}", started.elapsed());
             assert!(error.to_string().contains("rate limited after 4 attempts"));
-            assert_eq!(emu.applied_count("create_user_group"), 0);
+            assert_eq!(emu.applied_count(Operation::CreateUserGroup), 0);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! text or Debug form, nor the real CLI binary's output (its tracing and error reports, with
 //! `-vv`), nor the emulator journal contains the token.
 
-use segment_iam_emulator::Fault;
+use segment_iam_emulator::{Fault, Operation};
 use segment_iam_tests::reliability::{Capture, fault_client, settle, transient_faults_both_phases};
 use segment_iam_tests::{TOKEN, emulator, start};
 
@@ -24,9 +24,14 @@ async fn no_error_text_log_line_or_journal_entry_contains_the_token_under_any_fa
     let mut errors = Vec::new();
     for (case, (name, fault)) in transient_faults_both_phases().into_iter().enumerate() {
         emu.clear_faults();
-        emu.inject(fault.clone().on_operation("get_user").always());
-        emu.inject(fault.clone().on_operation("create_invites").always());
-        emu.inject(fault.on_operation("delete_invites").always());
+        emu.inject(fault.clone().on_operation(Operation::GetUser).always());
+        emu.inject(
+            fault
+                .clone()
+                .on_operation(Operation::CreateInvites)
+                .always(),
+        );
+        emu.inject(fault.on_operation(Operation::DeleteInvites).always());
         let results = [
             client.users().get(&user).await.map(drop),
             client
@@ -144,37 +149,43 @@ async fn the_cli_with_verbose_tracing_never_prints_the_token_under_faults() {
     let invites = emu.invite_emails();
     let runs: Vec<(Fault, Vec<&str>, bool, &str)> = vec![
         (
-            Fault::status(500).on_operation("create_user_group"),
+            Fault::status(500).on_operation(Operation::CreateUserGroup),
             vec!["groups", "create", "--yes", "G"],
             false,
             "create_user_group",
         ),
         (
-            Fault::drop_connection().on_operation("get_user").times(9),
+            Fault::drop_connection()
+                .on_operation(Operation::GetUser)
+                .times(9),
             vec!["users", "get", &user],
             false,
             "get_user",
         ),
         (
-            Fault::malformed_body().on_operation("get_user").times(9),
+            Fault::malformed_body()
+                .on_operation(Operation::GetUser)
+                .times(9),
             vec!["users", "get", &user],
             false,
             "get_user",
         ),
         (
-            Fault::truncated_body().on_operation("list_users"),
+            Fault::truncated_body().on_operation(Operation::ListUsers),
             vec!["users", "list"],
             true,
             "list_users",
         ),
         (
-            Fault::status(404).on_operation("get_user"),
+            Fault::status(404).on_operation(Operation::GetUser),
             vec!["users", "get", "nobody"],
             false,
             "get_user",
         ),
         (
-            Fault::status(422).on_operation("delete_invites").always(),
+            Fault::status(422)
+                .on_operation(Operation::DeleteInvites)
+                .always(),
             vec!["invites", "delete", "--yes", &invites[0], &invites[1]],
             false,
             "delete_invites",

@@ -75,11 +75,11 @@ async fn an_apply_stopped_at_any_mutation_converges_when_run_again() {
     plan_and_apply(&client(&probe), FILE)
         .await
         .expect("a clean apply");
-    let sent: Vec<String> = probe
+    let sent: Vec<Operation> = probe
         .journal()
         .iter()
         .filter(|e| e.method != "GET")
-        .filter_map(|e| e.operation.clone())
+        .filter_map(|e| e.operation)
         .collect();
     assert!(sent.len() >= 8, "the file exercises every phase: {sent:?}");
     let mut stops = 0;
@@ -89,7 +89,7 @@ async fn an_apply_stopped_at_any_mutation_converges_when_run_again() {
         let faulty = fault_client(&emu, 2);
         emu.inject(
             Fault::status(503)
-                .on_operation(operation.clone())
+                .on_operation(*operation)
                 .skip_first(j as u32)
                 .always(),
         );
@@ -104,9 +104,13 @@ async fn an_apply_stopped_at_any_mutation_converges_when_run_again() {
         plan_and_apply(&client(&emu), FILE).await.expect("re-run");
         let last = plan(&client(&emu), FILE).await.expect("plan");
         assert!(last.is_empty(), "{operation}#{j}: {last}");
-        assert_eq!(emu.applied_count("create_user_group"), 2, "{operation}#{j}");
+        assert_eq!(
+            emu.applied_count(Operation::CreateUserGroup),
+            2,
+            "{operation}#{j}"
+        );
         let invited: Vec<String> = emu
-            .journal_for("create_invites")
+            .journal_for(Operation::CreateInvites)
             .iter()
             .filter(|e| e.status < 300)
             .filter_map(|e| e.body.clone())
@@ -128,22 +132,22 @@ async fn a_creation_whose_answer_was_lost_is_looked_up_not_resent() {
     let client = fault_client(&emu, 3);
     emu.inject(
         Fault::drop_connection()
-            .on(Operation::CreateUserGroup)
+            .on_operation(Operation::CreateUserGroup)
             .after_apply()
             .times(1),
     );
     emu.inject(
         Fault::drop_connection()
-            .on(Operation::CreateInvites)
+            .on_operation(Operation::CreateInvites)
             .after_apply()
             .times(1),
     );
     plan_and_apply(&client, FILE)
         .await
         .expect("apply resolves lost answers by reading");
-    assert_eq!(emu.journal_for("create_user_group").len(), 2);
-    assert_eq!(emu.applied_count("create_user_group"), 2);
-    assert_eq!(emu.journal_for("create_invites").len(), 1);
+    assert_eq!(emu.journal_for(Operation::CreateUserGroup).len(), 2);
+    assert_eq!(emu.applied_count(Operation::CreateUserGroup), 2);
+    assert_eq!(emu.journal_for(Operation::CreateInvites).len(), 1);
     assert!(plan(&client, FILE).await.expect("plan").is_empty());
 }
 

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use segment_iam::{Client, Error};
-use segment_iam_emulator::{EmulatorHandle, Fault};
+use segment_iam_emulator::{EmulatorHandle, Fault, Operation};
 use segment_iam_tests::reliability::{TIMEOUT, fault_client, settle, transient_faults_both_phases};
 use segment_iam_tests::{emulator, start};
 
@@ -19,12 +19,12 @@ enum Method {
 }
 
 impl Method {
-    fn operation(&self) -> &'static str {
+    fn operation(&self) -> Operation {
         match self {
-            Method::Get => "get_user",
-            Method::Put => "replace_users_in_user_group",
-            Method::Patch => "update_user_group",
-            Method::Delete => "delete_user_group",
+            Method::Get => Operation::GetUser,
+            Method::Put => Operation::ReplaceUsersInUserGroup,
+            Method::Patch => Operation::UpdateUserGroup,
+            Method::Delete => Operation::DeleteUserGroup,
         }
     }
 
@@ -258,11 +258,11 @@ async fn a_5xx_burst_is_retried_and_the_journal_shows_each_attempt_in_order() {
     let emu = start(emulator().users(2)).await;
     let client = fault_client(&emu, 4);
     let id = emu.user_ids()[0].clone();
-    emu.inject(Fault::status(503).on_operation("get_user").times(2));
+    emu.inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
     let user = client.users().get(&id).await.expect("recovered");
     assert_eq!(user.id, id);
     let statuses: Vec<(u16, Option<String>)> = emu
-        .journal_for("get_user")
+        .journal_for(Operation::GetUser)
         .into_iter()
         .map(|e| (e.status, e.fault))
         .collect();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use segment_iam_emulator::state::{PermissionInput, PermissionResource};
-use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
+use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser, Operation};
 use segment_iam_sync::file::{AccessFile, email_key};
 use segment_iam_sync::{Action, Error};
 use segment_iam_tests::sync::{
@@ -481,17 +481,17 @@ groups:
     );
     assert_eq!(plan.requests(), 4);
     // c leaves Shrink only after joining Dest.
-    let operations: Vec<String> = emu.journal()[before..]
+    let operations: Vec<Operation> = emu.journal()[before..]
         .iter()
         .filter(|e| e.method != "GET")
-        .filter_map(|e| e.operation.clone())
+        .filter_map(|e| e.operation)
         .collect();
     let joined = operations
         .iter()
-        .position(|o| o == "add_users_to_user_group");
+        .position(|o| *o == Operation::AddUsersToUserGroup);
     let left = operations
         .iter()
-        .position(|o| o == "remove_users_from_user_group");
+        .position(|o| *o == Operation::RemoveUsersFromUserGroup);
     assert!(joined < left && joined.is_some(), "{operations:?}");
 
     // A permission removed is one replace.

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use segment_iam_emulator::{Emulator, EmulatorHandle, Fault};
+use segment_iam_emulator::{Emulator, EmulatorHandle, Fault, Operation};
 use serde_json::Value;
 
 /// A token distinctive enough that finding it in any output is a real leak.
@@ -61,7 +61,7 @@ impl Emu {
         c
     }
 
-    fn requests(&self, operation: &str) -> Vec<segment_iam_emulator::JournalEntry> {
+    fn requests(&self, operation: Operation) -> Vec<segment_iam_emulator::JournalEntry> {
         self.h().journal_for(operation)
     }
 }
@@ -110,9 +110,13 @@ fn users_list_json_is_one_array_across_pages() {
     let v = json(&out.stdout);
     assert_eq!(ids_of(&v), emu.h().user_ids());
     assert!(out.stderr.is_empty(), "no progress output on a pipe");
-    assert_eq!(emu.requests("list_users").len(), 3, "7 users at 3 per page");
+    assert_eq!(
+        emu.requests(Operation::ListUsers).len(),
+        3,
+        "7 users at 3 per page"
+    );
     assert!(
-        emu.requests("list_users")[0]
+        emu.requests(Operation::ListUsers)[0]
             .query
             .contains("pagination.count=3")
     );
@@ -245,7 +249,7 @@ fn users_delete_args_and_stdin() {
     let v = json(&out.stdout);
     assert_eq!(v["applied"], serde_json::json!([ids[0], ids[1]]));
     assert_eq!(emu.h().user_count(), 4);
-    let q = &emu.requests("delete_users")[0].query;
+    let q = &emu.requests(Operation::DeleteUsers)[0].query;
     assert!(q.contains("userIds.0=") && q.contains("userIds.1="), "{q}");
 
     let stdin = format!("# users to remove\n{}\n\n   {}  \n", ids[2], ids[3]);
@@ -295,7 +299,7 @@ fn bulk_delete_in_a_table_is_one_summary_line() {
         .assert()
         .success();
     let stdout = text(&out.get_output().stdout);
-    let requests = emu.requests("delete_users").len() - 1;
+    let requests = emu.requests(Operation::DeleteUsers).len() - 1;
     assert!(requests >= 2, "299 ids need several URL-limited requests");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
@@ -405,7 +409,7 @@ fn invites_create_with_permissions_then_delete() {
         .assert()
         .success();
     assert_eq!(emu.h().invite_emails(), vec!["ann@example.com".to_string()]);
-    let q = &emu.requests("delete_invites")[0].query;
+    let q = &emu.requests(Operation::DeleteInvites)[0].query;
     assert!(q.contains("emails.0=bob%2Bqa%40example.com"), "{q}");
 }
 
@@ -565,7 +569,7 @@ fn groups_members_and_invites() {
         text(&out.stdout)
     );
     assert_eq!(emu.h().group(&gid).map(|g| g.users.len()), Some(2));
-    assert_eq!(emu.requests("remove_users_from_user_group").len(), 1);
+    assert_eq!(emu.requests(Operation::RemoveUsersFromUserGroup).len(), 1);
 }
 
 // ---- permissions ------------------------------------------------------------------------
@@ -635,7 +639,7 @@ fn permissions_add_user_and_replace_group() {
         .map(|r| r.resource_type.as_str())
         .collect();
     assert_eq!(kinds, vec!["SOURCE", "SPACE"]);
-    let body = emu.requests("replace_permissions_for_user_group")[0]
+    let body = emu.requests(Operation::ReplacePermissionsForUserGroup)[0]
         .body
         .clone()
         .unwrap_or_default();
@@ -732,7 +736,7 @@ fn partial_bulk_delete_reports_what_was_applied() {
     assert_eq!(env["status"], 404);
     assert_eq!(emu.h().user_count(), 400 - applied);
     assert!(
-        emu.requests("delete_users").len() >= 2,
+        emu.requests(Operation::DeleteUsers).len() >= 2,
         "split into several requests"
     );
 }
@@ -795,7 +799,7 @@ fn server_error_on_post_is_exit_1() {
     let emu = Emu::start(0, 0, 0);
     emu.h().inject(
         Fault::status(500)
-            .on_operation("create_user_group")
+            .on_operation(Operation::CreateUserGroup)
             .times(1),
     );
     emu.cmd()
@@ -953,7 +957,7 @@ fn ctrl_c_stops_a_command_with_130() {
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
-    assert!(emu.requests("delete_users").is_empty());
+    assert!(emu.requests(Operation::DeleteUsers).is_empty());
     let mut err = String::new();
     child
         .stderr
@@ -1262,14 +1266,14 @@ fn offboard_with_yes_removes_people_in_bulk_and_reports_json() {
             .or(v["report"]["users_deleted"].as_array().map(Vec::len)),
         Some(3)
     );
-    let deletes: Vec<String> = emu
+    let deletes: Vec<Operation> = emu
         .h()
         .journal()
         .iter()
         .filter(|e| e.method != "GET")
-        .filter_map(|e| e.operation.clone())
+        .filter_map(|e| e.operation)
         .collect();
-    assert_eq!(deletes, ["delete_users", "delete_invites"]);
+    assert_eq!(deletes, [Operation::DeleteUsers, Operation::DeleteInvites]);
     assert_eq!(emu.h().user_count(), 9);
     let state = emu.h().state();
     let emails: Vec<&str> = state.users.iter().map(|u| u.email.as_str()).collect();
@@ -1409,7 +1413,7 @@ fn offboard_killed_half_way_converges_on_the_next_run() {
     // process is killed (SIGKILL) once the first has been applied.
     let emu = Emu::with(|b| b.users(320).groups(4));
     let hang = Fault::delay(Duration::from_secs(120))
-        .on_operation("delete_users")
+        .on_operation(Operation::DeleteUsers)
         .skip_first(1);
     emu.h().inject(hang);
     let leavers: Vec<String> = (2..302).map(|i| format!("user{i}@example.com")).collect();
@@ -1455,7 +1459,7 @@ fn offboard_killed_half_way_converges_on_the_next_run() {
     assert_eq!(emu.h().user_count(), 20);
     // Every leaver was deleted by exactly one applied request.
     let applied: Vec<String> = emu
-        .requests("delete_users")
+        .requests(Operation::DeleteUsers)
         .into_iter()
         .filter(|e| e.applied)
         .flat_map(|e| {
@@ -1570,7 +1574,7 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
         "replace leaves exactly the given permission: {held:?}"
     );
     assert_eq!(held[0].role_name, "Workspace Read-only");
-    let puts = emu.requests("replace_permissions_for_user");
+    let puts = emu.requests(Operation::ReplacePermissionsForUser);
     assert_eq!(puts.len(), 1);
 }
 
@@ -1756,7 +1760,7 @@ fn the_dry_run_states_the_requests_yes_then_sends() {
         stderr.contains("... and 280 more"),
         "a long list is cut: {stderr}"
     );
-    assert_eq!(emu.requests("delete_users").len() as u64, announced);
+    assert_eq!(emu.requests(Operation::DeleteUsers).len() as u64, announced);
     assert_eq!(emu.h().user_count(), 0);
 }
 

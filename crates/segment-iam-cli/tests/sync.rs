@@ -693,7 +693,7 @@ fn an_apply_failing_part_way_lists_what_was_done_and_a_rerun_converges() {
     // The group's permissions fail, every attempt.
     emu.h().inject(
         Fault::status(500)
-            .on_operation("add_permissions_to_user_group")
+            .on_operation(Operation::AddPermissionsToUserGroup)
             .times(100),
     );
     let out = emu
@@ -822,8 +822,11 @@ fn killed_and_rerun(kills: &[KillAt]) {
     // Per-request latency on every mutation, so each run is in flight long enough to be
     // killed where wanted (the events below decide when, not this delay).
     for op in Operation::ALL.iter().filter(|op| op.is_mutation()) {
-        emu.h()
-            .inject(Fault::delay(Duration::from_millis(40)).on(*op).always());
+        emu.h().inject(
+            Fault::delay(Duration::from_millis(40))
+                .on_operation(*op)
+                .always(),
+        );
     }
     let (path, exported) = emu.export("access.yaml");
     let desired = crash_desired(exported);
@@ -836,7 +839,7 @@ fn killed_and_rerun(kills: &[KillAt]) {
         if let KillAt::GroupCreatedAnswerLost = kill {
             emu.h().inject(
                 Fault::delay(Duration::from_secs(600))
-                    .on_operation("create_user_group")
+                    .on_operation(Operation::CreateUserGroup)
                     .after_apply(),
             );
         }
@@ -877,8 +880,11 @@ fn killed_and_rerun(kills: &[KillAt]) {
         // The held answer is not released for the next runs.
         emu.h().clear_faults();
         for op in Operation::ALL.iter().filter(|op| op.is_mutation()) {
-            emu.h()
-                .inject(Fault::delay(Duration::from_millis(40)).on(*op).always());
+            emu.h().inject(
+                Fault::delay(Duration::from_millis(40))
+                    .on_operation(*op)
+                    .always(),
+            );
         }
     }
     assert!(
@@ -938,14 +944,14 @@ fn killed_and_rerun(kills: &[KillAt]) {
         .filter(|e| e.event == "User Group Created")
         .count();
     let started = Instant::now();
-    let journaled = |op: &str| -> Vec<JournalEntry> {
+    let journaled = |op: Operation| -> Vec<JournalEntry> {
         emu.h()
             .journal_for(op)
             .into_iter()
             .filter(|e| e.applied)
             .collect()
     };
-    while journaled("create_user_group").len() < creations {
+    while journaled(Operation::CreateUserGroup).len() < creations {
         assert!(
             started.elapsed() < EVENT_LIMIT,
             "the journal never recorded every group creation"
@@ -953,7 +959,7 @@ fn killed_and_rerun(kills: &[KillAt]) {
         std::thread::sleep(Duration::from_millis(5));
     }
     for name in new_groups {
-        let sent = journaled("create_user_group")
+        let sent = journaled(Operation::CreateUserGroup)
             .iter()
             .filter(|e| {
                 e.body
@@ -964,7 +970,7 @@ fn killed_and_rerun(kills: &[KillAt]) {
             .count();
         assert_eq!(sent, 1, "{name}: one createUserGroup applied");
     }
-    let invited: Vec<String> = journaled("create_invites")
+    let invited: Vec<String> = journaled(Operation::CreateInvites)
         .iter()
         .flat_map(|e| emails_in(e.body.as_deref().unwrap_or("")))
         .collect();

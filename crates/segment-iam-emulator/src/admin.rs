@@ -4,7 +4,7 @@
 //! | method, path | body | answer |
 //! | --- | --- | --- |
 //! | GET `/__emulator/health` | | `{"status":"ok"}` |
-//! | GET `/__emulator/journal[?operation=get_user]` | | `{"entries":[JournalEntry...]}` |
+//! | GET `/__emulator/journal[?operation=get_user]` | | `{"entries":[JournalEntry...]}`; `getUser` too, another name is a 422 |
 //! | DELETE `/__emulator/journal` | | `{"status":"cleared"}` |
 //! | GET `/__emulator/faults` | | `{"faults":[FaultSpec...]}` (still armed) |
 //! | POST `/__emulator/faults` | a `FaultSpec` or an array of them | `{"faults":[...]}` |
@@ -23,6 +23,7 @@ use serde_json::json;
 
 use crate::app::{Inner, Reply};
 use crate::faults::{Fault, FaultSpec};
+use crate::operations::Operation;
 use crate::query::DecodedQuery;
 use crate::wire::ApiError;
 
@@ -42,12 +43,16 @@ pub(crate) async fn handle(inner: &Inner, req: Request) -> Response {
     match (method.as_str(), sub) {
         ("GET", "/health") | ("GET", "") => ok(&json!({"status": "ok"})),
         ("GET", "/journal") => {
-            let filter = DecodedQuery::parse(&query).ok().and_then(|q| {
+            let named = DecodedQuery::parse(&query).ok().and_then(|q| {
                 q.pairs
                     .into_iter()
                     .find(|p| p.name == "operation" && p.sub.is_none())
                     .map(|p| p.value)
             });
+            let filter = match named.map(|name| name.parse::<Operation>()).transpose() {
+                Ok(op) => op,
+                Err(e) => return err(422, "input-validation", e.to_string()),
+            };
             let entries: Vec<_> = inner
                 .journal
                 .entries()

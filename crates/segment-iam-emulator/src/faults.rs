@@ -1,7 +1,7 @@
 //! Fault injection.
 //!
-//! A [`Fault`] names what goes wrong ([`FaultKind`]), which requests it hits (an operation
-//! by `operationId`, a path prefix, or every API request), how often (the next `times`
+//! A [`Fault`] names what goes wrong ([`FaultKind`]), which requests it hits (an
+//! [`Operation`], a path prefix, or every API request), how often (the next `times`
 //! matching requests, default 1, or a seeded `fraction` of them) and when
 //! ([`Phase::BeforeApply`]: the request is never applied; [`Phase::AfterApply`]: the
 //! operation ran and changed state, then its response is lost or damaged).
@@ -17,6 +17,8 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+
+use crate::operations::Operation;
 
 /// What an injected fault does.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,13 +64,13 @@ pub enum Phase {
 pub enum Target {
     /// Every API request (never the admin endpoints).
     Any,
-    /// The operation with this `operationId`.
-    Operation(String),
+    /// This operation.
+    Operation(Operation),
     /// Requests whose path starts with this prefix.
     PathPrefix(String),
 }
 
-/// An injected fault, built like `Fault::status(503).on_operation("get_user").times(2)`.
+/// An injected fault, built like `Fault::status(503).on_operation(Operation::GetUser).times(2)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// What happens.
@@ -139,14 +141,10 @@ impl Fault {
         self.skip = n;
         self
     }
-    /// Hit only the operation with this `operationId` (e.g. `get_user`).
-    pub fn on_operation(mut self, operation_id: impl Into<String>) -> Self {
-        self.target = Target::Operation(operation_id.into());
-        self
-    }
     /// Hit only this operation.
-    pub fn on(self, operation: crate::Operation) -> Self {
-        self.on_operation(operation.id())
+    pub fn on_operation(mut self, operation: Operation) -> Self {
+        self.target = Target::Operation(operation);
+        self
     }
     /// Hit only requests whose path starts with `prefix` (e.g. `/users`).
     pub fn on_path(mut self, prefix: impl Into<String>) -> Self {
@@ -183,10 +181,10 @@ impl Fault {
         self
     }
 
-    fn matches(&self, operation: Option<&str>, path: &str) -> bool {
+    fn matches(&self, operation: Option<Operation>, path: &str) -> bool {
         match &self.target {
             Target::Any => true,
-            Target::Operation(op) => operation == Some(op.as_str()),
+            Target::Operation(op) => operation == Some(*op),
             Target::PathPrefix(p) => path.starts_with(p.as_str()),
         }
     }
@@ -194,7 +192,8 @@ impl Fault {
 
 /// The JSON form of a fault on the admin endpoint.
 ///
-/// `{"kind": "status", "status": 503, "operation": "get_user", "times": 2, "phase": "before"}`;
+/// `{"kind": "status", "status": 503, "operation": "get_user", "times": 2, "phase": "before"}`
+/// (`operation` in snake_case or the documentation's camelCase, `getUser`; another name is refused);
 /// `kind` is one of `status`, `delay` (with `delayMs`), `dropConnection`, `truncatedBody`,
 /// `malformedBody`, `wrongContentType`; `pathPrefix` instead of `operation`; `fraction` with
 /// `seed`; `phase` `before` (default) or `after`; `skip` to let the first matching requests
@@ -211,7 +210,7 @@ pub struct FaultSpec {
     /// For `delay`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
-    /// Target operation.
+    /// Target operation (`get_user` or `getUser`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     /// Target path prefix.
@@ -281,7 +280,9 @@ impl TryFrom<FaultSpec> for Fault {
         let mut f = Fault::new(kind);
         f.target = match (s.operation, s.path_prefix) {
             (Some(_), Some(_)) => return Err("give `operation` or `pathPrefix`, not both".into()),
-            (Some(op), None) => Target::Operation(op),
+            (Some(op), None) => {
+                Target::Operation(op.parse().map_err(|e| format!("`operation`: {e}"))?)
+            }
             (None, Some(p)) => Target::PathPrefix(p),
             (None, None) => Target::Any,
         };
@@ -324,7 +325,7 @@ impl From<&Fault> for FaultSpec {
         };
         let (operation, path_prefix) = match &f.target {
             Target::Any => (None, None),
-            Target::Operation(o) => (Some(o.clone()), None),
+            Target::Operation(o) => (Some(o.id().to_string()), None),
             Target::PathPrefix(p) => (None, Some(p.clone())),
         };
         FaultSpec {
@@ -382,7 +383,12 @@ impl Faults {
     }
 
     /// Takes the fault that hits this request in this phase, if any.
-    pub fn take(&self, phase: Phase, operation: Option<&str>, path: &str) -> Option<FaultKind> {
+    pub fn take(
+        &self,
+        phase: Phase,
+        operation: Option<Operation>,
+        path: &str,
+    ) -> Option<FaultKind> {
         let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
         let mut hit = None;
         for (i, a) in armed.iter_mut().enumerate() {
@@ -417,27 +423,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_and_targets() {
+    fn a_fault_hits_only_its_operation_and_phase_the_given_times() {
         let f = Faults::default();
-        f.inject(Fault::status(503).on_operation("get_user").times(2));
+        f.inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
         assert_eq!(
-            f.take(Phase::BeforeApply, Some("list_users"), "/users"),
+            f.take(Phase::BeforeApply, Some(Operation::ListUsers), "/users"),
             None
         );
         assert_eq!(
-            f.take(Phase::AfterApply, Some("get_user"), "/users/x"),
+            f.take(Phase::AfterApply, Some(Operation::GetUser), "/users/x"),
             None
         );
         assert_eq!(
-            f.take(Phase::BeforeApply, Some("get_user"), "/users/x"),
+            f.take(Phase::BeforeApply, Some(Operation::GetUser), "/users/x"),
             Some(FaultKind::Status(503))
         );
         assert!(
-            f.take(Phase::BeforeApply, Some("get_user"), "/users/x")
+            f.take(Phase::BeforeApply, Some(Operation::GetUser), "/users/x")
                 .is_some()
         );
         assert!(
-            f.take(Phase::BeforeApply, Some("get_user"), "/users/x")
+            f.take(Phase::BeforeApply, Some(Operation::GetUser), "/users/x")
                 .is_none()
         );
         assert!(f.list().is_empty());
@@ -448,22 +454,30 @@ mod tests {
         let f = Faults::default();
         f.inject(
             Fault::status(500)
-                .on_operation("delete_invites")
+                .on_operation(Operation::DeleteInvites)
                 .skip_first(2),
         );
         for _ in 0..2 {
             assert_eq!(
-                f.take(Phase::BeforeApply, Some("delete_invites"), "/invites"),
+                f.take(
+                    Phase::BeforeApply,
+                    Some(Operation::DeleteInvites),
+                    "/invites"
+                ),
                 None
             );
         }
         // Other operations do not count towards the skip.
         assert_eq!(
-            f.take(Phase::BeforeApply, Some("get_user"), "/users/x"),
+            f.take(Phase::BeforeApply, Some(Operation::GetUser), "/users/x"),
             None
         );
         assert_eq!(
-            f.take(Phase::BeforeApply, Some("delete_invites"), "/invites"),
+            f.take(
+                Phase::BeforeApply,
+                Some(Operation::DeleteInvites),
+                "/invites"
+            ),
             Some(FaultKind::Status(500))
         );
         assert!(f.list().is_empty());
@@ -472,7 +486,7 @@ mod tests {
     #[test]
     fn respond_spec_roundtrip() {
         let f = Fault::respond(200, "application/json", "{\"data\":[[[]]]}")
-            .on_operation("list_users")
+            .on_operation(Operation::ListUsers)
             .skip_first(1);
         let spec = FaultSpec::from(&f);
         assert_eq!(spec.kind, "respond");
@@ -506,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn spec_roundtrip() {
+    fn fault_specs_round_trip_and_unknown_kinds_are_refused() {
         let f = Fault::status(502).on_path("/groups").times(3).after_apply();
         let spec = FaultSpec::from(&f);
         assert_eq!(Fault::try_from(spec).expect("valid"), f);

@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::operations::Operation;
+
 /// One recorded request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -22,8 +24,9 @@ pub struct JournalEntry {
     pub path: String,
     /// The raw query string as sent, without `?` (empty when none).
     pub query: String,
-    /// The operation the request was routed to, e.g. `get_user`.
-    pub operation: Option<String>,
+    /// The operation the request was routed to (`None` for an unknown route); JSON writes its
+    /// snake_case `operationId`, e.g. `get_user`.
+    pub operation: Option<Operation>,
     /// The status of the response head (after any fault; with an injected
     /// `dropConnection` the client may never see it).
     pub status: u16,

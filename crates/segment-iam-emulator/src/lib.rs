@@ -10,17 +10,25 @@
 //! mode. Tests can inject faults ([`Fault`]) before or after an operation is applied and
 //! read a [`JournalEntry`] per request.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), segment_iam_emulator::EmulatorError> {
-//! use segment_iam_emulator::{Emulator, Fault};
+//! A test starts one in-process and drives it through its [`EmulatorHandle`]; operations are
+//! named by [`Operation`], so a misspelt one does not compile:
 //!
-//! let emu = Emulator::builder().token("T").seed(7).users(250).groups(3).start().await?;
-//! emu.inject(Fault::status(503).on_operation("get_user").times(2));
+//! ```
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), segment_iam_emulator::EmulatorError> {
+//! use segment_iam_emulator::{Emulator, EmulatorHandle, Fault, Operation};
+//!
+//! let emu: EmulatorHandle = Emulator::builder().token("T").seed(7).users(250).groups(3).start().await?;
+//! emu.inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
 //! // point a client at emu.base_url() with `Authorization: Bearer T` ...
+//! assert_eq!(emu.applied_count(Operation::GetUser), 0);
 //! assert!(emu.journal().iter().all(|e| !e.nonstandard_query));
 //! emu.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! The crate's README has a whole test (a lost `createInvites` answer, checked with
+//! [`EmulatorHandle::applied_count`]); it runs as a doc test too.
 //!
 //! The admin endpoints (no token, never rate limited or journaled) are listed in [`admin`].
 
@@ -42,10 +50,15 @@ mod wire;
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultKind, FaultSpec, Phase, Target};
 pub use journal::JournalEntry;
-pub use operations::Operation;
+pub use operations::{Operation, UnknownOperation};
 pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
 pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
 pub use state::{
     AuditEvent, GroupSnapshot, InviteSnapshot, Role, StateSnapshot, UserSnapshot, Workspace,
 };
 pub use wire::is_valid_email;
+
+/// The README's examples, compiled and run as doc tests so they cannot go stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

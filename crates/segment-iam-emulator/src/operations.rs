@@ -3,6 +3,9 @@
 //! is added in one place; `tests/` checks the table equals the API document's.
 
 /// The operations of the IAM surface, named by their documented `operationId`.
+///
+/// Test helpers take this type, so a misspelt operation does not compile; where a name comes
+/// from text, [`FromStr`](std::str::FromStr) accepts `get_user` and `getUser` and refuses the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Operation {
@@ -58,14 +61,16 @@ pub enum Operation {
 struct Row {
     op: Operation,
     id: &'static str,
+    /// The public documentation's spelling of the id, e.g. `getUser`.
+    camel: &'static str,
     method: &'static str,
     /// The documented path; `{name}` segments are the path id.
     path: &'static str,
 }
 
 macro_rules! table {
-    ($($op:ident $id:literal $method:literal $path:literal;)*) => {
-        const TABLE: &[Row] = &[$(Row { op: Operation::$op, id: $id, method: $method, path: $path }),*];
+    ($($op:ident $id:literal $camel:literal $method:literal $path:literal;)*) => {
+        const TABLE: &[Row] = &[$(Row { op: Operation::$op, id: $id, camel: $camel, method: $method, path: $path }),*];
         impl Operation {
             /// Every operation, in the table's order.
             pub const ALL: &'static [Operation] = &[$(Operation::$op),*];
@@ -74,29 +79,29 @@ macro_rules! table {
 }
 
 table! {
-    AddPermissionsToUser "add_permissions_to_user" "POST" "/users/{userId}/permissions";
-    ReplacePermissionsForUser "replace_permissions_for_user" "PUT" "/users/{userId}/permissions";
-    CreateInvites "create_invites" "POST" "/invites";
-    DeleteInvites "delete_invites" "DELETE" "/invites";
-    DeleteUsers "delete_users" "DELETE" "/users";
-    GetUser "get_user" "GET" "/users/{userId}";
-    ListInvites "list_invites" "GET" "/invites";
-    ListUserGroupsFromUser "list_user_groups_from_user" "GET" "/users/{userId}/groups";
-    ListUsers "list_users" "GET" "/users";
-    AddPermissionsToUserGroup "add_permissions_to_user_group" "POST" "/groups/{userGroupId}/permissions";
-    ReplacePermissionsForUserGroup "replace_permissions_for_user_group" "PUT" "/groups/{userGroupId}/permissions";
-    AddUsersToUserGroup "add_users_to_user_group" "POST" "/groups/{userGroupId}/users";
-    ReplaceUsersInUserGroup "replace_users_in_user_group" "PUT" "/group/{userGroupId}/users";
-    RemoveUsersFromUserGroup "remove_users_from_user_group" "DELETE" "/group/{userGroupId}/users";
-    CreateUserGroup "create_user_group" "POST" "/groups";
-    UpdateUserGroup "update_user_group" "PATCH" "/groups/{userGroupId}";
-    DeleteUserGroup "delete_user_group" "DELETE" "/groups/{userGroupId}";
-    GetUserGroup "get_user_group" "GET" "/groups/{userGroupId}";
-    ListUserGroups "list_user_groups" "GET" "/groups";
-    ListUsersFromUserGroup "list_users_from_user_group" "GET" "/groups/{userGroupId}/users";
-    ListInvitesFromUserGroup "list_invites_from_user_group" "GET" "/groups/{userGroupId}/invites";
-    ListRoles "list_roles" "GET" "/roles";
-    GetWorkspace "get_workspace" "GET" "/";
+    AddPermissionsToUser "add_permissions_to_user" "addPermissionsToUser" "POST" "/users/{userId}/permissions";
+    ReplacePermissionsForUser "replace_permissions_for_user" "replacePermissionsForUser" "PUT" "/users/{userId}/permissions";
+    CreateInvites "create_invites" "createInvites" "POST" "/invites";
+    DeleteInvites "delete_invites" "deleteInvites" "DELETE" "/invites";
+    DeleteUsers "delete_users" "deleteUsers" "DELETE" "/users";
+    GetUser "get_user" "getUser" "GET" "/users/{userId}";
+    ListInvites "list_invites" "listInvites" "GET" "/invites";
+    ListUserGroupsFromUser "list_user_groups_from_user" "listUserGroupsFromUser" "GET" "/users/{userId}/groups";
+    ListUsers "list_users" "listUsers" "GET" "/users";
+    AddPermissionsToUserGroup "add_permissions_to_user_group" "addPermissionsToUserGroup" "POST" "/groups/{userGroupId}/permissions";
+    ReplacePermissionsForUserGroup "replace_permissions_for_user_group" "replacePermissionsForUserGroup" "PUT" "/groups/{userGroupId}/permissions";
+    AddUsersToUserGroup "add_users_to_user_group" "addUsersToUserGroup" "POST" "/groups/{userGroupId}/users";
+    ReplaceUsersInUserGroup "replace_users_in_user_group" "replaceUsersInUserGroup" "PUT" "/group/{userGroupId}/users";
+    RemoveUsersFromUserGroup "remove_users_from_user_group" "removeUsersFromUserGroup" "DELETE" "/group/{userGroupId}/users";
+    CreateUserGroup "create_user_group" "createUserGroup" "POST" "/groups";
+    UpdateUserGroup "update_user_group" "updateUserGroup" "PATCH" "/groups/{userGroupId}";
+    DeleteUserGroup "delete_user_group" "deleteUserGroup" "DELETE" "/groups/{userGroupId}";
+    GetUserGroup "get_user_group" "getUserGroup" "GET" "/groups/{userGroupId}";
+    ListUserGroups "list_user_groups" "listUserGroups" "GET" "/groups";
+    ListUsersFromUserGroup "list_users_from_user_group" "listUsersFromUserGroup" "GET" "/groups/{userGroupId}/users";
+    ListInvitesFromUserGroup "list_invites_from_user_group" "listInvitesFromUserGroup" "GET" "/groups/{userGroupId}/invites";
+    ListRoles "list_roles" "listRoles" "GET" "/roles";
+    GetWorkspace "get_workspace" "getWorkspace" "GET" "/";
 }
 
 impl Operation {
@@ -139,9 +144,72 @@ impl Operation {
         }
     }
 
-    /// Looks an operation up by its `operationId`.
-    pub fn from_id(id: &str) -> Option<Self> {
-        TABLE.iter().find(|r| r.id == id).map(|r| r.op)
+    /// The `operationId` as the public documentation spells it, e.g. `getUser`.
+    pub fn camel_id(self) -> &'static str {
+        self.row().camel
+    }
+}
+
+/// An operation name that names none of the [`Operation`]s, with the names that do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOperation {
+    /// The name as given.
+    pub name: String,
+}
+
+impl std::fmt::Display for UnknownOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown operation `{}`; expected one of (snake_case or camelCase): ",
+            self.name
+        )?;
+        for (i, row) in TABLE.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{} ({})", row.id, row.camel)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownOperation {}
+
+/// Text names an operation where it comes from outside the code (admin endpoints, fault
+/// specs): the documentation's camelCase `operationId` (`getUser`) and the snake_case one
+/// (`get_user`) are both accepted; anything else is refused, never matched to nothing.
+impl std::str::FromStr for Operation {
+    type Err = UnknownOperation;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        TABLE
+            .iter()
+            .find(|r| r.id == name || r.camel == name)
+            .map(|r| r.op)
+            .ok_or_else(|| UnknownOperation {
+                name: name.to_string(),
+            })
+    }
+}
+
+/// The snake_case `operationId`, as the journal records it.
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Written as the snake_case `operationId` (the journal's JSON form).
+impl serde::Serialize for Operation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// Read from either spelling [`FromStr`](std::str::FromStr) accepts.
+impl<'de> serde::Deserialize<'de> for Operation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -186,7 +254,7 @@ mod tests {
                 .replace("{userGroupId}", "u%201");
             let id = op.path().contains('{').then(|| "u 1".to_string());
             assert_eq!(route(op.method(), &path), Some((*op, id)), "{op:?}");
-            assert_eq!(Operation::from_id(op.id()), Some(*op));
+            assert_eq!(op.id().parse(), Ok(*op));
         }
         assert_eq!(
             route("GET", "/users/"),
@@ -198,5 +266,51 @@ mod tests {
             route("GET", "/").map(|r| r.0),
             Some(Operation::GetWorkspace)
         );
+    }
+
+    #[test]
+    fn names_parse_in_snake_case_and_camel_case() {
+        for op in Operation::ALL {
+            let camel: String = op
+                .id()
+                .split('_')
+                .enumerate()
+                .map(|(i, w)| {
+                    let mut c = w.chars();
+                    match (i, c.next()) {
+                        (0, _) | (_, None) => w.to_string(),
+                        (_, Some(first)) => first.to_ascii_uppercase().to_string() + c.as_str(),
+                    }
+                })
+                .collect();
+            assert_eq!(op.camel_id(), camel, "{op:?}");
+            assert_eq!(op.id().parse::<Operation>(), Ok(*op));
+            assert_eq!(op.camel_id().parse::<Operation>(), Ok(*op));
+            assert_eq!(op.to_string(), op.id());
+        }
+        assert_eq!("createInvites".parse(), Ok(Operation::CreateInvites));
+        assert_eq!("create_invites".parse(), Ok(Operation::CreateInvites));
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_the_valid_names() {
+        for bad in ["getUsers", "GetUser", "get-user", "", "get_user "] {
+            let e = bad.parse::<Operation>().expect_err(bad);
+            assert_eq!(e.name, bad);
+            let text = e.to_string();
+            assert!(text.contains("get_user (getUser)"), "{text}");
+            assert!(text.contains("list_roles (listRoles)"), "{text}");
+        }
+    }
+
+    #[test]
+    fn serde_writes_snake_case_and_reads_both() {
+        let json = serde_json::to_string(&Operation::ListUsers).expect("serialize");
+        assert_eq!(json, "\"list_users\"");
+        for text in ["\"list_users\"", "\"listUsers\""] {
+            let op: Operation = serde_json::from_str(text).expect(text);
+            assert_eq!(op, Operation::ListUsers);
+        }
+        assert!(serde_json::from_str::<Operation>("\"listUser\"").is_err());
     }
 }

@@ -15,8 +15,9 @@
 //! Keys and values are percent-decoded after `+` is turned into a space, the way HTML
 //! form encoding writes it, so a literal `+` must arrive as `%2B`.
 //!
-//! [`DecodedQuery::nonstandard`] tells whether any non-documented form was used; the
-//! emulator records it in the journal and, in strict mode, refuses such requests.
+//! [`DecodedQuery::nonstandard_for`] tells whether a non-documented form was used for the
+//! arrays and objects an operation reads; the emulator records it in the journal and, in
+//! strict mode, refuses such requests.
 
 use std::collections::BTreeMap;
 
@@ -243,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn dotted_array() {
+    fn dotted_arrays_decode_in_order() {
         let d = q("emails.0=foo%40example.com&emails.1=bar%2Bqa%40example.com");
         assert_eq!(
             d.array("emails", true).expect("ok"),
@@ -286,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_indices() {
+    fn malformed_array_indices_are_refused() {
         assert!(q("e.x=1").array("e", false).is_err());
         assert!(q("e.0=1&e.0=2").array("e", false).is_err());
         assert!(q("e.01=1").array("e", false).is_err());
@@ -294,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn absent_array() {
+    fn an_absent_array_is_none_not_an_error() {
         assert_eq!(q("other.0=1").array("emails", true).expect("ok"), None);
         assert_eq!(q("").array("emails", true).expect("ok"), None);
     }

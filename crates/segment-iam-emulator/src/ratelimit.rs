@@ -156,7 +156,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_and_rejects() {
+    fn a_window_counts_requests_and_refuses_past_its_limit() {
         let rl = RateLimiter::new(Limits {
             enabled: true,
             mutations: 2,
@@ -189,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn off() {
+    fn with_limits_off_nothing_is_counted() {
         let rl = RateLimiter::new(Limits {
             enabled: false,
             ..Limits::default()

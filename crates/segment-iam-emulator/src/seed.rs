@@ -34,8 +34,9 @@ use crate::state::{
     email_key,
 };
 
-/// The workspace resource id of the documentation's examples.
-pub const WORKSPACE_ID: &str = "9aQ1Lj62S4bomZKLF4DPqW";
+/// The workspace resource id of the documentation's examples (defined with the default
+/// workspace in [`crate::state`]; named here too because seeded permissions use it).
+pub use crate::state::WORKSPACE_ID;
 
 /// A JSON fixture: roles, users, invites and groups to start with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,7 +328,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deterministic() {
+    fn generated_data_is_a_function_of_the_seed() {
         let mut a = State::new(42);
         seed(&mut a, 100, 10, 5);
         let mut b = State::new(42);
@@ -342,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn fixture() {
+    fn a_fixture_loads_every_kind_of_record_and_a_dangling_member_is_refused() {
         let f = Fixture::from_json(
             r#"{"roles":[{"id":"r1","name":"Custom"}],
                 "users":[{"id":"u1","name":"Ada","email":"ada@example.com",

@@ -33,7 +33,7 @@ use crate::error::EmulatorError;
 use crate::faults::{Fault, FaultKind, Faults, Phase};
 use crate::handlers::{Call, execute};
 use crate::journal::{Journal, JournalEntry, keep_header, redact};
-use crate::operations::route;
+use crate::operations::{Operation, route};
 use crate::pagination::CursorCodec;
 use crate::query::DecodedQuery;
 use crate::ratelimit::{Bucket, Limits, RateLimiter};
@@ -295,16 +295,16 @@ impl EmulatorHandle {
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.inner.journal.entries()
     }
-    /// Journal entries of one operation (by `operationId`).
-    pub fn journal_for(&self, operation_id: &str) -> Vec<JournalEntry> {
+    /// Journal entries of one operation.
+    pub fn journal_for(&self, operation: Operation) -> Vec<JournalEntry> {
         self.journal()
             .into_iter()
-            .filter(|e| e.operation.as_deref() == Some(operation_id))
+            .filter(|e| e.operation == Some(operation))
             .collect()
     }
     /// How many requests of an operation were applied to state.
-    pub fn applied_count(&self, operation_id: &str) -> usize {
-        self.journal_for(operation_id)
+    pub fn applied_count(&self, operation: Operation) -> usize {
+        self.journal_for(operation)
             .iter()
             .filter(|e| e.applied)
             .count()
@@ -606,11 +606,10 @@ async fn process(
         return Reply::error(&e);
     }
     let routed = route(method, path);
-    entry.operation = routed.as_ref().map(|(op, _)| op.id().to_string());
-    let op_name = routed.as_ref().map(|(op, _)| op.id());
+    entry.operation = routed.as_ref().map(|(op, _)| *op);
 
     // Before-apply faults.
-    if let Some(kind) = inner.faults.take(Phase::BeforeApply, op_name, path) {
+    if let Some(kind) = inner.faults.take(Phase::BeforeApply, entry.operation, path) {
         entry.fault = Some(fault_name(&kind));
         if let FaultKind::Delay(d) = kind {
             tokio::time::sleep(d).await;
@@ -739,7 +738,7 @@ async fn process(
     }
 
     // After-apply faults.
-    if let Some(kind) = inner.faults.take(Phase::AfterApply, Some(op.id()), path) {
+    if let Some(kind) = inner.faults.take(Phase::AfterApply, Some(op), path) {
         let name = fault_name(&kind);
         entry.fault = Some(match entry.fault.take() {
             Some(before) => format!("{before},{name}"),
@@ -759,7 +758,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accept_header() {
+    fn accept_takes_json_and_segment_vendor_types_only() {
         assert!(accept_ok("application/vnd.segment.v1+json"));
         assert!(accept_ok("application/json; charset=utf-8"));
         assert!(accept_ok("text/html, */*;q=0.1"));
@@ -769,7 +768,7 @@ mod tests {
     }
 
     #[test]
-    fn bearer_parsing() {
+    fn the_bearer_scheme_is_required_in_any_case() {
         assert_eq!(bearer("Bearer abc"), Some("abc"));
         assert_eq!(bearer("bearer  abc "), Some("abc"));
         assert_eq!(bearer("Basic abc"), None);

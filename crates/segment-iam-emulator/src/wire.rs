@@ -224,7 +224,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails() {
+    fn valid_and_invalid_emails_are_told_apart() {
         for ok in [
             "a@b.c",
             "foo+qa@example.com",

@@ -50,14 +50,18 @@ fn given_http_client() -> reqwest::Client {
 /// and the retry layer still retries a 503.
 #[tokio::test]
 async fn a_given_http_client_keeps_its_default_headers_under_the_sdks_token_and_retries() {
-    use segment_iam_emulator::{Emulator, Fault};
+    use segment_iam_emulator::{Emulator, Fault, Operation};
     let emu = Emulator::builder()
         .token("T")
         .users(3)
         .start()
         .await
         .expect("the emulator");
-    emu.inject(Fault::status(503).on_operation("list_users").times(1));
+    emu.inject(
+        Fault::status(503)
+            .on_operation(Operation::ListUsers)
+            .times(1),
+    );
     let client = Client::builder()
         .token("T")
         .base_url(emu.base_url())
@@ -72,7 +76,7 @@ async fn a_given_http_client_keeps_its_default_headers_under_the_sdks_token_and_
         .expect("a client");
     let users = client.users().list().collect().await.expect("the list");
     assert_eq!(users.len(), 3);
-    let sent = emu.journal_for("list_users");
+    let sent = emu.journal_for(Operation::ListUsers);
     assert_eq!(sent.len(), 2, "the 503, then its retry: {sent:?}");
     for entry in &sent {
         let header = |name: &str| {

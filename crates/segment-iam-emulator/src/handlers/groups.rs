@@ -4,17 +4,18 @@ use super::support::*;
 
 /// `ListUserGroups`.
 pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
-    let (count, cursor) = page_params(call)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::Groups, 0)?;
-    let w = window(&st.groups, after, count);
-    let groups: Vec<UserGroupV1> = w.items.iter().filter_map(|s| group_v1(st, *s)).collect();
+    let request = PageRequest::parse(call.query, call.strict)?;
+    let page = request
+        .start(call.codec, ListKind::Groups, 0)?
+        .slice(&st.groups);
+    let groups: Vec<UserGroupV1> = page.items.iter().filter_map(|s| group_v1(st, *s)).collect();
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Out<'a> {
         user_groups: Vec<UserGroupV1<'a>>,
         pagination: PageOut,
     }
-    let pagination = page_out(call, &w, ListKind::Groups, 0, after, st.groups.len());
+    let pagination = page.out;
     ok(
         200,
         data_body(&Out {
@@ -27,12 +28,12 @@ pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
 /// `ListUsersFromUserGroup`.
 pub(super) fn members(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     let id = path_id(call, "userGroupId")?;
-    let (count, cursor) = page_params(call)?;
+    let request = PageRequest::parse(call.query, call.strict)?;
     let gseq = group_seq(st, id)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::UsersOfGroup, gseq)?;
+    let start = request.start(call.codec, ListKind::UsersOfGroup, gseq)?;
     let g = &st.groups[&gseq];
-    let w = window(&g.users, after, count);
-    let users: Vec<MinimalUserV1> = w
+    let page = start.slice(&g.users);
+    let users: Vec<MinimalUserV1> = page
         .items
         .iter()
         .filter_map(|s| st.users.get(s))
@@ -47,19 +48,19 @@ pub(super) fn members(st: &mut State, call: &Call) -> Result<Success, ApiError> 
         users: Vec<MinimalUserV1<'a>>,
         pagination: PageOut,
     }
-    let pagination = page_out(call, &w, ListKind::UsersOfGroup, gseq, after, g.users.len());
+    let pagination = page.out;
     ok(200, data_body(&Out { users, pagination }))
 }
 
 /// `ListInvitesFromUserGroup`.
 pub(super) fn invitees(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     let id = path_id(call, "userGroupId")?;
-    let (count, cursor) = page_params(call)?;
+    let request = PageRequest::parse(call.query, call.strict)?;
     let gseq = group_seq(st, id)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::InvitesOfGroup, gseq)?;
+    let start = request.start(call.codec, ListKind::InvitesOfGroup, gseq)?;
     let g = &st.groups[&gseq];
-    let w = window(&g.invites, after, count);
-    let emails: Vec<&str> = w
+    let page = start.slice(&g.invites);
+    let emails: Vec<&str> = page
         .items
         .iter()
         .filter_map(|s| st.invites.get(s))
@@ -70,14 +71,7 @@ pub(super) fn invitees(st: &mut State, call: &Call) -> Result<Success, ApiError>
         emails: Vec<&'a str>,
         pagination: PageOut,
     }
-    let pagination = page_out(
-        call,
-        &w,
-        ListKind::InvitesOfGroup,
-        gseq,
-        after,
-        g.invites.len(),
-    );
+    let pagination = page.out;
     ok(200, data_body(&Out { emails, pagination }))
 }
 

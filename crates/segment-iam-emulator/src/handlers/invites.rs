@@ -4,10 +4,11 @@ use super::support::*;
 
 /// `ListInvites`.
 pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
-    let (count, cursor) = page_params(call)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::Invites, 0)?;
-    let w = window(&st.invites, after, count);
-    let invites: Vec<&str> = w
+    let request = PageRequest::parse(call.query, call.strict)?;
+    let page = request
+        .start(call.codec, ListKind::Invites, 0)?
+        .slice(&st.invites);
+    let invites: Vec<&str> = page
         .items
         .iter()
         .filter_map(|s| st.invites.get(s))
@@ -18,7 +19,7 @@ pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
         invites: Vec<&'a str>,
         pagination: PageOut,
     }
-    let pagination = page_out(call, &w, ListKind::Invites, 0, after, st.invites.len());
+    let pagination = page.out;
     ok(
         200,
         data_body(&Out {

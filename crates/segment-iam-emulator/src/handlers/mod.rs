@@ -87,7 +87,7 @@ mod tests {
     use crate::operations::route;
 
     #[test]
-    fn routes() {
+    fn routes_decode_the_path_id_and_refuse_unknown_paths() {
         assert_eq!(route("GET", "/users"), Some((Operation::ListUsers, None)));
         assert_eq!(
             route("GET", "/users/a%2Fb"),

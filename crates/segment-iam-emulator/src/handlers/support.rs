@@ -1,14 +1,14 @@
-//! What the handlers share: the output shapes, page parameters and cursors, path ids, lookups
-//! and body parsing.
+//! What the handlers share: the output shapes, path ids, lookups and body parsing (paging is
+//! `crate::pagination`'s).
 
 pub(super) use serde::Serialize;
 pub(super) use serde_json::{Map, Value};
 
 pub(super) use super::{Call, Success};
-pub(super) use crate::pagination::{ListKind, Position};
+pub(super) use crate::pagination::{ListKind, PageOut, PageRequest};
 pub(super) use crate::state::{
-    InvitePermission, Label, Member, PermissionResource, Policy, RESOURCE_TYPES, Resource,
-    SeqIndex, State, Window, email_key, window,
+    InvitePermission, Label, Member, PermissionResource, Policy, RESOURCE_TYPES, Resource, State,
+    email_key,
 };
 pub(super) use crate::wire::{
     ApiError, as_object, check_email, check_id, data_body, opt_array, opt_str, parse_object,
@@ -70,15 +70,6 @@ pub(super) struct MinimalUserGroupV1<'a> {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct PageOut {
-    pub(super) current: String,
-    pub(super) next: Option<String>,
-    pub(super) previous: Option<String>,
-    pub(super) total_entries: usize,
-}
-
-#[derive(Serialize)]
 pub(super) struct StatusOut {
     pub(super) status: &'static str,
 }
@@ -109,71 +100,6 @@ pub(super) fn status_success() -> Result<Success, ApiError> {
 }
 
 // ---- input helpers -------------------------------------------------------------------
-
-/// The page size and cursor of a list request.
-pub(super) fn page_params(call: &Call) -> Result<(usize, Option<String>), ApiError> {
-    let to_err = |e: crate::query::QueryError| ApiError::invalid(e.field, e.message);
-    let count = match call
-        .query
-        .field("pagination", "count", call.strict)
-        .map_err(to_err)?
-    {
-        None => 200,
-        Some(raw) => match raw.trim().parse::<i64>() {
-            Ok(n) if (1..=1000).contains(&n) => n as usize,
-            _ => {
-                return Err(ApiError::invalid(
-                    "pagination.count",
-                    "\"pagination.count\" must be an integer from 1 to 1000",
-                ));
-            }
-        },
-    };
-    let cursor = call
-        .query
-        .field("pagination", "cursor", call.strict)
-        .map_err(to_err)?
-        .filter(|c| !c.is_empty());
-    Ok((count, cursor))
-}
-
-pub(super) fn start_after(
-    call: &Call,
-    cursor: Option<&str>,
-    kind: ListKind,
-    scope: u64,
-) -> Result<u64, ApiError> {
-    match cursor {
-        None => Ok(0),
-        Some(c) => call
-            .codec
-            .decode(c, kind, scope)
-            .map(|p| p.after)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "pagination.cursor",
-                    "\"pagination.cursor\" is not a valid cursor",
-                )
-            }),
-    }
-}
-
-pub(super) fn page_out(
-    call: &Call,
-    w: &Window,
-    kind: ListKind,
-    scope: u64,
-    after: u64,
-    total: usize,
-) -> PageOut {
-    let enc = |after| call.codec.encode(Position { kind, scope, after });
-    PageOut {
-        current: enc(after),
-        next: w.next_after.map(enc),
-        previous: w.prev_after.map(enc),
-        total_entries: total,
-    }
-}
 
 pub(super) fn path_id<'a>(call: &'a Call, field: &str) -> Result<&'a str, ApiError> {
     let id = call.id.unwrap_or("");

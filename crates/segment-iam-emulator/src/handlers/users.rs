@@ -21,10 +21,11 @@ pub(super) fn get(st: &mut State, call: &Call) -> Result<Success, ApiError> {
 
 /// `ListUsers`.
 pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
-    let (count, cursor) = page_params(call)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::Users, 0)?;
-    let w = window(&st.users, after, count);
-    let users: Vec<UserV1> = w
+    let request = PageRequest::parse(call.query, call.strict)?;
+    let page = request
+        .start(call.codec, ListKind::Users, 0)?
+        .slice(&st.users);
+    let users: Vec<UserV1> = page
         .items
         .iter()
         .filter_map(|s| st.users.get(s))
@@ -40,19 +41,19 @@ pub(super) fn list(st: &mut State, call: &Call) -> Result<Success, ApiError> {
         users: Vec<UserV1<'a>>,
         pagination: PageOut,
     }
-    let pagination = page_out(call, &w, ListKind::Users, 0, after, st.users.len());
+    let pagination = page.out;
     ok(200, data_body(&Out { users, pagination }))
 }
 
 /// `ListUserGroupsFromUser`.
 pub(super) fn groups(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     let id = path_id(call, "userId")?;
-    let (count, cursor) = page_params(call)?;
+    let request = PageRequest::parse(call.query, call.strict)?;
     let useq = user_seq(st, id)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::GroupsOfUser, useq)?;
+    let start = request.start(call.codec, ListKind::GroupsOfUser, useq)?;
     let u = &st.users[&useq];
-    let w = window(&u.groups, after, count);
-    let groups: Vec<MinimalUserGroupV1> = w
+    let page = start.slice(&u.groups);
+    let groups: Vec<MinimalUserGroupV1> = page
         .items
         .iter()
         .filter_map(|s| st.groups.get(s))
@@ -66,14 +67,7 @@ pub(super) fn groups(st: &mut State, call: &Call) -> Result<Success, ApiError> {
         groups: Vec<MinimalUserGroupV1<'a>>,
         pagination: PageOut,
     }
-    let pagination = page_out(
-        call,
-        &w,
-        ListKind::GroupsOfUser,
-        useq,
-        after,
-        u.groups.total(),
-    );
+    let pagination = page.out;
     ok(200, data_body(&Out { groups, pagination }))
 }
 

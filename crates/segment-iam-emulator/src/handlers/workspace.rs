@@ -4,19 +4,19 @@ use super::support::*;
 
 /// `ListRoles`.
 pub(super) fn roles(st: &mut State, call: &Call) -> Result<Success, ApiError> {
-    let (count, cursor) = page_params(call)?;
-    let after = start_after(call, cursor.as_deref(), ListKind::Roles, 0)?;
+    let request = PageRequest::parse(call.query, call.strict)?;
+    let start = request.start(call.codec, ListKind::Roles, 0)?;
     // Roles are few: their positions (from 1) are the sequence numbers.
     let positions: std::collections::BTreeMap<u64, ()> =
         (1..=st.role_order.len() as u64).map(|n| (n, ())).collect();
-    let w = window(&positions, after, count);
+    let page = start.slice(&positions);
     #[derive(Serialize)]
     struct RoleV1<'a> {
         id: &'a str,
         name: &'a str,
         description: &'a str,
     }
-    let roles: Vec<RoleV1> = w
+    let roles: Vec<RoleV1> = page
         .items
         .iter()
         .filter_map(|n| st.role_order.get(usize::try_from(*n).ok()?.checked_sub(1)?))
@@ -31,7 +31,7 @@ pub(super) fn roles(st: &mut State, call: &Call) -> Result<Success, ApiError> {
         roles: Vec<RoleV1<'a>>,
         pagination: PageOut,
     }
-    let pagination = page_out(call, &w, ListKind::Roles, 0, after, st.role_order.len());
+    let pagination = page.out;
     ok(200, data_body(&Out { roles, pagination }))
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::{Api, fixture};
 
 #[tokio::test]
-async fn unauthorized() {
+async fn a_missing_or_wrong_token_is_401() {
     let api = Api::fixture().await;
     let no_token = api.send(api.http.get(api.url("/users/u1"))).await;
     assert_eq!(no_token.status, 401);
@@ -30,7 +30,7 @@ async fn unauthorized() {
 }
 
 #[tokio::test]
-async fn several_tokens() {
+async fn every_configured_token_is_accepted() {
     let api = Api::start(Emulator::builder().token("A").token("B").rate_limits(false)).await;
     assert_eq!(api.emu.token(), "A");
     for t in ["A", "B"] {
@@ -50,7 +50,7 @@ async fn several_tokens() {
 }
 
 #[tokio::test]
-async fn not_found() {
+async fn unknown_ids_are_404() {
     let api = Api::fixture().await;
     for path in [
         "/users/nope",
@@ -85,7 +85,7 @@ async fn not_found() {
 }
 
 #[tokio::test]
-async fn validation_errors() {
+async fn invalid_input_is_a_422_naming_the_field() {
     let api = Api::fixture().await;
     let long = "a".repeat(256);
     let r = api.get(&format!("/users/{long}")).await;
@@ -192,7 +192,7 @@ async fn emails_accept_plus_and_unicode() {
 }
 
 #[tokio::test]
-async fn query_forms() {
+async fn bracketed_and_dotted_query_forms_are_both_accepted() {
     let api = Api::fixture().await;
     // Bracketed pagination (Go / TypeScript SDKs), encoded or not.
     let r = api.get("/users?pagination%5Bcount%5D=1").await;
@@ -237,7 +237,7 @@ async fn query_forms() {
 }
 
 #[tokio::test]
-async fn strict_mode() {
+async fn strict_mode_refuses_the_bracketed_forms() {
     let api = Api::start(
         Emulator::builder()
             .fixture(fixture())

@@ -2,16 +2,16 @@
 
 use std::time::{Duration, Instant};
 
-use segment_iam_emulator::{Emulator, Fault};
+use segment_iam_emulator::{Emulator, Fault, Operation};
 use serde_json::{Value, json};
 
 use crate::{Api, fixture};
 
 #[tokio::test]
-async fn status_on_operation_times() {
+async fn a_status_fault_hits_its_operation_the_given_times() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::status(503).on_operation("get_user").times(2));
+        .inject(Fault::status(503).on_operation(Operation::GetUser).times(2));
     assert_eq!(
         api.get("/users").await.status,
         200,
@@ -23,17 +23,17 @@ async fn status_on_operation_times() {
     assert_eq!(api.get("/users/u1").await.status, 503);
     assert_eq!(api.get("/users/u1").await.status, 200);
     assert!(api.emu.faults().is_empty());
-    let j = api.emu.journal_for("get_user");
+    let j = api.emu.journal_for(Operation::GetUser);
     assert_eq!(j[0].fault.as_deref(), Some("status:503"));
     assert!(!j[0].applied);
     assert!(j[2].applied && j[2].fault.is_none());
 }
 
 #[tokio::test]
-async fn before_and_after_apply() {
+async fn a_before_apply_fault_changes_nothing_and_an_after_apply_one_loses_the_answer() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::status(502).on_operation("create_user_group"));
+        .inject(Fault::status(502).on_operation(Operation::CreateUserGroup));
     let r = api.post("/groups", json!({"name": "A"})).await;
     assert_eq!(r.status, 502);
     assert_eq!(
@@ -44,7 +44,7 @@ async fn before_and_after_apply() {
 
     api.emu.inject(
         Fault::status(500)
-            .on_operation("create_user_group")
+            .on_operation(Operation::CreateUserGroup)
             .after_apply(),
     );
     let r = api.post("/groups", json!({"name": "A"})).await;
@@ -57,12 +57,12 @@ async fn before_and_after_apply() {
     // The retry conflicts, and the journal shows it was applied exactly once.
     let r = api.post("/groups", json!({"name": "A"})).await;
     assert_eq!(r.status, 409);
-    assert_eq!(api.emu.applied_count("create_user_group"), 1);
-    assert_eq!(api.emu.journal_for("create_user_group").len(), 3);
+    assert_eq!(api.emu.applied_count(Operation::CreateUserGroup), 1);
+    assert_eq!(api.emu.journal_for(Operation::CreateUserGroup).len(), 3);
 }
 
 #[tokio::test]
-async fn path_prefix() {
+async fn a_path_prefix_fault_hits_only_matching_paths() {
     let api = Api::fixture().await;
     api.emu
         .inject(Fault::status(503).on_path("/groups").times(1));
@@ -72,16 +72,16 @@ async fn path_prefix() {
 }
 
 #[tokio::test]
-async fn delay() {
+async fn a_delay_fault_holds_the_answer() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::delay(Duration::from_millis(300)).on_operation("get_user"));
+        .inject(Fault::delay(Duration::from_millis(300)).on_operation(Operation::GetUser));
     let t = Instant::now();
     assert_eq!(api.get("/users/u1").await.status, 200);
     assert!(t.elapsed() >= Duration::from_millis(300));
     api.emu.inject(
         Fault::delay(Duration::from_millis(300))
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .after_apply(),
     );
     let t = Instant::now();
@@ -90,7 +90,7 @@ async fn delay() {
 }
 
 #[tokio::test]
-async fn list_delay() {
+async fn list_delay_slows_list_pages_only() {
     let api = Api::start(
         Emulator::builder()
             .fixture(fixture())
@@ -125,10 +125,10 @@ async fn raw_get(
 }
 
 #[tokio::test]
-async fn drop_connection() {
+async fn a_dropped_connection_loses_the_answer_and_the_next_request_is_fine() {
     let api = Api::fixture().await;
     api.emu
-        .inject(Fault::drop_connection().on_operation("get_user"));
+        .inject(Fault::drop_connection().on_operation(Operation::GetUser));
     assert!(raw_get(&api, "/users/u1").await.is_err());
     assert_eq!(
         api.get("/users/u1").await.status,
@@ -138,7 +138,7 @@ async fn drop_connection() {
 
     api.emu.inject(
         Fault::drop_connection()
-            .on_operation("delete_user_group")
+            .on_operation(Operation::DeleteUserGroup)
             .after_apply(),
     );
     let r = api
@@ -157,17 +157,21 @@ async fn drop_connection() {
         vec!["g1"],
         "applied although the response was lost"
     );
-    let e = api.emu.journal_for("delete_user_group").pop().unwrap();
+    let e = api
+        .emu
+        .journal_for(Operation::DeleteUserGroup)
+        .pop()
+        .unwrap();
     assert!(e.applied);
     assert_eq!(e.fault.as_deref(), Some("dropConnection"));
 }
 
 #[tokio::test]
-async fn truncated_and_malformed_bodies() {
+async fn truncated_and_malformed_body_faults_damage_the_answer() {
     let api = Api::fixture().await;
     api.emu.inject(
         Fault::truncated_body()
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .after_apply(),
     );
     let (status, headers, body) = raw_get(&api, "/users/u1").await.unwrap();
@@ -180,7 +184,7 @@ async fn truncated_and_malformed_bodies() {
     assert!(body.starts_with(b"{\"data\""));
 
     api.emu
-        .inject(Fault::malformed_body().on_operation("get_user"));
+        .inject(Fault::malformed_body().on_operation(Operation::GetUser));
     let (status, headers, body) = raw_get(&api, "/users/u1").await.unwrap();
     assert_eq!(status, 200);
     assert!(
@@ -193,7 +197,7 @@ async fn truncated_and_malformed_bodies() {
 
     api.emu.inject(
         Fault::wrong_content_type()
-            .on_operation("get_user")
+            .on_operation(Operation::GetUser)
             .after_apply(),
     );
     let (status, headers, _) = raw_get(&api, "/users/u1").await.unwrap();
@@ -207,12 +211,12 @@ async fn truncated_and_malformed_bodies() {
 }
 
 #[tokio::test]
-async fn seeded_fraction() {
+async fn a_fraction_fault_repeats_its_pattern_for_the_same_seed() {
     let run = || async {
         let api = Api::fixture().await;
         api.emu.inject(
             Fault::status(500)
-                .on_operation("get_user")
+                .on_operation(Operation::GetUser)
                 .fraction(0.3, 42),
         );
         let mut pattern = Vec::new();
@@ -228,7 +232,7 @@ async fn seeded_fraction() {
 }
 
 #[tokio::test]
-async fn admin_endpoints() {
+async fn admin_endpoints_need_no_token_and_are_not_journaled() {
     let api = Api::fixture().await;
     let admin = |p: &str| format!("{}/__emulator{p}", api.emu.base_url());
     // No token needed.
@@ -302,4 +306,63 @@ async fn admin_is_never_rate_limited() {
     }
     assert_eq!(api.get("/users").await.status, 200);
     assert_eq!(api.get("/users").await.status, 429);
+}
+
+#[tokio::test]
+async fn admin_fault_specs_name_operations_in_either_case_and_refuse_unknown_names() {
+    let api = Api::fixture().await;
+    let admin = |p: &str| format!("{}/__emulator{p}", api.emu.base_url());
+    let r = api
+        .send(api.http.post(admin("/faults")).json(&json!([
+            {"kind": "status", "status": 503, "operation": "getUser"},
+            {"kind": "status", "status": 502, "operation": "list_users"}
+        ])))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Listed back in one spelling, the journal's.
+    assert_eq!(r.json["faults"][0]["operation"], "get_user");
+    assert_eq!(r.json["faults"][1]["operation"], "list_users");
+    assert_eq!(api.get("/users/u1").await.status, 503);
+    assert_eq!(api.get("/users").await.status, 502);
+
+    // A misspelt name is refused instead of arming a fault that never fires.
+    let r = api
+        .send(api.http.post(admin("/faults")).json(&json!({
+            "kind": "status", "status": 503, "operation": "getUsers"
+        })))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.message().contains("getUsers"), "{}", r.message());
+    assert!(
+        r.message().contains("get_user (getUser)"),
+        "lists the valid names: {}",
+        r.message()
+    );
+    assert!(api.emu.faults().is_empty());
+}
+
+#[tokio::test]
+async fn admin_journal_filter_takes_either_case_and_refuses_unknown_names() {
+    let api = Api::fixture().await;
+    let admin = |p: &str| format!("{}/__emulator{p}", api.emu.base_url());
+    assert_eq!(api.get("/users/u1").await.status, 200);
+    assert_eq!(api.get("/users").await.status, 200);
+    for name in ["get_user", "getUser"] {
+        let r = api
+            .send(api.http.get(admin(&format!("/journal?operation={name}"))))
+            .await;
+        assert_eq!(r.status, 200, "{name}: {}", r.text);
+        let entries = r.json["entries"].as_array().expect("entries");
+        assert_eq!(entries.len(), 1, "{name}");
+        assert_eq!(entries[0]["operation"], "get_user", "{name}");
+    }
+    let r = api
+        .send(api.http.get(admin("/journal?operation=getUsers")))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(
+        r.message().contains("list_users (listUsers)"),
+        "{}",
+        r.message()
+    );
 }

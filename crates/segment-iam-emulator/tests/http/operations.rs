@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::{Api, MEMBER, OWNER};
+use segment_iam_emulator::Operation;
 
 fn ws() -> serde_json::Value {
     json!([{"id": "9aQ1Lj62S4bomZKLF4DPqW", "type": "WORKSPACE"}])
@@ -29,7 +30,7 @@ async fn get_user() {
     assert_eq!(api.get("/users/%75%31").await.status, 200);
     let j = api.emu.journal();
     assert_eq!(j.len(), 2);
-    assert_eq!(j[0].operation.as_deref(), Some("get_user"));
+    assert_eq!(j[0].operation, Some(Operation::GetUser));
     assert_eq!(j[0].method, "GET");
     assert_eq!(j[0].path, "/users/u1");
     assert!(j[0].applied);
@@ -432,8 +433,8 @@ async fn journal_counts_every_operation() {
     api.get("/users").await;
     api.post("/groups", json!({"name": "X"})).await;
     api.post("/groups", json!({"name": "X"})).await; // 409: not applied
-    assert_eq!(api.emu.applied_count("create_user_group"), 1);
-    assert_eq!(api.emu.journal_for("create_user_group").len(), 2);
+    assert_eq!(api.emu.applied_count(Operation::CreateUserGroup), 1);
+    assert_eq!(api.emu.journal_for(Operation::CreateUserGroup).len(), 2);
     let e = &api.emu.journal()[1];
     assert_eq!(e.body.as_deref(), Some(r#"{"name":"X"}"#));
     assert!(e.elapsed > std::time::Duration::ZERO);

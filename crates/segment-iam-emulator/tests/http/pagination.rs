@@ -72,7 +72,7 @@ async fn users_exactly_once_over_many_pages() {
 }
 
 #[tokio::test]
-async fn stable_under_deletion() {
+async fn pages_stay_stable_when_items_are_deleted() {
     let api = Api::start(Emulator::builder().users(30).rate_limits(false)).await;
     let first = api.get("/users?pagination.count=10").await;
     let next = first.json["data"]["pagination"]["next"]

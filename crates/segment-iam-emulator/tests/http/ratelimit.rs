@@ -118,7 +118,7 @@ async fn msbeforenext_is_exact() {
 }
 
 #[tokio::test]
-async fn per_token() {
+async fn rate_limits_are_counted_per_token() {
     let api = Api::start(Emulator::builder().token("A").token("B").mutation_limit(1)).await;
     let post = |t: &'static str| {
         api.http
@@ -132,7 +132,7 @@ async fn per_token() {
 }
 
 #[tokio::test]
-async fn read_limit() {
+async fn reads_have_their_own_limit() {
     let api = Api::start(Emulator::builder().read_limit(2).users(3)).await;
     assert_eq!(api.get("/users").await.status, 200);
     assert_eq!(api.get("/users").await.status, 200);
@@ -143,7 +143,7 @@ async fn read_limit() {
 }
 
 #[tokio::test]
-async fn limits_off() {
+async fn without_rate_limits_nothing_is_refused_and_no_headers_are_sent() {
     let api = Api::start(Emulator::builder().rate_limits(false).mutation_limit(1)).await;
     for i in 0..5 {
         let r = api

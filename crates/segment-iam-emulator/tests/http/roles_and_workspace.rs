@@ -91,7 +91,7 @@ async fn the_workspace_is_answered_with_auth_and_rate_limit_headers() {
     let roles = api.send(api.http.get(api.url("/roles"))).await;
     assert_eq!(roles.status, 401);
     let journal = api.emu.journal();
-    assert_eq!(journal[0].operation.as_deref(), Some("get_workspace"));
+    assert_eq!(journal[0].operation, Some(Operation::GetWorkspace));
 
     let default = Api::start(Emulator::builder()).await;
     assert_eq!(
@@ -146,32 +146,33 @@ async fn both_are_reads_counted_in_the_read_bucket() {
         "{}",
         created.text
     );
-    let seen: Vec<(Option<String>, u16, bool, bool)> = api
+    let seen: Vec<(Option<Operation>, u16, bool, bool)> = api
         .emu
         .journal()
         .into_iter()
         .map(|e| (e.operation, e.status, e.applied, e.rate_limited))
         .collect();
-    let op = |s: &str| Some(s.to_string());
+    use Operation::{CreateUserGroup, GetWorkspace, ListRoles};
     assert_eq!(
         seen,
         vec![
-            (op("list_roles"), 200, true, false),
-            (op("get_workspace"), 200, true, false),
-            (op("list_roles"), 429, false, true),
-            (op("get_workspace"), 429, false, true),
-            (op("create_user_group"), 200, true, false),
+            (Some(ListRoles), 200, true, false),
+            (Some(GetWorkspace), 200, true, false),
+            (Some(ListRoles), 429, false, true),
+            (Some(GetWorkspace), 429, false, true),
+            (Some(CreateUserGroup), 200, true, false),
         ]
     );
 }
 
 #[tokio::test]
-async fn faults_target_the_new_operations_by_name_and_variant() {
+async fn faults_target_the_new_operations_by_variant() {
     let api = Api::start(Emulator::builder().rate_limits(false)).await;
-    api.emu.inject(Fault::status(503).on(Operation::ListRoles));
+    api.emu
+        .inject(Fault::status(503).on_operation(Operation::ListRoles));
     api.emu.inject(
         Fault::status(500)
-            .on_operation("get_workspace")
+            .on_operation(Operation::GetWorkspace)
             .after_apply(),
     );
     // Each fault fires on its own operation only, once.
@@ -181,9 +182,9 @@ async fn faults_target_the_new_operations_by_name_and_variant() {
     assert_eq!(api.get("/roles").await.status, 200);
     assert!(api.emu.faults().is_empty());
     // A before-apply fault is not applied; an after-apply one was.
-    assert_eq!(api.emu.applied_count("list_roles"), 1);
-    assert_eq!(api.emu.applied_count("get_workspace"), 2);
-    let faulted: Vec<(String, Option<String>)> = api
+    assert_eq!(api.emu.applied_count(Operation::ListRoles), 1);
+    assert_eq!(api.emu.applied_count(Operation::GetWorkspace), 2);
+    let faulted: Vec<(Operation, Option<String>)> = api
         .emu
         .journal()
         .into_iter()
@@ -191,7 +192,8 @@ async fn faults_target_the_new_operations_by_name_and_variant() {
         .collect();
     assert_eq!(faulted.len(), 4);
     assert!(faulted[0].1.is_some() && faulted[1].1.is_none() && faulted[2].1.is_some());
-    assert_eq!(Operation::from_id("list_roles"), Some(Operation::ListRoles));
+    assert_eq!("list_roles".parse(), Ok(Operation::ListRoles));
+    assert_eq!("listRoles".parse(), Ok(Operation::ListRoles));
     assert_eq!(
         (
             Operation::GetWorkspace.method(),

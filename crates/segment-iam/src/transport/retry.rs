@@ -855,7 +855,7 @@ mod rule_tests {
 #[cfg(test)]
 mod policy_tests {
     use reqwest::Method;
-    use segment_iam_emulator::{Emulator, EmulatorHandle, Fault};
+    use segment_iam_emulator::{Emulator, EmulatorHandle, Fault, Operation as Served};
 
     use crate::transport::metrics::Wait;
 
@@ -944,7 +944,7 @@ mod policy_tests {
         }
 
         /// Requests the emulator received for `operation`.
-        fn sent(&self, operation: &str) -> usize {
+        fn sent(&self, operation: Served) -> usize {
             self.emu.journal_for(operation).len()
         }
     }
@@ -967,7 +967,7 @@ mod policy_tests {
     async fn an_idempotent_call_is_retried_through_server_errors_to_success() {
         let rig = Rig::new().await;
         rig.emu
-            .inject(Fault::status(503).on_operation("get_user").times(2));
+            .inject(Fault::status(503).on_operation(Served::GetUser).times(2));
         let policy = policy(quick());
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         let body = result.expect("an answer").text().await.expect("its body");
@@ -979,7 +979,7 @@ mod policy_tests {
         assert_eq!(report.status, Some(200));
         assert_eq!(report.failure, None);
         assert!(!report.settled_by_earlier_attempt);
-        assert_eq!(rig.sent("get_user"), 3);
+        assert_eq!(rig.sent(Served::GetUser), 3);
         let metrics = policy.counters.snapshot();
         assert_eq!(
             (metrics.requests, metrics.retries, metrics.rate_limited),
@@ -991,13 +991,13 @@ mod policy_tests {
     async fn retries_stop_at_max_attempts_with_the_last_answer() {
         let rig = Rig::new().await;
         rig.emu
-            .inject(Fault::status(503).on_operation("get_user").times(10));
+            .inject(Fault::status(503).on_operation(Served::GetUser).times(10));
         let policy = policy(quick().max_attempts(3));
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!(status_of(&result), Some(503));
         assert_eq!(report.attempts, 3);
         assert_eq!(failed_status(&report), Some(503));
-        assert_eq!(rig.sent("get_user"), 3);
+        assert_eq!(rig.sent(Served::GetUser), 3);
     }
 
     #[tokio::test]
@@ -1005,7 +1005,7 @@ mod policy_tests {
         let rig = Rig::new().await;
         rig.emu.inject(
             Fault::respond(429, "application/json", rate_limited_body(30))
-                .on_operation("create_user_group"),
+                .on_operation(Served::CreateUserGroup),
         );
         let policy = policy(quick());
         let (result, report) = rig
@@ -1014,7 +1014,7 @@ mod policy_tests {
         assert_eq!(status_of(&result), Some(200));
         assert_eq!(report.attempts, 2);
         assert!(report.elapsed >= ms(30), "{:?}", report.elapsed);
-        assert_eq!(rig.emu.applied_count("create_user_group"), 1);
+        assert_eq!(rig.emu.applied_count(Served::CreateUserGroup), 1);
         let metrics = policy.counters.snapshot();
         assert_eq!((metrics.retries, metrics.rate_limited), (1, 1));
         assert!(metrics.waited >= ms(30), "{:?}", metrics.waited);
@@ -1024,7 +1024,8 @@ mod policy_tests {
     async fn a_wait_exactly_filling_the_budget_is_taken_and_one_past_it_is_not() {
         let rig = Rig::new().await;
         let fault = || {
-            Fault::respond(429, "application/json", rate_limited_body(40)).on_operation("get_user")
+            Fault::respond(429, "application/json", rate_limited_body(40))
+                .on_operation(Served::GetUser)
         };
         rig.emu.inject(fault());
         let exact = policy(quick().max_total_wait(ms(40)));
@@ -1043,7 +1044,7 @@ mod policy_tests {
             }) => assert_eq!(advised, Some(ms(40))),
             other => panic!("expected the 429, got {other:?}"),
         }
-        assert_eq!(rig.sent("get_user"), 3);
+        assert_eq!(rig.sent(Served::GetUser), 3);
     }
 
     #[tokio::test]
@@ -1051,7 +1052,7 @@ mod policy_tests {
         let rig = Rig::new().await;
         rig.emu.inject(
             Fault::respond(429, "application/json", rate_limited_body(30))
-                .on_operation("get_user")
+                .on_operation(Served::GetUser)
                 .times(3),
         );
         // 30 + 30 fit in 70 ms; a third 30 does not.
@@ -1059,7 +1060,7 @@ mod policy_tests {
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!(status_of(&result), Some(429));
         assert_eq!(report.attempts, 3);
-        assert_eq!(rig.sent("get_user"), 3);
+        assert_eq!(rig.sent(Served::GetUser), 3);
     }
 
     #[tokio::test]
@@ -1067,7 +1068,7 @@ mod policy_tests {
         let rig = Rig::new().await;
         let policy = policy(quick());
         rig.emu
-            .inject(Fault::status(503).on_operation("create_user_group"));
+            .inject(Fault::status(503).on_operation(Served::CreateUserGroup));
         let (result, report) = rig
             .run(&policy, rig.create_group(), Operation::CreateUserGroup)
             .await;
@@ -1076,7 +1077,7 @@ mod policy_tests {
 
         rig.emu.inject(
             Fault::drop_connection()
-                .on_operation("create_user_group")
+                .on_operation(Served::CreateUserGroup)
                 .after_apply(),
         );
         let (result, report) = rig
@@ -1088,7 +1089,7 @@ mod policy_tests {
             matches!(report.failure, Some(Failure::Sent(_))),
             "{report:?}"
         );
-        assert_eq!(rig.sent("create_user_group"), 2);
+        assert_eq!(rig.sent(Served::CreateUserGroup), 2);
     }
 
     #[tokio::test]
@@ -1121,7 +1122,7 @@ mod policy_tests {
     async fn a_cut_connection_is_retried_for_an_idempotent_call() {
         let rig = Rig::new().await;
         rig.emu
-            .inject(Fault::drop_connection().on_operation("get_user"));
+            .inject(Fault::drop_connection().on_operation(Served::GetUser));
         let policy = policy(quick());
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!((status_of(&result), report.attempts), (Some(200), 2));
@@ -1133,7 +1134,7 @@ mod policy_tests {
         let group = rig.emu.group_ids().into_iter().next().expect("a group");
         rig.emu.inject(
             Fault::drop_connection()
-                .on_operation("delete_user_group")
+                .on_operation(Served::DeleteUserGroup)
                 .after_apply(),
         );
         let policy = policy(quick());
@@ -1152,7 +1153,7 @@ mod policy_tests {
         assert_eq!(report.attempts, 2);
         assert!(report.settled_by_earlier_attempt);
         assert_eq!(report.failure, None);
-        assert_eq!(rig.emu.applied_count("delete_user_group"), 1);
+        assert_eq!(rig.emu.applied_count(Served::DeleteUserGroup), 1);
     }
 
     #[tokio::test]
@@ -1173,7 +1174,7 @@ mod policy_tests {
         // After a 429, which was not applied.
         rig.emu.inject(
             Fault::respond(429, "application/json", rate_limited_body(1))
-                .on_operation("delete_user_group"),
+                .on_operation(Served::DeleteUserGroup),
         );
         let (result, report) = rig
             .run(
@@ -1186,7 +1187,7 @@ mod policy_tests {
         assert!(!report.settled_by_earlier_attempt);
         // A GET is no deletion: a 404 after a 503 is a 404.
         rig.emu
-            .inject(Fault::status(503).on_operation("get_user_group"));
+            .inject(Fault::status(503).on_operation(Served::GetUserGroup));
         let get = rig.request(Method::GET, "/groups/no-such-group", None);
         let (result, report) = rig.run(&policy, get, Operation::GetUserGroup).await;
         assert_eq!((status_of(&result), report.attempts), (Some(404), 2));
@@ -1212,8 +1213,9 @@ mod policy_tests {
         let body = result.expect("the answer").text().await.expect("its body");
         assert!(body.contains("errors"), "the body is handed back: {body}");
         // An error body that is not the envelope: still the status, no errors.
-        rig.emu
-            .inject(Fault::respond(400, "application/json", "{not json").on_operation("get_user"));
+        rig.emu.inject(
+            Fault::respond(400, "application/json", "{not json").on_operation(Served::GetUser),
+        );
         let (_, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!(report.attempts, 1);
         assert_eq!(
@@ -1237,10 +1239,14 @@ mod policy_tests {
             Fault::respond(200, "text/html", "<html>maintenance</html>"),
         ] {
             rig.emu.clear_journal();
-            rig.emu.inject(fault.clone().on_operation("get_user"));
+            rig.emu.inject(fault.clone().on_operation(Served::GetUser));
             let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
             assert_eq!(
-                (status_of(&result), report.attempts, rig.sent("get_user")),
+                (
+                    status_of(&result),
+                    report.attempts,
+                    rig.sent(Served::GetUser)
+                ),
                 (Some(200), 2, 2),
                 "{fault:?}"
             );
@@ -1250,14 +1256,14 @@ mod policy_tests {
         rig.emu.clear_journal();
         rig.emu.inject(
             Fault::wrong_content_type()
-                .on_operation("get_user")
+                .on_operation(Served::GetUser)
                 .after_apply(),
         );
         let (_, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
         assert_eq!((report.attempts, report.failure), (1, None));
         // A POST's answer is handed to the decoder as it is, never sent again.
         rig.emu
-            .inject(Fault::malformed_body().on_operation("create_user_group"));
+            .inject(Fault::malformed_body().on_operation(Served::CreateUserGroup));
         let (result, report) = rig
             .run(&policy, rig.create_group(), Operation::CreateUserGroup)
             .await;
@@ -1265,7 +1271,7 @@ mod policy_tests {
         assert_eq!(report.failure, None);
         // So is an answer whose operation is unknown.
         rig.emu
-            .inject(Fault::malformed_body().on_operation("get_user"));
+            .inject(Fault::malformed_body().on_operation(Served::GetUser));
         let (_, report) = policy.run(&rig.http, rig.get_user(), None, true).await;
         assert_eq!((report.attempts, report.failure), (1, None));
     }
@@ -1273,7 +1279,8 @@ mod policy_tests {
     #[tokio::test]
     async fn an_unknown_operation_is_treated_as_a_mutation_that_is_not_repeated() {
         let rig = Rig::new().await;
-        rig.emu.inject(Fault::status(503).on_operation("get_user"));
+        rig.emu
+            .inject(Fault::status(503).on_operation(Served::GetUser));
         let policy = policy(quick());
         let (result, report) = policy.run(&rig.http, rig.get_user(), None, true).await;
         assert_eq!((status_of(&result), report.attempts), (Some(503), 1));
@@ -1299,7 +1306,7 @@ mod policy_tests {
     async fn a_429_with_an_unreadable_body_is_still_a_429() {
         let rig = Rig::new().await;
         rig.emu.inject(
-            Fault::respond(429, "application/json", "{cut").on_operation("create_user_group"),
+            Fault::respond(429, "application/json", "{cut").on_operation(Served::CreateUserGroup),
         );
         let policy = policy(quick());
         let (result, report) = rig
@@ -1328,7 +1335,7 @@ mod policy_tests {
             }
             other => panic!("expected HeldBack, got {other:?}"),
         }
-        assert_eq!(rig.sent("get_user"), 0, "nothing was sent");
+        assert_eq!(rig.sent(Served::GetUser), 0, "nothing was sent");
         // Mutations are another bucket: still open.
         let (result, report) = rig
             .run(&policy, rig.create_group(), Operation::CreateUserGroup)
@@ -1341,7 +1348,7 @@ mod policy_tests {
         let rig = Rig::new().await;
         rig.emu.inject(
             Fault::respond(429, "application/json", rate_limited_body(60_000))
-                .on_operation("get_user"),
+                .on_operation(Served::GetUser),
         );
         let mut policy = policy(quick().max_total_wait(Duration::from_secs(1)));
         policy.pacing = true;
@@ -1354,7 +1361,7 @@ mod policy_tests {
             matches!(report.failure, Some(Failure::HeldBack { .. })),
             "{report:?}"
         );
-        assert_eq!(rig.sent("get_user"), 1);
+        assert_eq!(rig.sent(Served::GetUser), 1);
     }
 
     #[tokio::test]
@@ -1371,7 +1378,7 @@ mod policy_tests {
     async fn the_backoff_doubles_with_each_transient_failure() {
         let rig = Rig::new().await;
         rig.emu
-            .inject(Fault::status(503).on_operation("get_user").times(3));
+            .inject(Fault::status(503).on_operation(Served::GetUser).times(3));
         // The n-th wait lies in [10 ms × 2^(n-1) / 2, 10 ms × 2^(n-1)]: 5–10, 10–20, 20–40 ms.
         // Waits that did not grow would add up to at most 30 ms.
         let policy = policy(
@@ -1390,7 +1397,8 @@ mod policy_tests {
     async fn a_429s_wait_is_spread_by_jitter_on_top_of_the_advice() {
         let rig = Rig::new().await;
         rig.emu.inject(
-            Fault::respond(429, "application/json", rate_limited_body(10)).on_operation("get_user"),
+            Fault::respond(429, "application/json", rate_limited_body(10))
+                .on_operation(Served::GetUser),
         );
         let policy = policy(quick().max_jitter(ms(40)));
         let (result, report) = rig.run(&policy, rig.get_user(), Operation::GetUser).await;
@@ -1420,7 +1428,7 @@ mod policy_tests {
         let rig = Rig::new().await;
         rig.emu.inject(
             Fault::respond(429, "application/json", rate_limited_body(30_000))
-                .on_operation("get_user"),
+                .on_operation(Served::GetUser),
         );
         let policy = policy(quick().max_total_wait(Duration::from_secs(120)));
         let run = rig.run(&policy, rig.get_user(), Operation::GetUser);

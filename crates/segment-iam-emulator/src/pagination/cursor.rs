@@ -1,8 +1,4 @@
-//! Opaque pagination cursors.
-//!
-//! A cursor names a position in one list: the list kind, its scope (the group or user it
-//! belongs to, 0 for the workspace-wide lists) and the sequence number after which the page
-//! starts. Lists are ordered by creation sequence, so a page is a `BTreeMap` range: O(page).
+//! Opaque cursors: a position in one list, authenticated with a keyed MAC.
 //!
 //! The position is authenticated with a keyed MAC (SipHash-2-4 twice, 128 bits, under a
 //! random per-emulator key), then the 17-byte position and the 16-byte tag are written in
@@ -170,7 +166,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_roundtrip() {
+    fn base64_round_trips_and_refuses_bad_padding() {
         for n in 0..40 {
             let v: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
             assert_eq!(b64_decode(&b64_encode(&v)), Some(v));
@@ -182,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn roundtrip_and_tamper() {
+    fn cursors_round_trip_and_any_tampering_is_refused() {
         let c = CursorCodec::random();
         let pos = Position {
             kind: ListKind::Users,

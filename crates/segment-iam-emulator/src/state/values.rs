@@ -1,0 +1,133 @@
+//! The values the workspace holds and shows: permissions, resources, labels, roles, the
+//! workspace itself and audit events, as the wire format and fixtures spell them.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+/// A label narrowing a permission (`AllowedLabelBeta`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    /// Label key.
+    pub key: String,
+    /// Label value.
+    pub value: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A resource a permission applies to (`PermissionResourceV1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionResource {
+    /// Resource id.
+    pub id: String,
+    /// Resource type (`WORKSPACE`, `SOURCE`, ...; kept as data, not an enum).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Labels narrowing the permission.
+    #[serde(default)]
+    pub labels: Vec<Label>,
+}
+
+/// A resource without labels (`ResourceV1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Resource id.
+    pub id: String,
+    /// Resource type.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+}
+
+/// A role granted on resources (`PermissionInputV1`), as fixtures give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionInput {
+    /// Role id.
+    pub role_id: String,
+    /// Resources.
+    #[serde(default)]
+    pub resources: Vec<PermissionResource>,
+}
+
+/// A permission given to an invitee (`InvitePermissionV1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitePermission {
+    /// Role id.
+    pub role_id: String,
+    /// Resources.
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: Vec<Label>,
+}
+
+/// A role of the workspace (also a fixture's role: unknown fields are refused there, as in
+/// the rest of a fixture).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// Role id.
+    pub id: String,
+    /// Role name, e.g. `Workspace Owner`.
+    pub name: String,
+    /// What the role grants (`listRoles` answers it; empty when a fixture gives none).
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One audit-trail event, named as the documentation names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// Position in the trail, from 1.
+    pub seq: u64,
+    /// When it happened.
+    #[serde(with = "unix_ms")]
+    pub at: SystemTime,
+    /// The documented event name, e.g. `User Group Created`, `Policy Deleted`.
+    pub event: String,
+    /// The subject: a user id, group id, invite email or policy id.
+    pub subject: String,
+    /// Free-form detail (e.g. the group a membership concerns).
+    pub detail: String,
+}
+
+/// The workspace a token belongs to (`getWorkspace`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workspace {
+    /// Its id: the resource id of `WORKSPACE` permissions.
+    pub id: String,
+    /// Its slug.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+}
+
+/// The resource types the service accepts in input.
+pub const RESOURCE_TYPES: &[&str] = &["FUNCTION", "SOURCE", "SPACE", "WAREHOUSE", "WORKSPACE"];
+
+pub(crate) mod unix_ms {
+    //! `SystemTime` as milliseconds since the Unix epoch.
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    pub fn to_ms(t: &SystemTime) -> u64 {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(to_ms(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let ms = u64::deserialize(d)?;
+        Ok(UNIX_EPOCH + Duration::from_millis(ms))
+    }
+}
