@@ -121,7 +121,7 @@ async fn offboarding_50_people_over_20_groups_sends_only_url_limited_deletes() {
     let base = emu.base_url();
     let user_deletes = expected_chunks(&base, "/users", "userIds", &ids, max_url_len);
     assert!(user_deletes > 1, "the URL limit splits the deletion");
-    assert_eq!(plan.mutations, user_deletes + 1);
+    assert_eq!(plan.mutations, user_deletes as u64 + 1);
 
     emu.clear_journal();
     let report = offboard::execute(&client, &plan, &options)

@@ -92,7 +92,7 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
         report.invites_withdrawn.len(),
         plural(report.invites_withdrawn.len()),
         report.requests,
-        plural(report.requests as usize),
+        plural(report.requests),
         report.rate_limited,
         report.waited.as_secs_f64()
     )

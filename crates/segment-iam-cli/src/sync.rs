@@ -203,7 +203,7 @@ pub fn summary(report: &ApplyReport) -> String {
         report.mutations_done,
         plural(report.mutations_done),
         report.requests,
-        plural(report.requests as usize),
+        plural(report.requests),
         report.rate_limited,
         report.waited_secs
     );

@@ -16,7 +16,7 @@ pub struct BulkOutcome {
     /// Every item applied, in input order.
     pub applied: Vec<String>,
     /// How many requests it took.
-    pub requests: usize,
+    pub requests: u64,
 }
 
 /// Splits `items` into consecutive chunks whose query (`name.0=..&name.1=..`) keeps the URL at

@@ -455,6 +455,18 @@ mod tests {
     }
 
     #[test]
+    fn an_errors_status_is_an_integer_as_the_service_sends_it() {
+        let error: RequestError = serde_json::from_value(serde_json::json!({
+            "type": "conflict",
+            "status": 409,
+        }))
+        .expect("a RequestError");
+        assert_eq!(error.status, Some(409_u16));
+        assert!(format!("{error:?}").contains("Some(409)"), "{error:?}");
+        assert_eq!(serde_json::to_value(&error).expect("json")["status"], 409);
+    }
+
+    #[test]
     fn an_unknown_role_lists_the_closest_names_best_first() {
         let unknown = Error::UnknownRole {
             given: "Ownr".into(),

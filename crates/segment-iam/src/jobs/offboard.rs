@@ -103,11 +103,11 @@ pub struct OffboardPlan {
     /// Emails that match no user and no pending invite (nothing to do for them).
     pub unmatched: Vec<String>,
     /// Holders of "Workspace Owner" on the workspace who stay.
-    pub owners_remaining: usize,
+    pub owners_remaining: u64,
     /// Whether the plan removes the last of them (the guard refuses it by default).
     pub removes_last_owner: bool,
     /// Deletions [`execute`] will send: `delete_users` chunks plus `delete_invites` chunks.
-    pub mutations: usize,
+    pub mutations: u64,
     /// Requests the plan's reads took.
     pub reads: u64,
 }
@@ -273,7 +273,7 @@ pub async fn plan(
         owners.extend(g.members.iter().map(|m| m.id.as_str()));
     }
     let leaving: HashSet<&str> = leavers.iter().map(|u| u.id.as_str()).collect();
-    let owners_remaining = owners.iter().filter(|id| !leaving.contains(*id)).count();
+    let owners_remaining = owners.iter().filter(|id| !leaving.contains(*id)).count() as u64;
     let removes_last_owner = owners_remaining == 0 && owners.iter().any(|id| leaving.contains(id));
 
     let sorted = |mut names: Vec<String>| {
@@ -315,7 +315,7 @@ pub async fn plan(
         unmatched,
         owners_remaining,
         removes_last_owner,
-        mutations: user_chunks.len() + invite_chunks.len(),
+        mutations: (user_chunks.len() + invite_chunks.len()) as u64,
         reads: client.metrics().requests.saturating_sub(before),
     })
 }
