@@ -64,7 +64,7 @@ pub use config::{
     RetryConfig, TOKEN_ENV,
 };
 pub use directory::RoleDirectory;
-pub use error::{Error, Outcome, Result, ServiceError};
+pub use error::{Conflict, Error, Outcome, Result, ServiceError};
 pub use lookup::{Lookup, email_key};
 pub use metrics::{Metrics, Wait};
 pub use model::{Invite, Permission, Resource};
