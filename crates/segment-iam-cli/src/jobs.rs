@@ -195,7 +195,9 @@ pub(crate) fn print_json(ctx: &Ctx, value: &serde_json::Value) -> Result<(), Fai
         .map_err(output_failure)
 }
 
-/// `audit`: the library's report, as rows in the chosen format (CSV included).
+/// `audit`: the library's report, as rows in the chosen format (CSV included). What the audit
+/// could not read (its notes) is a field of the JSON document, and goes to stderr beside the
+/// other formats so their stdout stays rows only.
 pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
     let mut filter = AuditFilter::new().emails(args.emails.clone());
     if let Some(role) = &args.role {
@@ -211,7 +213,14 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
             .await
             .map_err(failure)?
     };
+    if ctx.format == OutputFormat::Json {
+        return print_json(ctx, &json!({ "rows": report.rows, "notes": report.notes }));
+    }
     let mut writer = ListWriter::new(ctx.format, ctx.stdout());
     writer.push(report.rows).map_err(output_failure)?;
-    writer.finish().map_err(output_failure)
+    writer.finish().map_err(output_failure)?;
+    for note in &report.notes {
+        eprintln!("note: {}", clean(&note.to_string()));
+    }
+    Ok(())
 }
