@@ -150,7 +150,7 @@ mod millis {
 /// typed error before any read). Sends no mutation.
 pub async fn plan(
     client: &Client,
-    emails: impl IntoIterator<Item = impl Into<String>>,
+    emails: impl IntoIterator<Item = impl AsRef<str>>,
     options: &OffboardOptions,
 ) -> Result<OffboardPlan> {
     let before = client.metrics().requests;

@@ -64,7 +64,7 @@ impl Invites {
     /// the service lists them.
     pub fn find_by_emails(
         &self,
-        emails: impl IntoIterator<Item = impl Into<String>>,
+        emails: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> impl Future<Output = Result<Lookup<String>>> + Send + 'static {
         let emails = lookup::distinct_emails("emails", emails);
         let list = self.list();
@@ -74,7 +74,7 @@ impl Invites {
     /// Whether `email` has a pending invite: the address as the service lists it, if so.
     pub fn find_by_email(
         &self,
-        email: impl Into<String>,
+        email: impl AsRef<str>,
     ) -> impl Future<Output = Result<Option<String>>> + Send + 'static {
         let lookup = self.find_by_emails([email]);
         async move { Ok(lookup.await?.found.into_iter().next()) }
@@ -111,7 +111,7 @@ impl Invites {
     /// which were deleted.
     pub fn delete(
         &self,
-        emails: impl IntoIterator<Item = impl Into<String>>,
+        emails: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> impl Future<Output = Result<BulkOutcome>> + Send + 'static {
         let emails = validate::emails("emails", emails, true);
         remove_in_chunks!(self.client.clone(), "emails", emails, [], |api, batch| api
