@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use segment_iam::jobs::Progress;
 use segment_iam::jobs::audit::{AuditFilter, AuditNote, AuditOptions, SubjectKind, Via, audit};
 use segment_iam::jobs::offboard::{self, OffboardOptions};
+use segment_iam::jobs::{JobOptions, Progress};
 use segment_iam::{Error, Resource};
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser};
 use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, client_builder, emulator, start};
@@ -484,4 +484,32 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
     .await
     .expect_err("unknown role");
     assert!(matches!(err, Error::UnknownRole { .. }), "{err:?}");
+}
+
+/// Every job's options carry the shared run settings: the same setters, the same defaults.
+#[test]
+fn every_jobs_options_share_the_run_setters_and_their_defaults() {
+    use segment_iam::jobs::DEFAULT_CONCURRENCY;
+    use segment_iam::jobs::read::ReadOptions;
+    fn check<O: JobOptions + Default>(name: &str) {
+        assert_eq!(
+            O::default().run().concurrency(),
+            DEFAULT_CONCURRENCY,
+            "{name}"
+        );
+        assert_eq!(O::default().concurrency(0).run().concurrency(), 1, "{name}");
+        let progress = Progress::new();
+        let options = O::default().concurrency(3).progress(progress.clone());
+        progress.add_total(2);
+        assert_eq!(options.run().concurrency(), 3, "{name}");
+        assert_eq!(
+            options.run().progress().total(),
+            2,
+            "{name}: shares the counter"
+        );
+    }
+    check::<ReadOptions>("read");
+    check::<AuditOptions>("audit");
+    check::<OffboardOptions>("offboard");
+    assert!(!OffboardOptions::new().concurrency(2).allow_owner_removal);
 }

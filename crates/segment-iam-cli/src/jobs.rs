@@ -3,6 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
+use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions};
 use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
 use serde_json::json;

@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::jobs::Progress;
 use crate::jobs::read::{self, GroupReads, Members, ReadOptions};
+use crate::jobs::{JobOptions, RunOptions};
 use crate::lookup::{distinct_emails, email_key};
 use crate::model::Resource;
 
@@ -60,23 +60,22 @@ impl AuditFilter {
     }
 }
 
-/// How an audit reads.
-#[derive(Debug, Clone)]
+/// How an audit reads: its [`JobOptions`] setters say how many group listings are in flight
+/// (default [`DEFAULT_CONCURRENCY`](crate::jobs::DEFAULT_CONCURRENCY); 1 reads them one after
+/// another) and which progress counter counts groups read of groups to read.
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct AuditOptions {
-    /// Group listings in flight at once (default [`read::DEFAULT_CONCURRENCY`]; 1 reads them
-    /// one after another).
-    pub concurrency: usize,
-    /// Counts groups read of groups to read.
-    pub progress: Progress,
+    run: RunOptions,
 }
 
-impl Default for AuditOptions {
-    fn default() -> Self {
-        AuditOptions {
-            concurrency: read::DEFAULT_CONCURRENCY,
-            progress: Progress::new(),
-        }
+impl JobOptions for AuditOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
     }
 }
 
@@ -84,18 +83,6 @@ impl AuditOptions {
     /// The defaults.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Group listings in flight at once (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
-        self
     }
 }
 
@@ -280,8 +267,7 @@ pub async fn audit(
     let options = ReadOptions {
         invites: true,
         members: Members::None,
-        progress: options.progress.clone(),
-        concurrency: options.concurrency.max(1),
+        run: options.run.clone(),
     };
     let state = read::read_workspace(client, &options).await?;
     let groups = state.groups.into_iter().map(|g| g.group).collect();

@@ -29,21 +29,33 @@ use serde::Serialize;
 use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
 use crate::error::{Error, Result};
-use crate::jobs::Progress;
 use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
+use crate::jobs::{JobOptions, RunOptions};
 use crate::lookup::{distinct_emails, email_key};
 use crate::{Operation, batch};
 
 pub use crate::guard::OWNER_ROLE;
 
-/// How an offboarding runs.
+/// How an offboarding runs. Its [`JobOptions`] setters say how many group listings the plan
+/// reads at once (default [`DEFAULT_CONCURRENCY`](crate::jobs::DEFAULT_CONCURRENCY); the
+/// deletions go one request after another whatever it is) and which progress counter counts
+/// reads while planning, then people removed of people to remove.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct OffboardOptions {
     /// Let [`execute`] remove the last holder of "Workspace Owner" on the workspace.
     pub allow_owner_removal: bool,
-    /// Counts reads while planning, then people removed of people to remove.
-    pub progress: Progress,
+    run: RunOptions,
+}
+
+impl JobOptions for OffboardOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
+    }
 }
 
 impl OffboardOptions {
@@ -55,12 +67,6 @@ impl OffboardOptions {
     /// Lets [`execute`] remove the last holder of "Workspace Owner".
     pub fn allow_owner_removal(mut self, allow: bool) -> Self {
         self.allow_owner_removal = allow;
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
         self
     }
 }
@@ -214,8 +220,7 @@ pub async fn plan(
     let read_options = ReadOptions {
         invites: false,
         members: Members::None,
-        progress: options.progress.clone(),
-        ..ReadOptions::default()
+        run: options.run.clone(),
     };
     let groups: Vec<GroupState> = read::read_groups(client, groups, &read_options, |g| {
         let non_empty = g.member_count > 0;
@@ -238,7 +243,7 @@ pub async fn plan(
                     .await?;
                 Ok::<_, Error>((id, names))
             })
-            .buffered(read_options.concurrency)
+            .buffered(read_options.run.concurrency())
             .try_collect()
             .await?
     } else {
@@ -372,7 +377,7 @@ pub async fn execute(
         });
     }
     let start = client.metrics();
-    let progress = &options.progress;
+    let progress = options.run.progress();
     progress.add_total((plan.users.len() + plan.invites.len()) as u64);
     let mut report = OffboardReport::default();
     let user_ids = ids(&plan.users);
