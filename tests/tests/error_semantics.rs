@@ -85,9 +85,9 @@ fn refusals_before_sending_are_input_errors_and_service_refusals_are_not() {
         (conflict.status(), conflict.outcome()),
         (Some(409), Outcome::NotApplied)
     );
-    let guard = Error::Guard {
-        reason: "last owner".into(),
-    };
+    let guard = Error::Refused(segment_iam::guard::Refusal::LastOwner {
+        owners: vec!["ana@example.com".into()],
+    });
     assert!(!guard.is_retryable() && guard.status().is_none());
     let limited = Error::RateLimited {
         advised_wait: Some(Duration::from_secs(3)),

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use segment_iam::guard::Refusal;
 use segment_iam::jobs::audit::{AuditFilter, AuditNote, AuditOptions, SubjectKind, Via, audit};
 use segment_iam::jobs::offboard::{self, OffboardOptions};
 use segment_iam::jobs::{JobOptions, Progress};
@@ -187,12 +188,19 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
     .expect("plan");
     assert!(plan.removes_last_owner);
     assert_eq!(plan.owners_remaining, 0);
+    assert_eq!(
+        plan.owners,
+        [owner.clone()],
+        "the plan says who owns the workspace"
+    );
     emu.clear_journal();
     let err = offboard::execute(&client, &plan, &options)
         .await
         .expect_err("guarded");
-    assert!(matches!(err, Error::Guard { .. }), "{err:?}");
-    assert!(err.to_string().contains(&owner), "{err}");
+    assert!(
+        matches!(&err, Error::Refused(Refusal::LastOwner { owners }) if owners == &[owner.clone()]),
+        "{err:?}"
+    );
     assert!(emu.journal().is_empty(), "nothing sent");
 
     // Another owner through a group lifts the guard.
@@ -215,6 +223,9 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
         .expect("plan");
     assert!(!plan.removes_last_owner);
     assert_eq!(plan.owners_remaining, 1);
+    let mut owners = vec![owner.clone(), "user3@example.com".to_string()];
+    owners.sort();
+    assert_eq!(plan.owners, owners, "owners through a group count");
 
     // The override removes the last owner when asked to.
     let plan = offboard::plan(&client, [owner, "user3@example.com".into()], &options)

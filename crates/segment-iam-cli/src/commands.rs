@@ -48,7 +48,7 @@ pub fn failure(e: segment_iam::Error) -> Failure {
     if e.is_invalid_input()
         || matches!(
             e,
-            segment_iam::Error::Config(_) | segment_iam::Error::Guard { .. }
+            segment_iam::Error::Config(_) | segment_iam::Error::Refused(_)
         )
     {
         return Failure::usage(e.to_string());
@@ -622,6 +622,11 @@ mod tests {
         };
         let env = envelope(&transport);
         assert_eq!(env["errors"][0]["type"], "transport");
+        // A guard's refusal is exit 2 (nothing was sent), like the CLI's own refusals.
+        let refused = Error::Refused(segment_iam::guard::Refusal::LastOwner {
+            owners: vec!["ana@example.com".into()],
+        });
+        assert_eq!(failure(refused).kind, crate::exit::Kind::Usage);
         assert!(env.get("status").is_none());
         assert_eq!(failure(transport).kind, crate::exit::Kind::Service);
 

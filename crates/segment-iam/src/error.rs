@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use segment_iam_api::types::RequestError;
 
+use crate::guard::Refusal;
+
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -185,14 +187,12 @@ pub enum Error {
         /// The ids of the roles with that name.
         ids: Vec<String>,
     },
-    /// A safety guard refused a change before anything was sent: it would remove the last
-    /// holder of "Workspace Owner", remove more than the allowed number, or act on a plan the
-    /// workspace has moved away from. The reason says which, and how to override it.
-    #[error("refused: {reason}")]
-    Guard {
-        /// What the guard saw, and the option that overrides it (if any).
-        reason: String,
-    },
+    /// A safety guard ([`crate::guard`]) refused a change before anything was sent: it would
+    /// remove the last holder of "Workspace Owner", or more than the removal cap allows. The
+    /// job that refused names its override (e.g.
+    /// [`OffboardOptions::allow_owner_removal`](crate::jobs::offboard::OffboardOptions::allow_owner_removal)).
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// The client could not be configured (no token, bad base URL, ...).
     #[error("configuration: {0}")]
     Config(String),
@@ -298,6 +298,12 @@ pub enum Error {
         /// Why the request failed.
         source: Box<Error>,
     },
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        Error::Refused(refusal)
+    }
 }
 
 /// ", did you mean ...?" for an unknown role's closest names.
@@ -524,7 +530,12 @@ mod tests {
         );
         // The service refusing the input is not "refused before sending".
         assert!(!Error::Validation(envelope(422)).is_invalid_input());
-        assert!(!Error::Guard { reason: "x".into() }.is_invalid_input());
+        assert!(
+            !Error::Refused(Refusal::LastOwner {
+                owners: vec!["a".into()]
+            })
+            .is_invalid_input()
+        );
         assert!(!partial(Error::invalid("f", "r")).is_invalid_input());
     }
 

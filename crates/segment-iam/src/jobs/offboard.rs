@@ -8,7 +8,8 @@
 //! not an error), and how many deletions it will send.
 //!
 //! **Last-owner guard**: a plan that would leave nobody holding "Workspace Owner" on the
-//! workspace (directly or through a group) is refused by [`execute`] unless
+//! workspace (directly or through a group) is refused by [`execute`] with the library's rule
+//! ([`guard::last_owner`], a typed [`Refusal`](crate::guard::Refusal)) unless
 //! [`OffboardOptions::allow_owner_removal`].
 //!
 //! **Converges**: a plan is computed from the live workspace, so re-running after an
@@ -20,7 +21,7 @@
 //! the cheaper of one `list_user_groups_from_user` per leaver or one member listing per
 //! non-empty group; and, when invites are withdrawn, each non-empty group's invitees.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -32,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
 use crate::jobs::{JobOptions, RunOptions};
 use crate::lookup::{distinct_emails, email_key};
-use crate::{Operation, batch};
+use crate::{Operation, batch, guard};
 
 pub use crate::guard::OWNER_ROLE;
 
@@ -108,6 +109,9 @@ pub struct OffboardPlan {
     pub invites: Vec<WithdrawnInvite>,
     /// Emails that match no user and no pending invite (nothing to do for them).
     pub unmatched: Vec<String>,
+    /// Who holds "Workspace Owner" on the workspace now, directly or through a group (emails,
+    /// sorted).
+    pub owners: Vec<String>,
     /// Holders of "Workspace Owner" on the workspace who stay.
     pub owners_remaining: u64,
     /// Whether the plan removes the last of them (the guard refuses it by default).
@@ -268,18 +272,21 @@ pub async fn plan(
         }
     }
 
-    // The guard: who holds Owner on the workspace, directly or through a group.
-    let mut owners: HashSet<&str> = users
+    // Who holds Owner on the workspace, directly or through a group (by id; named by email).
+    let mut owners: HashMap<&str, &str> = users
         .iter()
         .filter(|u| holds_owner(&u.permissions))
-        .map(|u| u.id.as_str())
+        .map(|u| (u.id.as_str(), u.email.as_str()))
         .collect();
     for g in groups.iter().filter(|g| holds_owner(&g.group.permissions)) {
-        owners.extend(g.members.iter().map(|m| m.id.as_str()));
+        owners.extend(g.members.iter().map(|m| (m.id.as_str(), m.email.as_str())));
     }
-    let leaving: HashSet<&str> = leavers.iter().map(|u| u.id.as_str()).collect();
-    let owners_remaining = owners.iter().filter(|id| !leaving.contains(*id)).count() as u64;
-    let removes_last_owner = owners_remaining == 0 && owners.iter().any(|id| leaving.contains(id));
+    let owner_emails: Vec<String> = owners
+        .values()
+        .map(|e| e.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
     let sorted = |mut names: Vec<String>| {
         names.sort();
@@ -292,7 +299,7 @@ pub async fn plan(
             id: u.id.clone(),
             email: u.email.clone(),
             groups: sorted(user_groups.get(&u.id).cloned().unwrap_or_default()),
-            owner: owners.contains(u.id.as_str()),
+            owner: owners.contains_key(u.id.as_str()),
         })
         .collect();
     let invites_out: Vec<WithdrawnInvite> = withdrawn
@@ -314,15 +321,33 @@ pub async fn plan(
         "emails",
         &invite_emails(&invites_out),
     )?;
+    let (now, after) = owners_now_and_after(&owner_emails, &users_out);
     Ok(OffboardPlan {
         users: users_out,
         invites: invites_out,
         unmatched,
-        owners_remaining,
-        removes_last_owner,
+        owners_remaining: after.len() as u64,
+        removes_last_owner: guard::last_owner(&now, &after).is_err(),
+        owners: owner_emails,
         mutations: (user_chunks.len() + invite_chunks.len()) as u64,
         reads: client.metrics().requests.saturating_sub(before),
     })
+}
+
+/// The holders of "Workspace Owner" now and after `leavers` go (emails compared
+/// case-insensitively), for [`guard::last_owner`].
+fn owners_now_and_after<'p>(
+    owners: &'p [String],
+    leavers: &[Leaver],
+) -> (BTreeSet<&'p str>, BTreeSet<&'p str>) {
+    let leaving: HashSet<String> = leavers.iter().map(|u| email_key(&u.email)).collect();
+    let now: BTreeSet<&str> = owners.iter().map(String::as_str).collect();
+    let after = now
+        .iter()
+        .copied()
+        .filter(|e| !leaving.contains(&email_key(e)))
+        .collect();
+    (now, after)
 }
 
 fn ids(users: &[Leaver]) -> Vec<String> {
@@ -353,8 +378,10 @@ fn chunks(
 }
 
 /// Carries `plan` out: deletes its users, then withdraws its invites, chunk by chunk (exactly
-/// [`OffboardPlan::mutations`] requests, retries aside). Refused with [`Error::Guard`] before
-/// anything is sent when it would remove the last owner and the options do not allow it.
+/// [`OffboardPlan::mutations`] requests, retries aside). Refused with [`Error::Refused`]
+/// ([`Refusal::LastOwner`](crate::guard::Refusal::LastOwner), from [`guard::last_owner`]) before
+/// anything is sent when it would remove the last owner and
+/// [`OffboardOptions::allow_owner_removal`] is not set.
 /// When a chunk fails after others succeeded, the error is [`Error::Partial`] listing the
 /// emails done and not done; re-planning and executing again finishes the job.
 pub async fn execute(
@@ -362,19 +389,9 @@ pub async fn execute(
     plan: &OffboardPlan,
     options: &OffboardOptions,
 ) -> Result<OffboardReport> {
-    if plan.removes_last_owner && !options.allow_owner_removal {
-        let owners: Vec<&str> = plan
-            .users
-            .iter()
-            .filter(|u| u.owner)
-            .map(|u| u.email.as_str())
-            .collect();
-        return Err(Error::Guard {
-            reason: format!(
-                "this would remove the last holder of \"{OWNER_ROLE}\" on the workspace ({}); pass allow_owner_removal (--allow-owner-removal) to do it anyway",
-                owners.join(", ")
-            ),
-        });
+    if !options.allow_owner_removal {
+        let (now, after) = owners_now_and_after(&plan.owners, &plan.users);
+        guard::last_owner(&now, &after)?;
     }
     let start = client.metrics();
     let progress = options.run.progress();
