@@ -166,6 +166,12 @@ pub(crate) async fn resolve_permissions(
         .collect()
 }
 
+impl crate::model::RoleIds for RoleDirectory {
+    fn role_id(&self, given: &str) -> Result<String> {
+        Ok(self.resolve(given)?.id.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
