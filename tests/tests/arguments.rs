@@ -52,7 +52,7 @@ async fn every_handler_takes_ids_and_emails_as_any_str_like_value() {
         .remove_members(&group, [&remaining])
         .await
         .expect("removed");
-    assert_eq!(removed.applied, [remaining.clone()]);
+    assert_eq!(removed.applied, [remaining]);
     let owner = std::borrow::Cow::Borrowed("workspace owner");
     let role = client.roles().resolve(&owner).await.expect("resolved");
     assert_eq!(role.name, "Workspace Owner");

@@ -190,7 +190,7 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
     assert_eq!(plan.owners_remaining, 0);
     assert_eq!(
         plan.owners,
-        [owner.clone()],
+        std::slice::from_ref(&owner),
         "the plan says who owns the workspace"
     );
     emu.clear_journal();
@@ -198,7 +198,7 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
         .await
         .expect_err("guarded");
     assert!(
-        matches!(&err, Error::Refused(Refusal::LastOwner { owners }) if owners == &[owner.clone()]),
+        matches!(&err, Error::Refused(Refusal::LastOwner { owners }) if owners.as_slice() == std::slice::from_ref(&owner)),
         "{err:?}"
     );
     assert!(emu.journal().is_empty(), "nothing sent");
