@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use segment_iam::jobs::Progress;
-use segment_iam::jobs::audit::{AuditFilter, AuditOptions, SubjectKind, Via, audit};
+use segment_iam::guard::Refusal;
+use segment_iam::jobs::audit::{AuditFilter, AuditNote, AuditOptions, SubjectKind, Via, audit};
 use segment_iam::jobs::offboard::{self, OffboardOptions};
+use segment_iam::jobs::{JobOptions, Progress};
 use segment_iam::{Error, Resource};
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser, Operation};
 use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, client_builder, emulator, start};
@@ -121,7 +122,7 @@ async fn offboarding_50_people_over_20_groups_sends_only_url_limited_deletes() {
     let base = emu.base_url();
     let user_deletes = expected_chunks(&base, "/users", "userIds", &ids, max_url_len);
     assert!(user_deletes > 1, "the URL limit splits the deletion");
-    assert_eq!(plan.mutations, user_deletes + 1);
+    assert_eq!(plan.mutations, user_deletes as u64 + 1);
 
     emu.clear_journal();
     let report = offboard::execute(&client, &plan, &options)
@@ -183,12 +184,19 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
     .expect("plan");
     assert!(plan.removes_last_owner);
     assert_eq!(plan.owners_remaining, 0);
+    assert_eq!(
+        plan.owners,
+        std::slice::from_ref(&owner),
+        "the plan says who owns the workspace"
+    );
     emu.clear_journal();
     let err = offboard::execute(&client, &plan, &options)
         .await
         .expect_err("guarded");
-    assert!(matches!(err, Error::Guard { .. }), "{err:?}");
-    assert!(err.to_string().contains(&owner), "{err}");
+    assert!(
+        matches!(&err, Error::Refused(Refusal::LastOwner { owners }) if owners.as_slice() == std::slice::from_ref(&owner)),
+        "{err:?}"
+    );
     assert!(emu.journal().is_empty(), "nothing sent");
 
     // Another owner through a group lifts the guard.
@@ -211,6 +219,9 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
         .expect("plan");
     assert!(!plan.removes_last_owner);
     assert_eq!(plan.owners_remaining, 1);
+    let mut owners = vec![owner.clone(), "user3@example.com".to_string()];
+    owners.sort();
+    assert_eq!(plan.owners, owners, "owners through a group count");
 
     // The override removes the last owner when asked to.
     let plan = offboard::plan(&client, [owner, "user3@example.com".into()], &options)
@@ -360,16 +371,6 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
             }
         }
     }
-    for invite in &state.invites {
-        expected.insert((
-            invite.email.clone(),
-            "invitee".into(),
-            "invite".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ));
-    }
 
     emu.clear_journal();
     let progress = Progress::new();
@@ -399,6 +400,21 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
         .collect();
     assert_eq!(got.len(), report.rows.len(), "no duplicate rows");
     assert_eq!(got, expected);
+    // Each pending invite is a note (its permissions cannot be read), never a row.
+    let mut invited: Vec<String> = state.invites.iter().map(|i| i.email.clone()).collect();
+    invited.sort();
+    let noted = |report: &segment_iam::jobs::audit::AuditReport| -> Vec<String> {
+        report
+            .notes
+            .iter()
+            .map(|n| match n {
+                AuditNote::InvitePermissionsUnreadable { email } => email.clone(),
+                other => panic!("unexpected note {other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(invited.len(), 12);
+    assert_eq!(noted(&report), invited);
 
     // The fewest reads: users, groups and invites (one page each at 1000), then a member and
     // an invitee listing per group that holds a permission and has members.
@@ -431,6 +447,11 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
         .filter(|r| r.3 == OWNER_ROLE && r.4 == "WORKSPACE" && r.5 == WORKSPACE)
         .collect();
     assert_eq!(owner_rows.rows.len(), expected_owners.len());
+    assert_eq!(
+        noted(&owner_rows),
+        invited,
+        "a role filter still notes every invite it cannot see into"
+    );
     assert!(
         owner_rows
             .rows
@@ -460,6 +481,7 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
             .iter()
             .all(|r| r.user_id.as_deref() == Some(person.as_str()))
     );
+    assert!(mine.notes.is_empty(), "the email filter keeps no invitee");
 
     let err = audit(
         &client,
@@ -469,4 +491,32 @@ async fn audit_rows_equal_a_brute_force_computation_in_the_fewest_reads() {
     .await
     .expect_err("unknown role");
     assert!(matches!(err, Error::UnknownRole { .. }), "{err:?}");
+}
+
+/// Every job's options carry the shared run settings: the same setters, the same defaults.
+#[test]
+fn every_jobs_options_share_the_run_setters_and_their_defaults() {
+    use segment_iam::jobs::DEFAULT_CONCURRENCY;
+    use segment_iam::jobs::read::ReadOptions;
+    fn check<O: JobOptions + Default>(name: &str) {
+        assert_eq!(
+            O::default().run().concurrency(),
+            DEFAULT_CONCURRENCY,
+            "{name}"
+        );
+        assert_eq!(O::default().concurrency(0).run().concurrency(), 1, "{name}");
+        let progress = Progress::new();
+        let options = O::default().concurrency(3).progress(progress.clone());
+        progress.add_total(2);
+        assert_eq!(options.run().concurrency(), 3, "{name}");
+        assert_eq!(
+            options.run().progress().total(),
+            2,
+            "{name}: shares the counter"
+        );
+    }
+    check::<ReadOptions>("read");
+    check::<AuditOptions>("audit");
+    check::<OffboardOptions>("offboard");
+    assert!(!OffboardOptions::new().concurrency(2).allow_owner_removal);
 }

@@ -76,7 +76,7 @@ async fn three_thousand_emails_are_split_under_the_url_limit_and_all_removed() {
     assert!(outcome.requests > 1);
     assert_eq!(emu.group(&group).expect("group").member_count, 0);
     let journal = emu.journal();
-    assert_eq!(journal.len(), outcome.requests);
+    assert_eq!(journal.len() as u64, outcome.requests);
     for entry in journal {
         let url_len = emu.base_url().len() + entry.path.len() + 1 + entry.query.len();
         assert!(url_len <= segment_iam::DEFAULT_MAX_URL_LEN, "{url_len}");

@@ -1021,8 +1021,9 @@ pub mod types {
         pub field: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///The HTTP status, when the service repeats it in the error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<f64>,
+        pub status: ::std::option::Option<u16>,
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
     }
@@ -4192,7 +4193,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<u16>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -4247,7 +4248,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u16>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value

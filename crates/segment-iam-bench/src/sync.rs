@@ -35,6 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use segment_iam::Client;
+use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam_emulator::seed::WORKSPACE_ID;
 use segment_iam_emulator::state::{DEFAULT_ROLES, PermissionInput, PermissionResource};

@@ -193,12 +193,10 @@ pub fn from_io(e: io::Error) -> Option<Failure> {
 /// nothing sent), everything else is the service's or the network's (exit 1) with the
 /// service's envelope when there is one.
 pub fn failure(e: segment_iam::Error) -> Failure {
-    if e.is_invalid_input()
-        || matches!(
-            e,
-            segment_iam::Error::Config(_) | segment_iam::Error::Guard { .. }
-        )
-    {
+    if let segment_iam::Error::Refused(r) = &e {
+        return refusal(r);
+    }
+    if e.is_invalid_input() || matches!(e, segment_iam::Error::Config(_)) {
         return Failure::usage(e.to_string());
     }
     Failure::service(e.to_string(), envelope(&e))
@@ -386,6 +384,13 @@ mod tests {
         assert_eq!(env["errors"][0]["type"], "transport");
         assert!(env.get("status").is_none());
         assert_eq!(failure(transport).kind, crate::exit::Kind::Service);
+        // A guard's refusal is exit 2 (nothing was sent), reported as the CLI's own refusals.
+        let refused = Error::Refused(segment_iam::guard::Refusal::LastOwner {
+            owners: vec!["ana@example.com".into()],
+        });
+        let refused = failure(refused);
+        assert_eq!(refused.kind, crate::exit::Kind::Usage);
+        assert_eq!(refused.envelope["errors"][0]["type"], "last-owner");
 
         let not_found = Error::NotFound(ServiceError::new(
             404,

@@ -5,11 +5,12 @@
 use std::io::Write;
 
 use segment_iam::guard::{OWNER_ROLE, Refusal};
+use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions};
 use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
 use serde_json::json;
 
-use crate::cli::{AuditArgs, OffboardArgs};
+use crate::cli::{AuditArgs, OffboardArgs, OutputFormat};
 use crate::exit::{Failure, failure, output_failure};
 use crate::output::{ListWriter, clean, plural};
 use crate::shell::{Ctx, Preview, confirm_change, emails, print_json, show};
@@ -76,7 +77,7 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
         report.invites_withdrawn.len(),
         plural(report.invites_withdrawn.len()),
         report.requests,
-        plural(report.requests as usize),
+        plural(report.requests),
         report.rate_limited,
         report.waited.as_secs_f64()
     )
@@ -153,7 +154,9 @@ pub(crate) fn describe(plan: &OffboardPlan, allow_owner_removal: bool) -> String
     text
 }
 
-/// `audit`: the library's report, as rows in the chosen format (CSV included).
+/// `audit`: the library's report, as rows in the chosen format (CSV included). What the audit
+/// could not read (its notes) is a field of the JSON document, and goes to stderr beside the
+/// other formats so their stdout stays rows only.
 pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
     let mut filter = AuditFilter::new().emails(args.emails.clone());
     if let Some(role) = &args.role {
@@ -169,7 +172,14 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
             .await
             .map_err(failure)?
     };
+    if ctx.format == OutputFormat::Json {
+        return print_json(ctx, &json!({ "rows": report.rows, "notes": report.notes }));
+    }
     let mut writer = ListWriter::new(ctx.format, ctx.stdout());
     writer.push(report.rows).map_err(output_failure)?;
-    writer.finish().map_err(output_failure)
+    writer.finish().map_err(output_failure)?;
+    for note in &report.notes {
+        eprintln!("note: {}", clean(&note.to_string()));
+    }
+    Ok(())
 }

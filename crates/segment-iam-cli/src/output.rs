@@ -174,7 +174,7 @@ pub struct Applied {
     /// The ids or emails the change applied to.
     pub applied: Vec<String>,
     /// Requests sent.
-    pub requests: usize,
+    pub requests: u64,
     /// Time spent waiting on the rate limit and retries, in milliseconds.
     pub waited_ms: u128,
 }
@@ -276,8 +276,12 @@ pub fn summary(value: &Applied) -> String {
 }
 
 /// The plural ending of an English count: `""` for one, `"s"` otherwise.
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+pub(crate) fn plural(n: impl TryInto<u64>) -> &'static str {
+    if n.try_into().ok() == Some(1) {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Writes rows under a header row as CSV (RFC 4180 quoting, by the `csv` crate).

@@ -114,7 +114,7 @@ impl Ctx {
         action: &'static str,
         noun: &'static str,
         applied: Vec<String>,
-        requests: usize,
+        requests: u64,
     ) -> Result<(), Failure> {
         let a = Applied {
             action,

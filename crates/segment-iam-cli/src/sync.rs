@@ -10,6 +10,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
+use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
 use serde_json::{Value, json};
@@ -185,7 +186,7 @@ pub fn summary(report: &ApplyReport) -> String {
         report.mutations_done,
         plural(report.mutations_done),
         report.requests,
-        plural(report.requests as usize),
+        plural(report.requests),
         report.rate_limited,
         report.waited_secs
     );

@@ -1351,7 +1351,7 @@ fn offboard_refuses_the_last_owner_with_exit_2() {
 }
 
 #[test]
-fn audit_csv_parses_with_a_csv_reader() {
+fn audit_csv_parses_with_a_csv_reader_and_notes_what_it_cannot_read() {
     let emu = Emu::start(20, 3, 2);
     let out = emu.cmd().args(["audit", "-o", "csv"]).assert().success();
     let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
@@ -1365,6 +1365,20 @@ fn audit_csv_parses_with_a_csv_reader() {
         && &r[2] == "direct"
         && r[4] == format!("WORKSPACE:{WORKSPACE}")));
     assert!(rows.iter().any(|r| r[2].starts_with("group:")));
+    let mut invites = emu.h().invite_emails();
+    invites.sort();
+    assert_eq!(invites.len(), 2);
+    assert!(
+        rows.iter().all(|r| &r[2] != "invite"),
+        "no row stands in for an unreadable invite"
+    );
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    for email in &invites {
+        assert!(
+            stderr.contains(&format!("note: {email} has a pending invite")),
+            "{stderr}"
+        );
+    }
     let out = emu
         .cmd()
         .args([
@@ -1379,8 +1393,20 @@ fn audit_csv_parses_with_a_csv_reader() {
         .assert()
         .success();
     let owners = json(&out.get_output().stdout);
-    assert_eq!(owners.as_array().map(Vec::len), Some(1));
-    assert_eq!(owners[0]["email"], emu.h().state().users[0].email);
+    assert_eq!(owners["rows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(owners["rows"][0]["email"], emu.h().state().users[0].email);
+    // A role filter still reports the invites it cannot see into, as notes.
+    let notes: Vec<&str> = owners["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|n| n["email"].as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        invites.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(owners["notes"][0]["kind"], "invite_permissions_unreadable");
     emu.cmd().args(["audit", "--role", "Nope"]).assert().code(2);
 }
 

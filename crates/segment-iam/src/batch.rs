@@ -16,7 +16,7 @@ pub struct BulkOutcome {
     /// Every item applied, in input order.
     pub applied: Vec<String>,
     /// How many requests it took.
-    pub requests: usize,
+    pub requests: u64,
 }
 
 /// Splits `items` into consecutive chunks whose query (`name.0=..&name.1=..`) keeps the URL at
@@ -101,7 +101,8 @@ fn pair_len(name: &str, index: usize, value: &str) -> usize {
 /// Removes `items` with deletion `R`, in planned chunks, in order, stopping at the first
 /// failure. `path_values` fill the operation's path placeholders; `build` makes the request
 /// for one chunk. When the first request fails, its error is returned as it is (nothing was
-/// applied); a later failure is [`Error::Partial`].
+/// applied); a later failure is [`Error::Partial`]. Either way a refusal names the item the
+/// service pointed at ([`crate::ServiceError::item`]).
 pub(crate) async fn remove<'c, R, T, F>(
     call: &'c Call,
     base_url: &str,
@@ -134,6 +135,7 @@ where
         let batch = items[chunk.clone()].to_vec();
         outcome.requests += 1;
         if let Err(source) = call.delete(build(call.api(), batch)).await {
+            let source = source.naming_item(name, &texts[chunk.clone()]);
             if outcome.applied.is_empty() {
                 return Err(source);
             }

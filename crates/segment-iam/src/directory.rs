@@ -85,6 +85,11 @@ impl RoleDirectory {
     }
 }
 
+impl crate::model::RoleIds for RoleDirectory {
+    fn role_id(&self, given: &str) -> Result<String> {
+        Ok(self.resolve(given)?.id.clone())
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use segment_iam_api::types::RequestError;
 
+use crate::guard::Refusal;
+
 pub(crate) mod from_wire;
 
 /// Result alias of this crate.
@@ -37,13 +39,109 @@ pub struct ServiceError {
     pub status: u16,
     /// The `errors` of the envelope, as sent.
     pub errors: Vec<RequestError>,
+    /// The item of the request the service refused (an id or email, as the caller gave it),
+    /// when the envelope points at one: a `field` such as `userIds.3` or `invites.0.email`, a
+    /// `data` value, or a message quoting one of the items sent. Only ever one of the items
+    /// the request carried; `None` when the service did not say which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+}
+
+/// What a 409 conflicts with, as the service words it (the envelope's `type` is `conflict`
+/// for every case, so the kind comes from its message and `field`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Conflict {
+    /// An invite for someone who is already a user of the workspace.
+    AlreadyUser,
+    /// An invite for someone who already has a pending invite.
+    AlreadyInvited,
+    /// A group created or renamed to a name another group has.
+    GroupNameTaken,
+    /// A conflict the service did not say more about.
+    Other,
 }
 
 impl ServiceError {
     /// An envelope as the service would send it (for tests and mocks of downstream code).
     pub fn new(status: u16, errors: Vec<RequestError>) -> Self {
-        ServiceError { status, errors }
+        ServiceError {
+            status,
+            errors,
+            item: None,
+        }
     }
+
+    /// What a 409 conflicts with; `None` for any other status.
+    pub fn conflict(&self) -> Option<Conflict> {
+        if self.status != 409 {
+            return None;
+        }
+        let said = |e: &RequestError| e.message.as_deref().unwrap_or("").to_lowercase();
+        let kind = self.errors.iter().find_map(|e| {
+            let message = said(e);
+            if message.contains("already a user") {
+                Some(Conflict::AlreadyUser)
+            } else if message.contains("already invited")
+                || message.contains("already has a pending invite")
+            {
+                Some(Conflict::AlreadyInvited)
+            } else if e.field.as_deref() == Some("name")
+                || (message.contains("group named") && message.contains("exist"))
+            {
+                Some(Conflict::GroupNameTaken)
+            } else {
+                None
+            }
+        });
+        Some(kind.unwrap_or(Conflict::Other))
+    }
+
+    /// The envelope with [`ServiceError::item`] set to the item of `sent` it points at, if
+    /// any. `array` is the request's list parameter (`userIds`, `emails`, `invites`), whose
+    /// indices in `field` count from the first item of `sent`.
+    fn naming_item(mut self, array: &str, sent: &[&str]) -> Self {
+        if self.item.is_none() {
+            self.item = self
+                .errors
+                .iter()
+                .find_map(|e| item_of(e, array, sent))
+                .map(str::to_string);
+        }
+        self
+    }
+}
+
+/// The item of `sent` one error of an envelope points at: by index in `field`, by value in
+/// `data`, or quoted in `message` (compared case-insensitively, as emails are).
+fn item_of<'s>(error: &RequestError, array: &str, sent: &[&'s str]) -> Option<&'s str> {
+    let by_index = error
+        .field
+        .as_deref()
+        .and_then(|f| f.strip_prefix(array)?.strip_prefix('.'))
+        .and_then(|rest| rest.split('.').next()?.parse::<usize>().ok())
+        .and_then(|i| sent.get(i).copied());
+    let same = |text: &str| {
+        sent.iter()
+            .copied()
+            .find(|item| item.eq_ignore_ascii_case(text.trim()))
+    };
+    let by_data = || match &error.data {
+        Some(serde_json::Value::String(text)) => same(text),
+        Some(serde_json::Value::Object(map)) => map.values().find_map(|v| same(v.as_str()?)),
+        _ => None,
+    };
+    let by_message = || {
+        let message = error.message.as_deref()?.to_lowercase();
+        sent.iter().copied().find(|item| {
+            let item = item.to_lowercase();
+            ['`', '"', '\'']
+                .iter()
+                .any(|q| message.contains(&format!("{q}{item}{q}")))
+        })
+    };
+    by_index.or_else(by_data).or_else(by_message)
 }
 
 impl fmt::Display for ServiceError {
@@ -91,14 +189,12 @@ pub enum Error {
         /// The ids of the roles with that name.
         ids: Vec<String>,
     },
-    /// A safety guard refused a change before anything was sent: it would remove the last
-    /// holder of "Workspace Owner", remove more than the allowed number, or act on a plan the
-    /// workspace has moved away from. The reason says which, and how to override it.
-    #[error("refused: {reason}")]
-    Guard {
-        /// What the guard saw, and the option that overrides it (if any).
-        reason: String,
-    },
+    /// A safety guard ([`crate::guard`]) refused a change before anything was sent: it would
+    /// remove the last holder of "Workspace Owner", or more than the removal cap allows. The
+    /// job that refused names its override (e.g.
+    /// [`OffboardOptions::allow_owner_removal`](crate::jobs::offboard::OffboardOptions::allow_owner_removal)).
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// The client could not be configured (no token, bad base URL, ...).
     #[error("configuration: {0}")]
     Config(String),
@@ -206,6 +302,12 @@ pub enum Error {
     },
 }
 
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        Error::Refused(refusal)
+    }
+}
+
 /// ", did you mean ...?" for an unknown role's closest names.
 fn suggest(closest: &[String]) -> String {
     match closest {
@@ -229,7 +331,58 @@ impl Error {
         }
     }
 
-    /// The service's envelope, when the service answered with one.
+    /// The error with its service envelope naming the item of `sent` it refused (see
+    /// [`ServiceError::item`]); `array` is the request's list parameter. Other errors unchanged.
+    pub(crate) fn naming_item(self, array: &str, sent: &[&str]) -> Self {
+        let name = |e: ServiceError| e.naming_item(array, sent);
+        match self {
+            Error::Unauthorized(e) => Error::Unauthorized(name(e)),
+            Error::NotFound(e) => Error::NotFound(name(e)),
+            Error::Conflict(e) => Error::Conflict(name(e)),
+            Error::Validation(e) => Error::Validation(name(e)),
+            Error::Service(e) => Error::Service(name(e)),
+            other => other,
+        }
+    }
+
+    /// The error of the request that failed: for [`Error::Partial`] its `source` (followed
+    /// down, however deep), for any other error the error itself. The accessors that describe
+    /// the failed request ([`status`](Self::status), [`service_error`](Self::service_error),
+    /// [`is_not_found`](Self::is_not_found), [`conflict`](Self::conflict),
+    /// [`is_retryable`](Self::is_retryable)) look at the root; those that describe the whole
+    /// call ([`outcome`](Self::outcome), [`is_invalid_input`](Self::is_invalid_input)) do not.
+    pub fn root(&self) -> &Error {
+        let mut error = self;
+        while let Error::Partial { source, .. } = error {
+            error = source;
+        }
+        error
+    }
+
+    /// Whether the service answered 404: an id (or email) does not exist. Looks at the
+    /// [`root`](Self::root), so a bulk change that failed part-way on an unknown item says so;
+    /// [`ServiceError::item`] names the item when the service said which.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.root(), Error::NotFound(_))
+    }
+
+    /// What a 409 conflicts with (e.g. [`Conflict::AlreadyUser`] for an invite of a user),
+    /// looking at the [`root`](Self::root); `None` when the error is not a conflict.
+    pub fn conflict(&self) -> Option<Conflict> {
+        match self.root() {
+            Error::Conflict(e) => e.conflict(),
+            _ => None,
+        }
+    }
+
+    /// The item the service refused (see [`ServiceError::item`]), looking at the
+    /// [`root`](Self::root).
+    pub fn item(&self) -> Option<&str> {
+        self.service_error()?.item.as_deref()
+    }
+
+    /// The service's envelope, when the service answered with one (the
+    /// [`root`](Self::root)'s, through a partial change).
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
             Error::Unauthorized(e)
@@ -244,7 +397,7 @@ impl Error {
         }
     }
 
-    /// The HTTP status the service answered, if it answered.
+    /// The HTTP status the service answered, if it answered (the [`root`](Self::root)'s).
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Decode { status, .. } => *status,
@@ -279,7 +432,8 @@ impl Error {
             Error::Server { outcome, .. }
             | Error::Transport { outcome, .. }
             | Error::Decode { outcome, .. } => *outcome,
-            Error::Partial { source, .. } => match source.outcome() {
+            // What the failed request did decides; a partial change inside one is still partial.
+            Error::Partial { .. } => match self.root().outcome() {
                 Outcome::NotApplied => Outcome::PartlyApplied,
                 _ => Outcome::Ambiguous,
             },
@@ -378,7 +532,12 @@ mod tests {
         );
         // The service refusing the input is not "refused before sending".
         assert!(!Error::Validation(envelope(422)).is_invalid_input());
-        assert!(!Error::Guard { reason: "x".into() }.is_invalid_input());
+        assert!(
+            !Error::Refused(Refusal::LastOwner {
+                owners: vec!["a".into()]
+            })
+            .is_invalid_input()
+        );
         assert!(!partial(Error::invalid("f", "r")).is_invalid_input());
     }
 
@@ -454,6 +613,144 @@ mod tests {
         });
         assert_eq!(limited.service_error().map(|e| e.status), Some(429));
         assert_eq!(partial(Error::invalid("f", "r")).service_error(), None);
+    }
+
+    fn said(status: u16, body: serde_json::Value) -> ServiceError {
+        let error: RequestError = serde_json::from_value(body).expect("a RequestError");
+        ServiceError::new(status, vec![error])
+    }
+
+    #[test]
+    fn a_refusal_names_the_item_by_field_index_data_or_quoted_message_and_only_items_sent() {
+        let sent = ["u1", "Ana@X.io", "u3"];
+        let by_field = said(
+            422,
+            serde_json::json!({"type": "input-validation", "field": "userIds.2"}),
+        );
+        assert_eq!(
+            by_field.naming_item("userIds", &sent).item.as_deref(),
+            Some("u3")
+        );
+        let nested = said(
+            409,
+            serde_json::json!({"type": "conflict", "field": "invites.1.email"}),
+        );
+        assert_eq!(
+            nested.naming_item("invites", &sent).item.as_deref(),
+            Some("Ana@X.io")
+        );
+        let by_data = said(
+            404,
+            serde_json::json!({"type": "not-found", "data": {"id": "u1"}}),
+        );
+        assert_eq!(
+            by_data.naming_item("userIds", &sent).item.as_deref(),
+            Some("u1")
+        );
+        let by_message = said(
+            404,
+            serde_json::json!({"type": "not-found", "message": "no pending invite for `ana@x.io`"}),
+        );
+        assert_eq!(
+            by_message.naming_item("emails", &sent).item.as_deref(),
+            Some("Ana@X.io")
+        );
+        // An index past the items sent, another array, or an unquoted mention names nothing.
+        for (array, body) in [
+            (
+                "userIds",
+                serde_json::json!({"type": "x", "field": "userIds.3"}),
+            ),
+            (
+                "emails",
+                serde_json::json!({"type": "x", "field": "userIds.0"}),
+            ),
+            (
+                "userIds",
+                serde_json::json!({"type": "x", "message": "u1 and others"}),
+            ),
+            (
+                "userIds",
+                serde_json::json!({"type": "x", "message": "user `u9` not found"}),
+            ),
+        ] {
+            assert_eq!(
+                said(404, body.clone()).naming_item(array, &sent).item,
+                None,
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_conflict_is_typed_by_what_the_service_says_it_conflicts_with() {
+        let conflict = |message: &str, field: &str| {
+            said(
+                409,
+                serde_json::json!({"type": "conflict", "message": message, "field": field}),
+            )
+            .conflict()
+        };
+        assert_eq!(
+            conflict(
+                "`a@x.io` is already a user of the workspace",
+                "invites.0.email"
+            ),
+            Some(Conflict::AlreadyUser)
+        );
+        assert_eq!(
+            conflict("`a@x.io` is already invited", "invites.0.email"),
+            Some(Conflict::AlreadyInvited)
+        );
+        assert_eq!(
+            conflict("a user group named `Ops` exists", "name"),
+            Some(Conflict::GroupNameTaken)
+        );
+        assert_eq!(conflict("busy", "x"), Some(Conflict::Other));
+        assert_eq!(ServiceError::new(404, vec![]).conflict(), None);
+        let error = Error::Conflict(said(
+            409,
+            serde_json::json!({"type": "conflict", "message": "`a` is already invited"}),
+        ));
+        assert_eq!(
+            partial(partial(error)).conflict(),
+            Some(Conflict::AlreadyInvited)
+        );
+    }
+
+    #[test]
+    fn the_root_of_a_partial_change_is_the_failed_requests_error_however_deep() {
+        let not_found = Error::NotFound(
+            said(
+                404,
+                serde_json::json!({"type": "not-found", "message": "user `b` not found"}),
+            )
+            .naming_item("userIds", &["b"]),
+        );
+        let nested = partial(partial(not_found));
+        assert!(matches!(nested.root(), Error::NotFound(_)));
+        assert!(nested.is_not_found());
+        assert_eq!(nested.item(), Some("b"));
+        assert_eq!(nested.status(), Some(404));
+        // The whole call is still partly applied, and not an input error.
+        assert_eq!(nested.outcome(), Outcome::PartlyApplied);
+        assert!(!Error::Conflict(envelope(409)).is_not_found());
+        assert!(matches!(
+            server(Outcome::Ambiguous).root(),
+            Error::Server { .. }
+        ));
+    }
+
+    #[test]
+    fn an_errors_status_is_an_integer_as_the_service_sends_it() {
+        let error: RequestError = serde_json::from_value(serde_json::json!({
+            "type": "conflict",
+            "status": 409,
+        }))
+        .expect("a RequestError");
+        assert_eq!(error.status, Some(409_u16));
+        assert!(format!("{error:?}").contains("Some(409)"), "{error:?}");
+        assert_eq!(serde_json::to_value(&error).expect("json")["status"], 409);
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub use config::{
     RetryConfig, TOKEN_ENV,
 };
 pub use directory::RoleDirectory;
-pub use error::{Error, Outcome, Result, ServiceError};
+pub use error::{Conflict, Error, Outcome, Result, ServiceError};
 pub use lookup::Lookup;
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};

@@ -38,7 +38,7 @@ impl<T> Lookup<T> {
 /// [`email::key`](crate::email::key), keeping the first spelling and order.
 pub(crate) fn distinct_emails(
     field: &str,
-    emails: impl IntoIterator<Item = impl Into<String>>,
+    emails: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<Vec<String>> {
     let emails = validate::emails(field, emails, false)?;
     let mut seen = std::collections::HashSet::new();

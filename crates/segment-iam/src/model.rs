@@ -4,9 +4,15 @@
 use segment_iam_api::ResourceType;
 use segment_iam_api::types::{self, AllowedLabelBeta};
 
-use crate::directory::RoleDirectory;
 use crate::error::{Error, Result};
 use crate::validate;
+
+/// Turns a role name (case-insensitive) or id into the role's id. The role directory is one;
+/// the model names only this, so it does not depend on where roles are looked up.
+pub(crate) trait RoleIds {
+    /// The id of the role named or identified by `given`.
+    fn role_id(&self, given: &str) -> Result<String>;
+}
 
 /// Which role a [`Permission`] grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,13 +181,13 @@ impl Permission {
     /// [`needs_roles`](Self::needs_roles) / [`needs_workspace`](Self::needs_workspace) said so.
     pub(crate) fn resolve(
         self,
-        roles: Option<&RoleDirectory>,
+        roles: Option<&impl RoleIds>,
         workspace_id: Option<&str>,
     ) -> Result<Permission> {
         self.check()?;
         let role = match self.role {
             RoleRef::NameOrId(given) => match roles {
-                Some(roles) => RoleRef::Id(roles.resolve(&given)?.id.clone()),
+                Some(roles) => RoleRef::Id(roles.role_id(&given)?),
                 None => return Err(Error::invalid("role", "roles were not looked up")),
             },
             id => id,

@@ -77,10 +77,13 @@ pub(crate) fn email(field: &str, value: &str) -> Result<()> {
 /// sending nothing would waste a request or mean something else).
 pub(crate) fn emails(
     field: &str,
-    items: impl IntoIterator<Item = impl Into<String>>,
+    items: impl IntoIterator<Item = impl AsRef<str>>,
     non_empty: bool,
 ) -> Result<Vec<String>> {
-    let items: Vec<String> = items.into_iter().map(Into::into).collect();
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|item| item.as_ref().to_string())
+        .collect();
     if non_empty && items.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }

@@ -40,10 +40,7 @@ pub(crate) fn call_error(report: Report, error: ApiError<RequestErrorEnvelope>) 
                     outcome: Outcome::Ambiguous,
                 }
             } else {
-                Error::Service(ServiceError {
-                    status,
-                    errors: Vec::new(),
-                })
+                Error::Service(ServiceError::new(status, Vec::new()))
             }
         }
         ApiError::ErrorResponse(value) => status_error(
@@ -145,7 +142,7 @@ fn status_error(
     waited: std::time::Duration,
     advised: Option<std::time::Duration>,
 ) -> Error {
-    let error = ServiceError { status, errors };
+    let error = ServiceError::new(status, errors);
     match status {
         401 | 403 => Error::Unauthorized(error),
         404 => Error::NotFound(error),

@@ -5,10 +5,11 @@
 //! Reads, and nothing more: the users list (direct permissions come with it), the groups list
 //! (group permissions come with it) and, for each group that holds a permission the filters
 //! keep and has members (`memberCount` > 0), its member and invitee listings, concurrently.
-//! With no role or resource filter the pending-invites list is read too: an invite's own
-//! permissions cannot be read back (the API lists invite emails only), so such a row says so
-//! rather than guessing. A role filter by name costs one `listRoles`; `--resource workspace`
-//! one `getWorkspace` (both cached by the client).
+//! The pending-invites list is read too: an invite's own permissions cannot be read back (the
+//! API lists invite emails only), so each pending invitee the email filter keeps is reported in
+//! [`AuditReport::notes`] — with or without a role or resource filter, since the invite may
+//! grant what the filter asks about — never as a row with a made-up role. A role filter by name
+//! costs one `listRoles`; `--resource workspace` one `getWorkspace` (both cached by the client).
 
 use std::collections::BTreeSet;
 
@@ -18,8 +19,8 @@ use serde::Serialize;
 use crate::client::Client;
 use crate::email::key as email_key;
 use crate::error::Result;
-use crate::jobs::Progress;
 use crate::jobs::read::{self, GroupReads, Members, ReadOptions};
+use crate::jobs::{JobOptions, RunOptions};
 use crate::lookup::distinct_emails;
 use crate::model::Resource;
 
@@ -60,23 +61,22 @@ impl AuditFilter {
     }
 }
 
-/// How an audit reads.
-#[derive(Debug, Clone)]
+/// How an audit reads: its [`JobOptions`] setters say how many group listings are in flight
+/// (default [`DEFAULT_CONCURRENCY`](crate::jobs::DEFAULT_CONCURRENCY); 1 reads them one after
+/// another) and which progress counter counts groups read of groups to read.
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct AuditOptions {
-    /// Group listings in flight at once (default [`read::DEFAULT_CONCURRENCY`]; 1 reads them
-    /// one after another).
-    pub concurrency: usize,
-    /// Counts groups read of groups to read.
-    pub progress: Progress,
+    run: RunOptions,
 }
 
-impl Default for AuditOptions {
-    fn default() -> Self {
-        AuditOptions {
-            concurrency: read::DEFAULT_CONCURRENCY,
-            progress: Progress::new(),
-        }
+impl JobOptions for AuditOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
     }
 }
 
@@ -84,18 +84,6 @@ impl AuditOptions {
     /// The defaults.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Group listings in flight at once (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
-        self
     }
 }
 
@@ -122,8 +110,6 @@ pub enum Via {
         /// The group's name.
         name: String,
     },
-    /// A pending invite, whose own permissions the API does not return.
-    Invite,
 }
 
 impl std::fmt::Display for Via {
@@ -131,7 +117,6 @@ impl std::fmt::Display for Via {
         match self {
             Via::Direct => f.write_str("direct"),
             Via::Group { name, .. } => write!(f, "group:{name}"),
-            Via::Invite => f.write_str("invite"),
         }
     }
 }
@@ -147,9 +132,9 @@ pub struct AuditRow {
     pub subject: SubjectKind,
     /// The user's id (none for an invitee).
     pub user_id: Option<String>,
-    /// Direct, through a group, or a pending invite.
+    /// Direct, or through a group.
     pub via: Via,
-    /// The role's id (empty for an invite, whose permissions cannot be read).
+    /// The role's id.
     pub role_id: String,
     /// The role's name, as the service reports it.
     pub role_name: String,
@@ -166,8 +151,35 @@ pub struct AuditRow {
 pub struct AuditReport {
     /// Every row, sorted by email, then path, role and resource; no duplicates.
     pub rows: Vec<AuditRow>,
+    /// What could not be read, so the rows may not show all access (sorted; empty when the
+    /// rows are complete).
+    pub notes: Vec<AuditNote>,
     /// Requests the client sent while the audit ran (reads only), retries included.
     pub requests: u64,
+}
+
+/// Something the audit could not read, so its rows may leave access out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditNote {
+    /// A pending invite: the API lists its email but not the permissions it grants on
+    /// joining, so the invitee may hold access no row shows.
+    InvitePermissionsUnreadable {
+        /// The invited email, as the service lists it.
+        email: String,
+    },
+}
+
+impl std::fmt::Display for AuditNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditNote::InvitePermissionsUnreadable { email } => write!(
+                f,
+                "{email} has a pending invite whose permissions cannot be read; they may hold access not shown"
+            ),
+        }
+    }
 }
 
 /// The permission filters, resolved to ids.
@@ -216,10 +228,6 @@ impl Keep {
                 .iter()
                 .any(|p| !self.resources(p).is_empty())
     }
-
-    fn unfiltered_access(&self) -> bool {
-        self.role_id.is_none() && self.resource.is_none()
-    }
 }
 
 /// Runs the audit. Bad filters (an email that is not one, an unknown role name) fail before
@@ -258,10 +266,9 @@ pub async fn audit(
     };
 
     let options = ReadOptions {
-        invites: keep.unfiltered_access(),
+        invites: true,
         members: Members::None,
-        progress: options.progress.clone(),
-        concurrency: options.concurrency.max(1),
+        run: options.run.clone(),
     };
     let state = read::read_workspace(client, &options).await?;
     let groups = state.groups.into_iter().map(|g| g.group).collect();
@@ -327,20 +334,17 @@ pub async fn audit(
             }
         }
     }
-    for email in state.invites.iter().filter(|e| keep.email(e)) {
-        rows.insert(AuditRow {
+    let notes: BTreeSet<AuditNote> = state
+        .invites
+        .iter()
+        .filter(|e| keep.email(e))
+        .map(|email| AuditNote::InvitePermissionsUnreadable {
             email: email.clone(),
-            subject: SubjectKind::Invitee,
-            user_id: None,
-            via: Via::Invite,
-            role_id: String::new(),
-            role_name: "(an invite's permissions cannot be read)".to_string(),
-            resource_type: String::new(),
-            resource_id: String::new(),
-        });
-    }
+        })
+        .collect();
     Ok(AuditReport {
         rows: rows.into_iter().collect(),
+        notes: notes.into_iter().collect(),
         requests: client.metrics().requests.saturating_sub(before),
     })
 }

@@ -8,7 +8,8 @@
 //! not an error), and how many deletions it will send.
 //!
 //! **Last-owner guard**: a plan that would leave nobody holding "Workspace Owner" on the
-//! workspace (directly or through a group) is refused by [`execute`] unless
+//! workspace (directly or through a group) is refused by [`execute`] with the library's rule
+//! ([`guard::last_owner`], a typed [`Refusal`](crate::guard::Refusal)) unless
 //! [`OffboardOptions::allow_owner_removal`].
 //!
 //! **Converges**: a plan is computed from the live workspace, so re-running after an
@@ -20,7 +21,7 @@
 //! the cheaper of one `list_user_groups_from_user` per leaver or one member listing per
 //! non-empty group; and, when invites are withdrawn, each non-empty group's invitees.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -31,21 +32,34 @@ use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
 use crate::email::key as email_key;
 use crate::error::{Error, Result};
-use crate::jobs::Progress;
+use crate::guard;
 use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
+use crate::jobs::{JobOptions, RunOptions};
 use crate::lookup::distinct_emails;
 use segment_iam_api::Operation;
 
 pub use crate::guard::OWNER_ROLE;
 
-/// How an offboarding runs.
+/// How an offboarding runs. Its [`JobOptions`] setters say how many group listings the plan
+/// reads at once (default [`DEFAULT_CONCURRENCY`](crate::jobs::DEFAULT_CONCURRENCY); the
+/// deletions go one request after another whatever it is) and which progress counter counts
+/// reads while planning, then people removed of people to remove.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct OffboardOptions {
     /// Let [`execute`] remove the last holder of "Workspace Owner" on the workspace.
     pub allow_owner_removal: bool,
-    /// Counts reads while planning, then people removed of people to remove.
-    pub progress: Progress,
+    run: RunOptions,
+}
+
+impl JobOptions for OffboardOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
+    }
 }
 
 impl OffboardOptions {
@@ -57,12 +71,6 @@ impl OffboardOptions {
     /// Lets [`execute`] remove the last holder of "Workspace Owner".
     pub fn allow_owner_removal(mut self, allow: bool) -> Self {
         self.allow_owner_removal = allow;
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
         self
     }
 }
@@ -104,12 +112,15 @@ pub struct OffboardPlan {
     pub invites: Vec<WithdrawnInvite>,
     /// Emails that match no user and no pending invite (nothing to do for them).
     pub unmatched: Vec<String>,
+    /// Who holds "Workspace Owner" on the workspace now, directly or through a group (emails,
+    /// sorted).
+    pub owners: Vec<String>,
     /// Holders of "Workspace Owner" on the workspace who stay.
-    pub owners_remaining: usize,
+    pub owners_remaining: u64,
     /// Whether the plan removes the last of them (the guard refuses it by default).
     pub removes_last_owner: bool,
     /// Deletions [`execute`] will send: `delete_users` chunks plus `delete_invites` chunks.
-    pub mutations: usize,
+    pub mutations: u64,
     /// Requests the plan's reads took.
     pub reads: u64,
 }
@@ -152,7 +163,7 @@ mod millis {
 /// typed error before any read). Sends no mutation.
 pub async fn plan(
     client: &Client,
-    emails: impl IntoIterator<Item = impl Into<String>>,
+    emails: impl IntoIterator<Item = impl AsRef<str>>,
     options: &OffboardOptions,
 ) -> Result<OffboardPlan> {
     let before = client.metrics().requests;
@@ -216,8 +227,7 @@ pub async fn plan(
     let read_options = ReadOptions {
         invites: false,
         members: Members::None,
-        progress: options.progress.clone(),
-        ..ReadOptions::default()
+        run: options.run.clone(),
     };
     let groups: Vec<GroupState> = read::read_groups(client, groups, &read_options, |g| {
         let non_empty = g.member_count > 0;
@@ -240,7 +250,7 @@ pub async fn plan(
                     .await?;
                 Ok::<_, Error>((id, names))
             })
-            .buffered(read_options.concurrency)
+            .buffered(read_options.run.concurrency())
             .try_collect()
             .await?
     } else {
@@ -265,18 +275,21 @@ pub async fn plan(
         }
     }
 
-    // The guard: who holds Owner on the workspace, directly or through a group.
-    let mut owners: HashSet<&str> = users
+    // Who holds Owner on the workspace, directly or through a group (by id; named by email).
+    let mut owners: HashMap<&str, &str> = users
         .iter()
         .filter(|u| holds_owner(&u.permissions))
-        .map(|u| u.id.as_str())
+        .map(|u| (u.id.as_str(), u.email.as_str()))
         .collect();
     for g in groups.iter().filter(|g| holds_owner(&g.group.permissions)) {
-        owners.extend(g.members.iter().map(|m| m.id.as_str()));
+        owners.extend(g.members.iter().map(|m| (m.id.as_str(), m.email.as_str())));
     }
-    let leaving: HashSet<&str> = leavers.iter().map(|u| u.id.as_str()).collect();
-    let owners_remaining = owners.iter().filter(|id| !leaving.contains(*id)).count();
-    let removes_last_owner = owners_remaining == 0 && owners.iter().any(|id| leaving.contains(id));
+    let owner_emails: Vec<String> = owners
+        .values()
+        .map(|e| e.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
     let sorted = |mut names: Vec<String>| {
         names.sort();
@@ -289,7 +302,7 @@ pub async fn plan(
             id: u.id.clone(),
             email: u.email.clone(),
             groups: sorted(user_groups.get(&u.id).cloned().unwrap_or_default()),
-            owner: owners.contains(u.id.as_str()),
+            owner: owners.contains_key(u.id.as_str()),
         })
         .collect();
     let invites_out: Vec<WithdrawnInvite> = withdrawn
@@ -311,15 +324,33 @@ pub async fn plan(
         "emails",
         &invite_emails(&invites_out),
     )?;
+    let (now, after) = owners_now_and_after(&owner_emails, &users_out);
     Ok(OffboardPlan {
         users: users_out,
         invites: invites_out,
         unmatched,
-        owners_remaining,
-        removes_last_owner,
-        mutations: user_chunks.len() + invite_chunks.len(),
+        owners_remaining: after.len() as u64,
+        removes_last_owner: guard::last_owner(&now, &after).is_err(),
+        owners: owner_emails,
+        mutations: (user_chunks.len() + invite_chunks.len()) as u64,
         reads: client.metrics().requests.saturating_sub(before),
     })
+}
+
+/// The holders of "Workspace Owner" now and after `leavers` go (emails compared
+/// case-insensitively), for [`guard::last_owner`].
+fn owners_now_and_after<'p>(
+    owners: &'p [String],
+    leavers: &[Leaver],
+) -> (BTreeSet<&'p str>, BTreeSet<&'p str>) {
+    let leaving: HashSet<String> = leavers.iter().map(|u| email_key(&u.email)).collect();
+    let now: BTreeSet<&str> = owners.iter().map(String::as_str).collect();
+    let after = now
+        .iter()
+        .copied()
+        .filter(|e| !leaving.contains(&email_key(e)))
+        .collect();
+    (now, after)
 }
 
 fn ids(users: &[Leaver]) -> Vec<String> {
@@ -350,8 +381,10 @@ fn chunks(
 }
 
 /// Carries `plan` out: deletes its users, then withdraws its invites, chunk by chunk (exactly
-/// [`OffboardPlan::mutations`] requests, retries aside). Refused with [`Error::Guard`] before
-/// anything is sent when it would remove the last owner and the options do not allow it.
+/// [`OffboardPlan::mutations`] requests, retries aside). Refused with [`Error::Refused`]
+/// ([`Refusal::LastOwner`](crate::guard::Refusal::LastOwner), from [`guard::last_owner`]) before
+/// anything is sent when it would remove the last owner and
+/// [`OffboardOptions::allow_owner_removal`] is not set.
 /// When a chunk fails after others succeeded, the error is [`Error::Partial`] listing the
 /// emails done and not done; re-planning and executing again finishes the job.
 pub async fn execute(
@@ -359,22 +392,12 @@ pub async fn execute(
     plan: &OffboardPlan,
     options: &OffboardOptions,
 ) -> Result<OffboardReport> {
-    if plan.removes_last_owner && !options.allow_owner_removal {
-        let owners: Vec<&str> = plan
-            .users
-            .iter()
-            .filter(|u| u.owner)
-            .map(|u| u.email.as_str())
-            .collect();
-        return Err(Error::Guard {
-            reason: format!(
-                "this would remove the last holder of \"{OWNER_ROLE}\" on the workspace ({}); pass allow_owner_removal (--allow-owner-removal) to do it anyway",
-                owners.join(", ")
-            ),
-        });
+    if !options.allow_owner_removal {
+        let (now, after) = owners_now_and_after(&plan.owners, &plan.users);
+        guard::last_owner(&now, &after)?;
     }
     let start = client.metrics();
-    let progress = &options.progress;
+    let progress = options.run.progress();
     progress.add_total((plan.users.len() + plan.invites.len()) as u64);
     let mut report = OffboardReport::default();
     let user_ids = ids(&plan.users);

@@ -8,7 +8,7 @@ use segment_iam_api::types::{MinimalUserV1, UserGroupV1, UserV1};
 use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
 use crate::error::Result;
-use crate::jobs::Progress;
+use crate::jobs::{JobOptions, RunOptions};
 
 pub use super::DEFAULT_CONCURRENCY;
 
@@ -23,7 +23,9 @@ pub enum Members {
     None,
 }
 
-/// What to read.
+/// What to read. Its `concurrency` (group listings in flight, default
+/// [`DEFAULT_CONCURRENCY`]) and `progress` (groups read of groups to read) are the
+/// [`JobOptions`] setters.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ReadOptions {
@@ -31,10 +33,7 @@ pub struct ReadOptions {
     pub invites: bool,
     /// Read group members and invitees.
     pub members: Members,
-    /// Group listings in flight at once (at least 1).
-    pub concurrency: usize,
-    /// Counts groups read of groups to read.
-    pub progress: Progress,
+    pub(crate) run: RunOptions,
 }
 
 impl Default for ReadOptions {
@@ -42,9 +41,18 @@ impl Default for ReadOptions {
         ReadOptions {
             invites: true,
             members: Members::All,
-            concurrency: DEFAULT_CONCURRENCY,
-            progress: Progress::new(),
+            run: RunOptions::default(),
         }
+    }
+}
+
+impl JobOptions for ReadOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
     }
 }
 
@@ -63,18 +71,6 @@ impl ReadOptions {
     /// Which groups' members and invitees to read.
     pub fn members(mut self, members: Members) -> Self {
         self.members = members;
-        self
-    }
-
-    /// Group listings in flight at once (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
         self
     }
 }
@@ -151,7 +147,7 @@ pub(crate) async fn read_groups(
     options: &ReadOptions,
     wanted: impl Fn(&UserGroupV1) -> GroupReads,
 ) -> Result<Vec<GroupState>> {
-    let progress = &options.progress;
+    let progress = options.run.progress();
     let reads: Vec<(UserGroupV1, GroupReads)> = groups
         .into_iter()
         .map(|g| {
@@ -200,7 +196,7 @@ pub(crate) async fn read_groups(
                 invitees,
             })
         })
-        .buffered(options.concurrency.max(1))
+        .buffered(options.run.concurrency())
         .try_collect()
         .await
 }

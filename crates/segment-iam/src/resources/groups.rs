@@ -73,14 +73,14 @@ impl Groups {
         /// Adds users or invitees (by email) to a group.
         fn add_members(
             group_id: impl AsRef<str> => id = self::group_id(group_id),
-            emails: impl IntoIterator<Item = impl Into<String>> => emails = validate::emails("emails", emails, true),
+            emails: impl IntoIterator<Item = impl AsRef<str>> => emails = validate::emails("emails", emails, true),
         ) -> UserGroupV1 {
             |api| api.add_users_to_user_group().user_group_id(id?).body(types::AddUsersToUserGroupV1Input { emails: emails? }) => user_group
         }
         /// Makes these emails the group's whole membership (an empty list empties the group).
         fn replace_members(
             group_id: impl AsRef<str> => id = self::group_id(group_id),
-            emails: impl IntoIterator<Item = impl Into<String>> => emails = validate::emails("emails", emails, false),
+            emails: impl IntoIterator<Item = impl AsRef<str>> => emails = validate::emails("emails", emails, false),
         ) -> UserGroupV1 {
             |api| api.replace_users_in_user_group().user_group_id(id?).body(types::ReplaceUsersInUserGroupV1Input { emails: emails? }) => user_group
         }
@@ -105,7 +105,7 @@ impl Groups {
     pub fn remove_members(
         &self,
         group_id: impl AsRef<str>,
-        emails: impl IntoIterator<Item = impl Into<String>>,
+        emails: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> impl Future<Output = Result<BulkOutcome>> + Send + 'static {
         let id = self::group_id(group_id);
         let emails = validate::emails("emails", emails, true);

@@ -64,7 +64,7 @@ impl Invites {
     /// the service lists them.
     pub fn find_by_emails(
         &self,
-        emails: impl IntoIterator<Item = impl Into<String>>,
+        emails: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> impl Future<Output = Result<Lookup<String>>> + Send + 'static {
         let emails = lookup::distinct_emails("emails", emails);
         let list = self.list();
@@ -74,7 +74,7 @@ impl Invites {
     /// Whether `email` has a pending invite: the address as the service lists it, if so.
     pub fn find_by_email(
         &self,
-        email: impl Into<String>,
+        email: impl AsRef<str>,
     ) -> impl Future<Output = Result<Option<String>>> + Send + 'static {
         let lookup = self.find_by_emails([email]);
         async move { Ok(lookup.await?.found.into_iter().next()) }
@@ -82,7 +82,9 @@ impl Invites {
 
     /// Invites people to the workspace; returns the emails the service invited. Roles may be
     /// given by name, resolved before sending. A POST: it is sent once, and retried only when
-    /// it provably did not arrive (see [`crate::RetryConfig`]).
+    /// it provably did not arrive (see [`crate::RetryConfig`]). Someone already a user or
+    /// already invited is a 409 whose [`Error::conflict`] says which
+    /// ([`Conflict`](crate::Conflict)) and whose [`Error::item`] names the email.
     pub fn create(
         &self,
         invites: impl IntoIterator<Item = impl Into<Invite>>,
@@ -91,10 +93,17 @@ impl Invites {
         let client = self.client.clone();
         async move {
             let inputs = invite_inputs(&client, invites?).await?;
+            let emails: Vec<String> = inputs.iter().map(|i| i.email.clone()).collect();
             let reply = send!(client, |api| api
                 .create_invites()
                 .body(types::CreateInvitesV1Input { invites: inputs }));
-            Ok(reply.await?.data.emails)
+            match reply.await {
+                Ok(reply) => Ok(reply.data.emails),
+                Err(e) => {
+                    let sent: Vec<&str> = emails.iter().map(String::as_str).collect();
+                    Err(e.naming_item("invites", &sent))
+                }
+            }
         }
     }
 
@@ -102,7 +111,7 @@ impl Invites {
     /// which were deleted.
     pub fn delete(
         &self,
-        emails: impl IntoIterator<Item = impl Into<String>>,
+        emails: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> impl Future<Output = Result<BulkOutcome>> + Send + 'static {
         let emails = validate::emails("emails", emails, true);
         remove_in_chunks!(self.client.clone(), "emails", emails, [], |api, batch| api

@@ -3,6 +3,10 @@
 //! checks its input at once, then returns a `'static + Send` future (or a [`Paginator`]) that
 //! sends through a facade call — so `tokio::spawn(client.users().get(id))` just works.
 //!
+//! One rule for arguments: every id, email or role name — alone or as an iterator of them — is
+//! `impl AsRef<str>`, so `&str`, `String`, `&String`, `&&str` (from `.iter()` over `&str`s),
+//! `Cow<str>` and `Arc<str>` all fit every method alike.
+//!
 //! [`Paginator`]: crate::Paginator
 
 /// A `'static + Send` future sending one request of the generated client through a fresh

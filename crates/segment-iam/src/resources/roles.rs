@@ -45,10 +45,10 @@ impl Roles {
     /// directory: [`Error::UnknownRole`](crate::Error::UnknownRole) names the closest roles.
     pub fn resolve(
         &self,
-        name_or_id: impl Into<String>,
+        name_or_id: impl AsRef<str>,
     ) -> impl Future<Output = Result<RoleV1>> + Send + 'static {
         let client = self.client.clone();
-        let given = name_or_id.into();
+        let given = name_or_id.as_ref().to_string();
         async move {
             let roles = role_directory(&client, false).await?;
             roles.resolve(&given).cloned()

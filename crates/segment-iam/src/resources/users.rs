@@ -37,7 +37,7 @@ impl Users {
     /// list, stopping at the match. For many addresses use [`find_by_emails`](Self::find_by_emails).
     pub fn find_by_email(
         &self,
-        email: impl Into<String>,
+        email: impl AsRef<str>,
     ) -> impl Future<Output = Result<Option<UserV1>>> + Send + 'static {
         let lookup = self.find_by_emails([email]);
         async move { Ok(lookup.await?.found.into_iter().next()) }
@@ -48,7 +48,7 @@ impl Users {
     /// case-insensitively and an address asked twice counts once.
     pub fn find_by_emails(
         &self,
-        emails: impl IntoIterator<Item = impl Into<String>>,
+        emails: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> impl Future<Output = Result<Lookup<UserV1>>> + Send + 'static {
         let emails = lookup::distinct_emails("emails", emails);
         let list = self.list();
