@@ -33,13 +33,25 @@ pub struct AccessFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     /// Delete what the file does not list (both off by default).
-    #[serde(default, skip_serializing_if = "Prune::is_off")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Prune::is_off"
+    )]
     pub prune: Prune,
     /// People of the workspace, by email: each is a user or is invited.
-    #[serde(default, skip_serializing_if = "Entries::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Entries::is_empty"
+    )]
     pub users: Entries<UserEntry>,
     /// User groups, by name.
-    #[serde(default, skip_serializing_if = "Entries::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Entries::is_empty"
+    )]
     pub groups: Entries<GroupEntry>,
 }
 
@@ -118,11 +130,13 @@ impl MembersMode {
     }
 }
 
-/// `key:` with nothing after it reads as an empty list, as a reader would expect.
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+/// `key:` with nothing after it reads as empty (no entries, no members, no permissions, no
+/// pruning), as a reader would expect, wherever the key stands in the file: the YAML parser
+/// refuses a bare null where it expects a mapping or a list unless told it may be absent.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
     deserializer: D,
-) -> std::result::Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+) -> std::result::Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// A role on resources.
@@ -511,6 +525,63 @@ groups:
             AccessFile::parse(&text).expect("reads back"),
             file,
             "{text}"
+        );
+    }
+
+    fn parses(text: &str) -> AccessFile {
+        AccessFile::parse(text).unwrap_or_else(|e| panic!("{text:?} should parse: {e}"))
+    }
+
+    #[test]
+    fn an_empty_users_key_is_no_users_at_the_end_or_in_the_middle() {
+        assert!(parses("version: 1\nusers:\n").users.is_empty());
+        assert!(
+            parses("version: 1\nusers:\ngroups:\n  G: {}\n")
+                .users
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_groups_key_is_no_groups_at_the_end_or_in_the_middle() {
+        let file = parses("version: 1\nusers:\n  a@x.io: {}\ngroups:\n");
+        assert!(file.groups.is_empty());
+        assert_eq!(file.users.0.len(), 1);
+        assert!(
+            parses("version: 1\ngroups:\nusers:\n  a@x.io:\n")
+                .groups
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_members_key_is_no_members() {
+        let file = parses("version: 1\ngroups:\n  G:\n    members:\n");
+        assert!(file.groups.0[0].1.members.is_empty());
+        let file = parses("version: 1\ngroups:\n  G:\n    members:\n    members_mode: additive\n");
+        assert!(file.groups.0[0].1.members.is_empty());
+        assert_eq!(file.groups.0[0].1.members_mode, MembersMode::Additive);
+    }
+
+    #[test]
+    fn an_empty_permissions_key_is_no_permissions_for_users_and_groups() {
+        let file = parses("version: 1\nusers:\n  a@x.io:\n    permissions:\n");
+        assert!(file.users.0[0].1.permissions.is_empty());
+        let file = parses("version: 1\ngroups:\n  G:\n    permissions:\n    members: [a@x.io]\n");
+        assert!(file.groups.0[0].1.permissions.is_empty());
+        assert_eq!(file.groups.0[0].1.members.len(), 1);
+    }
+
+    #[test]
+    fn an_empty_prune_key_prunes_nothing() {
+        assert_eq!(parses("version: 1\nprune:\n").prune, Prune::default());
+    }
+
+    #[test]
+    fn a_file_of_empty_keys_is_the_empty_file() {
+        assert_eq!(
+            parses("version: 1\nprune:\nusers:\ngroups:\n"),
+            AccessFile::new()
         );
     }
 
