@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
+use segment_iam::email_key;
 use segment_iam_emulator::state::{PermissionInput, PermissionResource};
 use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
-use segment_iam_sync::file::{AccessFile, email_key};
+use segment_iam_sync::file::AccessFile;
 use segment_iam_sync::{Action, Error};
 use segment_iam_tests::sync::{
     export_yaml, live, mutations, owner_permission, plan, plan_and_apply,

@@ -15,13 +15,13 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::{StreamExt, TryStreamExt, stream};
 use segment_iam::jobs::Progress;
 use segment_iam::jobs::read::ReadOptions;
-use segment_iam::{Client, Invite, Outcome, Permission, ResourceType};
-use serde::Serialize;
+use segment_iam::{Client, Invite, Outcome, Permission, ResourceType, email_key};
 
 use crate::error::{Error, Result};
-use crate::file::email_key;
+use crate::grant::Grant;
 use crate::live::Live;
-use crate::plan::{Action, Grant, GroupRef, Plan, Step, Subject};
+use crate::plan::{Action, GroupRef, Plan, Step, Subject};
+use crate::report::ApplyReport;
 
 /// The removal cap when none is given: enough for routine churn, far below a wipe-out.
 pub const DEFAULT_MAX_REMOVALS: usize = 25;
@@ -90,32 +90,6 @@ impl ApplyOptions {
         self.progress = progress;
         self
     }
-}
-
-/// What an apply did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[non_exhaustive]
-pub struct ApplyReport {
-    /// Steps in the plan.
-    pub steps_planned: usize,
-    /// Steps done.
-    pub steps_done: usize,
-    /// Mutations the plan stated.
-    pub mutations_planned: usize,
-    /// Mutations of the steps done, as planned (retries aside).
-    pub mutations_done: usize,
-    /// Every request sent, reads and retries included.
-    pub requests: u64,
-    /// Of which retries.
-    pub retries: u64,
-    /// Answers that were 429s.
-    pub rate_limited: u64,
-    /// Seconds spent waiting (rate-limit windows and backoff).
-    pub waited_secs: f64,
-    /// Groups created, by name, with their ids.
-    pub created_groups: BTreeMap<String, String>,
-    /// The steps done, in the order they finished.
-    pub done: Vec<Step>,
 }
 
 /// Carries `plan` out (see the module docs). Refused before anything is sent when it removes

@@ -1,6 +1,6 @@
 //! What can stop an export, a plan or an apply, each with what the operator needs to act.
 
-use crate::apply::ApplyReport;
+use crate::report::ApplyReport;
 
 /// This crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

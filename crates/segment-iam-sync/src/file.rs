@@ -13,6 +13,8 @@ use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use segment_iam::email_key;
+
 use crate::error::{Error, Result};
 
 /// The only format version this crate reads and writes.
@@ -446,9 +448,6 @@ fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
     }
     Ok(())
 }
-
-/// How emails are compared: the facade's own key, so a file and the facade's lookups agree.
-pub use segment_iam::email_key;
 
 /// The first line of a parser's message, without the position it repeats (ours is shown
 /// once, by [`Error::File`]) and without its snippet.

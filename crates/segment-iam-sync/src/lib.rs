@@ -65,12 +65,16 @@ pub mod apply;
 mod error;
 pub mod export;
 pub mod file;
+mod grant;
 pub mod live;
 pub mod plan;
+mod report;
 
-pub use apply::{ApplyOptions, ApplyReport, DEFAULT_MAX_REMOVALS, apply, check_fresh};
+pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
 pub use export::export;
 pub use file::{AccessFile, schema};
+pub use grant::Grant;
 pub use live::Live;
-pub use plan::{Action, Grant, GroupRef, Plan, Step, Subject, plan};
+pub use plan::{Action, GroupRef, Plan, Step, Subject, plan};
+pub use report::ApplyReport;

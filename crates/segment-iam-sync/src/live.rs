@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use segment_iam::api::types::PermissionV1;
 use segment_iam::jobs::read::{ReadOptions, read_workspace};
-use segment_iam::{Client, RoleDirectory};
+use segment_iam::{Client, RoleDirectory, email_key};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::file::email_key;
-use crate::plan::Grant;
+use crate::grant::Grant;
 
 /// A user as the plan sees them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
