@@ -202,7 +202,7 @@ pub struct ApplyArgs {
     /// Refuse a plan removing more than N things (members, users, invites, groups,
     /// permissions).
     #[arg(long, value_name = "N", default_value_t = segment_iam_sync::DEFAULT_MAX_REMOVALS)]
-    pub max_removals: usize,
+    pub max_removals: u64,
     /// No cap on removals (the plan is still shown, and asked about on a terminal).
     #[arg(long, conflicts_with = "max_removals")]
     pub no_removal_cap: bool,

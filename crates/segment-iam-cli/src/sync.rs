@@ -10,6 +10,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
+use segment_iam::guard::{Refusal, RemovalCap};
+use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
 use serde_json::{Value, json};
@@ -128,19 +130,15 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let cap = (!args.no_removal_cap).then_some(args.max_removals);
-    if let Some(max) = cap
-        && plan.removals() > max
-    {
+    let cap = if args.no_removal_cap {
+        RemovalCap::off()
+    } else {
+        RemovalCap::at(args.max_removals)
+    };
+    if let Err(refusal) = cap.check(plan.removals()) {
         // The library refuses this too (nothing sent); saying it here spares a pointless
         // question and never depends on `apply` to stop.
-        return Err(refused(
-            "removal-cap",
-            format!(
-                "refused: the plan removes {} things (members, users, invites, groups, permissions), over the cap of {max}; pass --max-removals N or --no-removal-cap if that is intended; nothing was sent",
-                plan.removals()
-            ),
-        ));
+        return Err(refusal_failure(&refusal));
     }
     if saved && !args.yes && io::stdin().is_terminal() {
         // Checked again by `apply` (the authoritative check, after the answer): this one only
@@ -166,7 +164,7 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
     }
     let job = segment_iam::jobs::Progress::new();
     let options = ApplyOptions::new()
-        .max_removals(cap)
+        .removal_cap(cap)
         .verify_fresh(saved)
         .progress(job.clone());
     let result = {
@@ -199,13 +197,13 @@ pub fn summary(report: &ApplyReport) -> String {
         "applied {} of {} step{}: {} mutation{} in {} request{} ({} 429s, waited {:.1} s)",
         report.steps_done,
         report.steps_planned,
-        plural(report.steps_planned),
+        plural_count(report.steps_planned),
         report.mutations_done,
-        plural(report.mutations_done),
+        plural_count(report.mutations_done),
         report.requests,
-        plural(report.requests as usize),
+        plural_count(report.requests),
         report.rate_limited,
-        report.waited_secs
+        report.waited.as_secs_f64()
     );
     if !report.created_groups.is_empty() {
         let names: Vec<&str> = report.created_groups.keys().map(String::as_str).collect();
@@ -316,6 +314,27 @@ fn write_failure(path: &Path, e: io::Error) -> Failure {
 }
 
 /// A refusal before anything was sent (exit 2), with its own error type for scripts.
+/// A shared guard's refusal, with what the operator can do about it.
+fn refusal_failure(refusal: &Refusal) -> Failure {
+    match refusal {
+        Refusal::RemovalCap { .. } => refused(
+            "removal-cap",
+            format!(
+                "refused: {refusal}; pass --max-removals N or --no-removal-cap if that is intended; nothing was sent"
+            ),
+        ),
+        _ => refused(
+            "refused",
+            format!("refused: {refusal}; keep at least one owner in the file; nothing was sent"),
+        ),
+    }
+}
+
+/// [`plural`] for a count.
+fn plural_count(n: u64) -> &'static str {
+    plural(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 fn refused(kind: &str, message: String) -> Failure {
     Failure {
         kind: Kind::Usage,
@@ -363,6 +382,7 @@ pub fn sync_failure(e: segment_iam_sync::Error, file: Option<&Path>) -> Failure 
                 envelope: json!({"errors": [error]}),
             }
         }
+        E::Refused(refusal) => refusal_failure(&refusal),
         E::Guard { .. } => refused("refused", clean(&e.to_string())),
         E::StalePlan { .. } => refused("stale-plan", e.to_string()),
         E::PlanFormat(_) => {
@@ -477,7 +497,7 @@ mod tests {
         report.mutations_done = 4;
         report.requests = 9;
         report.rate_limited = 1;
-        report.waited_secs = 1.25;
+        report.waited = std::time::Duration::from_millis(1250);
         report.created_groups.insert("Analysts".into(), "g1".into());
         assert_eq!(
             summary(&report),

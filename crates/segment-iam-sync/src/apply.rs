@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::{BoxFuture, FutureExt};
 use futures::{StreamExt, TryStreamExt, stream};
-use segment_iam::jobs::Progress;
+use segment_iam::guard::RemovalCap;
 use segment_iam::jobs::read::ReadOptions;
+use segment_iam::jobs::{JobOptions, Progress, RunOptions};
 use segment_iam::{Client, Invite, Outcome, Permission, ResourceType, email_key};
 
 use crate::error::{Error, Result};
@@ -23,53 +24,60 @@ use crate::live::Live;
 use crate::plan::{Action, GroupRef, Plan, Step, Subject};
 use crate::report::ApplyReport;
 
-/// The removal cap when none is given: enough for routine churn, far below a wipe-out.
-pub const DEFAULT_MAX_REMOVALS: usize = 25;
+/// The removal cap when none is given: the facade's, shared by every job.
+pub use segment_iam::guard::DEFAULT_MAX_REMOVALS;
 
 /// Steps of one phase in flight at once by default: one. Mutations are limited to 60 a minute,
 /// and one at a time already sends them as fast as that allows unless a request takes over a
 /// second; more in flight only hides latency beyond that, and costs at every window's end,
 /// where pacing must count requests still in flight as spent (measured in BENCHMARKS.md,
-/// scenario 7c under 1 s windows: 1.02–1.04× the floor one at a time over four runs, 1.02–1.32×
-/// with 4 in flight).
+/// scenario 7c). Lower than the facade's [`segment_iam::jobs::DEFAULT_CONCURRENCY`], which is
+/// for reads.
 pub const DEFAULT_CONCURRENCY: usize = 1;
 
-/// How an apply runs.
+/// How an apply runs. The shared `concurrency` (steps of one phase in flight at once,
+/// [`DEFAULT_CONCURRENCY`] unless set) and `progress` (requests done of requests planned)
+/// setters come from [`JobOptions`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApplyOptions {
-    /// Refuse a plan removing more than this many things ([`Plan::removals`]); `None` lifts
-    /// the cap.
-    pub max_removals: Option<usize>,
+    /// Refuse a plan removing more than the cap allows ([`Plan::removals`]).
+    pub removal_cap: RemovalCap,
     /// Re-read the workspace first and refuse the plan if it changed since it was made (for
     /// saved plans; a plan made just now from the same read needs no check).
     pub verify_fresh: bool,
-    /// Steps of one phase in flight at once (at least 1).
-    pub concurrency: usize,
-    /// Counts requests done of requests planned.
-    pub progress: Progress,
+    run: RunOptions,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            max_removals: Some(DEFAULT_MAX_REMOVALS),
+            removal_cap: RemovalCap::default(),
             verify_fresh: false,
-            concurrency: DEFAULT_CONCURRENCY,
-            progress: Progress::new(),
+            run: RunOptions::new().with_concurrency(DEFAULT_CONCURRENCY),
         }
     }
 }
 
+impl JobOptions for ApplyOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
+    }
+}
+
 impl ApplyOptions {
-    /// The defaults: a cap of [`DEFAULT_MAX_REMOVALS`], no freshness check.
+    /// The defaults: a cap of [`DEFAULT_MAX_REMOVALS`], no freshness check, one step at a time.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The removal cap (`None`: no cap).
-    pub fn max_removals(mut self, max: Option<usize>) -> Self {
-        self.max_removals = max;
+    /// The removal cap ([`RemovalCap::off`] lifts it).
+    pub fn removal_cap(mut self, cap: RemovalCap) -> Self {
+        self.removal_cap = cap;
         self
     }
 
@@ -78,34 +86,16 @@ impl ApplyOptions {
         self.verify_fresh = verify;
         self
     }
-
-    /// Steps of one phase in flight at once (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
-        self
-    }
 }
 
 /// Carries `plan` out (see the module docs). Refused before anything is sent when it removes
-/// more than [`ApplyOptions::max_removals`], or, with [`ApplyOptions::verify_fresh`], when
+/// more than [`ApplyOptions::removal_cap`] allows ([`Error::Refused`]), or, with [`ApplyOptions::verify_fresh`], when
 /// the workspace is another one or has changed since the plan was made.
 pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
-    if let Some(max) = options.max_removals
-        && plan.removals() > max
-    {
-        return Err(Error::Guard {
-            reason: format!(
-                "the plan removes {} things (members, users, invites, groups, permissions), over the cap of {max}; raise --max-removals (or lift it) if that is intended",
-                plan.removals()
-            ),
-        });
-    }
+    options
+        .removal_cap
+        .check(plan.removals())
+        .map_err(Error::Refused)?;
     let before = client.metrics();
     if options.verify_fresh {
         check_fresh(client, plan).await?;
@@ -115,11 +105,11 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
         client: client.clone(),
         groups: Mutex::new(HashMap::new()),
         failed: AtomicBool::new(false),
-        progress: options.progress.clone(),
+        progress: options.run().progress().clone(),
     };
-    options.progress.add_total(plan.requests() as u64);
+    options.run().progress().add_total(plan.requests());
     let mut report = ApplyReport {
-        steps_planned: plan.steps.len(),
+        steps_planned: plan.steps.len() as u64,
         mutations_planned: plan.requests(),
         ..ApplyReport::default()
     };
@@ -140,7 +130,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
             .map(|step| run.step(step).boxed())
             .collect();
         let results: Vec<(&Step, Option<segment_iam::Result<()>>)> = stream::iter(steps)
-            .buffer_unordered(options.concurrency.max(1))
+            .buffer_unordered(options.run().concurrency())
             .collect()
             .await;
         for (step, result) in results {
@@ -164,7 +154,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
     report.requests = after.requests.saturating_sub(before.requests);
     report.retries = after.retries.saturating_sub(before.retries);
     report.rate_limited = after.rate_limited.saturating_sub(before.rate_limited);
-    report.waited_secs = after.waited.saturating_sub(before.waited).as_secs_f64();
+    report.waited = after.waited.saturating_sub(before.waited);
     report.created_groups = run
         .groups
         .lock()
@@ -221,7 +211,7 @@ impl Run {
         }
         let result = self.act(&step.action).await;
         match &result {
-            Ok(()) => self.progress.advance(step.requests as u64),
+            Ok(()) => self.progress.advance(step.requests),
             Err(_) => self.failed.store(true, Ordering::SeqCst),
         }
         (step, Some(result))

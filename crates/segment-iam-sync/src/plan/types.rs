@@ -145,16 +145,23 @@ impl Action {
     }
 
     /// How many things this step removes: members, users, invites, groups, permission pairs.
-    pub fn removals(&self) -> usize {
+    pub fn removals(&self) -> u64 {
         match self {
-            Action::ReplaceMembers { removed, .. } => removed.len(),
-            Action::ReplacePermissions { removed, .. } => removed.len(),
-            Action::RemoveMembers { emails, .. } | Action::DeleteInvites { emails } => emails.len(),
-            Action::DeleteUsers { users } => users.len(),
+            Action::ReplaceMembers { removed, .. } => count(removed),
+            Action::ReplacePermissions { removed, .. } => count(removed),
+            Action::RemoveMembers { emails, .. } | Action::DeleteInvites { emails } => {
+                count(emails)
+            }
+            Action::DeleteUsers { users } => count(users),
             Action::DeleteGroup { .. } => 1,
             _ => 0,
         }
     }
+}
+
+/// A list's length as a count (a `usize` always fits).
+fn count<T>(items: &[T]) -> u64 {
+    items.len() as u64
 }
 
 /// A step and the requests it costs.
@@ -164,7 +171,7 @@ pub struct Step {
     #[serde(flatten)]
     pub action: Action,
     /// The requests it sends (retries aside).
-    pub requests: usize,
+    pub requests: u64,
 }
 
 /// What apply will do, in order; saved as JSON by `plan --out`.
@@ -192,13 +199,13 @@ impl Plan {
     }
 
     /// The mutations apply sends (retries aside).
-    pub fn requests(&self) -> usize {
+    pub fn requests(&self) -> u64 {
         self.steps.iter().map(|s| s.requests).sum()
     }
 
     /// Everything the plan removes (members, users, invites, groups, permission pairs), the
-    /// figure [`crate::ApplyOptions::max_removals`] caps.
-    pub fn removals(&self) -> usize {
+    /// figure [`crate::ApplyOptions::removal_cap`] caps.
+    pub fn removals(&self) -> u64 {
         self.steps.iter().map(|s| s.action.removals()).sum()
     }
 }
