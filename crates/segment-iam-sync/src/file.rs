@@ -153,12 +153,59 @@ pub struct PermissionEntry {
 }
 
 impl PermissionEntry {
-    /// A role on resources, with no position in a file.
-    pub fn new(role: impl Into<String>, resources: impl IntoIterator<Item = String>) -> Self {
+    /// A role (name or id) on resources (`workspace` or `TYPE:ID`), with no position in a
+    /// file: `PermissionEntry::new("Source Admin", ["SOURCE:qQEH..."])`.
+    pub fn new(
+        role: impl Into<String>,
+        resources: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         PermissionEntry {
             role: Text::new(role),
             resources: resources.into_iter().map(Text::new).collect(),
         }
+    }
+}
+
+impl UserEntry {
+    /// A person with no direct permissions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This person with one more direct permission.
+    pub fn permission(mut self, permission: PermissionEntry) -> Self {
+        self.permissions.push(permission);
+        self
+    }
+}
+
+impl GroupEntry {
+    /// A group with no members and no permissions, its members exactly as listed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This group with these members (emails), replacing any listed before.
+    pub fn members(mut self, emails: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.members = emails.into_iter().map(Text::new).collect();
+        self
+    }
+
+    /// Lists one more member (an email) at the end.
+    pub fn add_member(&mut self, email: impl Into<String>) {
+        self.members.push(Text::new(email));
+    }
+
+    /// How the member list is applied.
+    pub fn members_mode(mut self, mode: MembersMode) -> Self {
+        self.members_mode = mode;
+        self
+    }
+
+    /// This group with one more permission.
+    pub fn permission(mut self, permission: PermissionEntry) -> Self {
+        self.permissions.push(permission);
+        self
     }
 }
 
@@ -259,9 +306,47 @@ impl<V> Entries<V> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    /// Adds an entry at the end.
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Adds an entry at the end (even when `key` is already there: parsing such a file would
+    /// refuse it; [`Entries::insert`] replaces instead).
     pub fn push(&mut self, key: impl Into<String>, value: V) {
         self.0.push((Text::new(key), value));
+    }
+
+    /// The entry of `key`, spelled as in the file.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+    }
+
+    /// The entry of `key`, spelled as in the file, to change in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.0
+            .iter_mut()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets the entry of `key`: in its place when it is there (returning the old value, its
+    /// position in the file kept), at the end otherwise.
+    pub fn insert(&mut self, key: impl Into<String>, value: V) -> Option<V> {
+        let key = key.into();
+        match self.get_mut(&key) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => {
+                self.0.push((Text::new(key), value));
+                None
+            }
+        }
+    }
+
+    /// Removes the entry of `key`, returning it.
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let at = self.0.iter().position(|(k, _)| k.value == key)?;
+        Some(self.0.remove(at).1)
     }
 }
 
@@ -581,6 +666,53 @@ groups:
         assert_eq!(
             parses("version: 1\nprune:\nusers:\ngroups:\n"),
             AccessFile::new()
+        );
+    }
+
+    #[test]
+    fn a_file_edited_from_code_writes_and_reads_back_what_was_set() {
+        let mut file = AccessFile::parse(EXAMPLE).expect("the example parses");
+        let analysts = file.groups.get_mut("Analysts").expect("listed");
+        analysts.add_member("cy@example.com");
+        assert_eq!(analysts.members.len(), 3);
+        let old = file.groups.insert(
+            "Analysts",
+            GroupEntry::new()
+                .members(["ana@example.com"])
+                .members_mode(MembersMode::Additive),
+        );
+        assert_eq!(old.map(|g| g.members.len()), Some(3));
+        assert_eq!(file.groups.len(), 1, "replaced in place, not added");
+        assert_eq!(file.groups.0[0].0.line, 12, "its position kept");
+        assert!(
+            file.groups
+                .insert(
+                    "Support",
+                    GroupEntry::new()
+                        .permission(PermissionEntry::new("Source Read-only", ["workspace"]))
+                )
+                .is_none()
+        );
+        file.users.insert(
+            "dee@example.com",
+            UserEntry::new().permission(PermissionEntry::new("Source Admin", ["SOURCE:s1"])),
+        );
+        assert!(file.users.remove("bo@example.com").is_some());
+        assert!(file.users.remove("bo@example.com").is_none());
+        assert!(file.users.get("BO@example.com").is_none());
+
+        let again = AccessFile::parse(&file.to_yaml().expect("writes")).expect("reads back");
+        assert_eq!(again, file);
+        let support = again.groups.get("Support").expect("added");
+        assert_eq!(support.permissions[0].resources[0].value, "workspace");
+        assert_eq!(
+            again.groups.get("Analysts").map(|g| g.members_mode),
+            Some(MembersMode::Additive)
+        );
+        let users: Vec<&str> = again.users.iter().map(|(k, _)| k.value.as_str()).collect();
+        assert_eq!(
+            users,
+            ["ana@example.com", "cy@example.com", "dee@example.com"]
         );
     }
 

@@ -182,7 +182,7 @@ pub struct Plan {
     pub format: u32,
     /// The workspace it was made for.
     pub workspace_id: String,
-    /// [`Live::fingerprint`] of the state it was made against.
+    /// [`crate::Live::fingerprint`] of the state it was made against.
     pub live_fingerprint: String,
     /// Role names by id, to show the steps.
     pub roles: BTreeMap<String, String>,
