@@ -392,13 +392,303 @@ fn permissions(grants: &[Grant]) -> Vec<Permission> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use segment_iam::RetryConfig;
+    use segment_iam::guard::Refusal;
+    use segment_iam_emulator::state::{PermissionInput, PermissionResource};
+    use segment_iam_emulator::{
+        Emulator, EmulatorHandle, Fault, Fixture, FixtureGroup, FixtureUser, Operation,
+    };
+
     use super::*;
+    use crate::AccessFile;
+
+    const TOKEN: &str = "apply-unit-token";
+
+    /// own@x.io owns the workspace; a@..c@x.io are users; group Old holds a and b.
+    async fn emulator() -> EmulatorHandle {
+        let owner = PermissionInput {
+            role_id: "1WDUuRLxv84rrfCNUwvkrRtkxnS".into(),
+            resources: vec![PermissionResource {
+                id: segment_iam_emulator::seed::WORKSPACE_ID.into(),
+                resource_type: "WORKSPACE".into(),
+                labels: vec![],
+            }],
+        };
+        let users = ["own", "a", "b", "c"]
+            .iter()
+            .map(|n| FixtureUser {
+                email: format!("{n}@x.io"),
+                permissions: if *n == "own" {
+                    vec![owner.clone()]
+                } else {
+                    vec![]
+                },
+                ..FixtureUser::default()
+            })
+            .collect();
+        let fixture = Fixture {
+            users,
+            groups: vec![FixtureGroup {
+                name: "Old".into(),
+                members: vec!["a@x.io".into(), "b@x.io".into()],
+                ..FixtureGroup::default()
+            }],
+            ..Fixture::default()
+        };
+        Emulator::builder()
+            .token(TOKEN)
+            .seed(7)
+            .rate_limits(false)
+            .fixture(fixture)
+            .start()
+            .await
+            .expect("the emulator starts on 127.0.0.1")
+    }
+
+    /// A client for `emu` that retries a failure twice, quickly.
+    fn client(emu: &EmulatorHandle) -> Client {
+        Client::builder()
+            .token(TOKEN)
+            .base_url(emu.base_url())
+            .timeout(Duration::from_secs(10))
+            .retry(
+                RetryConfig::standard()
+                    .with_max_attempts(2)
+                    .with_initial_backoff(Duration::from_millis(5))
+                    .with_max_backoff(Duration::from_millis(20)),
+            )
+            .build()
+            .expect("a client")
+    }
+
+    /// One step of every kind but the deletions: a group created and filled, an invite, a
+    /// permission added, a member moved out of Old.
+    const FILE: &str = "version: 1\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n  c@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s1\"]\n  new@x.io:\ngroups:\n  Old:\n    members: [a@x.io]\n  Fresh:\n    members: [b@x.io, new@x.io]\n    permissions:\n      - role: Source Read-only\n        resources: [workspace]\n";
+
+    async fn planned(client: &Client, yaml: &str) -> Plan {
+        let file = AccessFile::parse(yaml).expect("the file parses");
+        let live = Live::read(client, &ReadOptions::new()).await.expect("read");
+        crate::plan(&file, &live, client).expect("planned")
+    }
+
+    fn mutations(emu: &EmulatorHandle) -> Vec<String> {
+        emu.journal()
+            .into_iter()
+            .filter(|e| e.method != "GET")
+            .filter_map(|e| e.operation)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_apply_sends_the_plan_reports_it_and_converges() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        let progress = Progress::new();
+        emu.clear_journal();
+        let options = ApplyOptions::new().progress(progress.clone());
+        let report = apply(&client, &plan, &options).await.expect("applied");
+        let steps = plan.steps.len() as u64;
+        assert_eq!(mutations(&emu).len() as u64, plan.requests());
+        assert_eq!((report.steps_planned, report.steps_done), (steps, steps));
+        assert_eq!(report.mutations_planned, plan.requests());
+        assert_eq!(report.mutations_done, plan.requests());
+        assert_eq!(report.done.len(), plan.steps.len());
+        assert_eq!(report.requests, emu.journal().len() as u64);
+        assert_eq!(
+            (progress.done(), progress.total()),
+            (plan.requests(), plan.requests())
+        );
+        let fresh = report.created_groups.get("Fresh").expect("Fresh created");
+        assert!(!fresh.is_empty());
+        assert!(planned(&client, FILE).await.is_empty(), "converged");
+    }
+
+    #[tokio::test]
+    async fn a_plan_over_the_cap_is_refused_before_anything_is_sent() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        assert_eq!(plan.removals(), 1, "{plan}");
+        emu.clear_journal();
+        let capped = apply(
+            &client,
+            &plan,
+            &ApplyOptions::new().removal_cap(RemovalCap::at(0)),
+        )
+        .await;
+        assert!(
+            matches!(
+                capped,
+                Err(Error::Refused(Refusal::RemovalCap {
+                    removals: 1,
+                    cap: 0
+                }))
+            ),
+            "{capped:?}"
+        );
+        assert!(emu.journal().is_empty(), "nothing sent, nothing read");
+        apply(
+            &client,
+            &plan,
+            &ApplyOptions::new().removal_cap(RemovalCap::at(1)),
+        )
+        .await
+        .expect("at the cap");
+    }
+
+    #[tokio::test]
+    async fn a_saved_plan_is_checked_for_freshness_only_when_asked() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        check_fresh(&client, &plan).await.expect("fresh");
+        let mut elsewhere = plan.clone();
+        elsewhere.workspace_id = "another".into();
+        assert!(matches!(
+            check_fresh(&client, &elsewhere).await,
+            Err(Error::Guard { reason }) if reason.contains("another")
+        ));
+        // The workspace moves on: c@x.io joins Old out of band.
+        let old = Live::read(&client, &ReadOptions::new())
+            .await
+            .expect("read")
+            .groups[0]
+            .id
+            .clone();
+        client
+            .groups()
+            .add_members(&old, ["c@x.io".to_string()])
+            .await
+            .expect("added");
+        emu.clear_journal();
+        let stale = apply(&client, &plan, &ApplyOptions::new().verify_fresh(true)).await;
+        assert!(matches!(stale, Err(Error::StalePlan { .. })), "{stale:?}");
+        assert!(mutations(&emu).is_empty());
+        let mut moved = plan.clone();
+        moved.steps.clear();
+        moved.steps.push(plan.steps[0].clone());
+        apply(&client, &moved, &ApplyOptions::new())
+            .await
+            .expect("unchecked");
+    }
+
+    #[tokio::test]
+    async fn a_later_phase_starts_only_after_the_earlier_one_answered() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        // Old loses b (a removal, the last phase) and c's permission is added (an addition),
+        // a's too (another addition, same phase).
+        let yaml = "version: 1\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n  a@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s1\"]\n  c@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s2\"]\ngroups:\n  Old:\n    members: [a@x.io]\n";
+        let plan = planned(&client, yaml).await;
+        let phases: Vec<u8> = plan.steps.iter().map(|s| s.action.phase()).collect();
+        assert_eq!(phases, [2, 2, 4], "{plan}");
+        // The first addition is slow; the removal, a later phase, arrives only after both
+        // additions have answered.
+        let held = Duration::from_secs(2);
+        emu.inject(
+            Fault::delay(held)
+                .on(Operation::AddPermissionsToUser)
+                .times(1),
+        );
+        emu.clear_journal();
+        let options = ApplyOptions::new().concurrency(2);
+        apply(&client, &plan, &options).await.expect("applied");
+        let sent: Vec<_> = emu
+            .journal()
+            .into_iter()
+            .filter(|e| e.method != "GET")
+            .collect();
+        let operations: Vec<&str> = sent.iter().filter_map(|e| e.operation.as_deref()).collect();
+        assert_eq!(
+            operations,
+            [
+                "add_permissions_to_user",
+                "add_permissions_to_user",
+                "remove_users_from_user_group"
+            ]
+        );
+        assert!(
+            sent[2].elapsed >= sent[0].elapsed + held,
+            "the removal waited for its phase"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_creation_whose_answer_was_lost_is_looked_up_and_a_refused_one_is_not() {
+        let emu = emulator().await;
+        let sender = client(&emu);
+        let plan = planned(&sender, FILE).await;
+        emu.inject(
+            Fault::drop_connection()
+                .on(Operation::CreateUserGroup)
+                .after_apply()
+                .times(1),
+        );
+        emu.inject(
+            Fault::drop_connection()
+                .on(Operation::CreateInvites)
+                .after_apply()
+                .times(1),
+        );
+        let report = apply(&sender, &plan, &ApplyOptions::new())
+            .await
+            .expect("looked up");
+        assert_eq!(emu.applied_count("create_user_group"), 1);
+        assert_eq!(emu.applied_count("create_invites"), 1);
+        assert!(report.created_groups.contains_key("Fresh"));
+        assert!(
+            planned(&sender, FILE).await.is_empty(),
+            "Fresh filled, not Old"
+        );
+
+        // Refused before it was applied: not looked up, the apply stops.
+        let emu = emulator().await;
+        let sender = client(&emu);
+        let plan = planned(&sender, FILE).await;
+        emu.inject(Fault::status(400).on(Operation::CreateUserGroup).always());
+        emu.clear_journal();
+        let failed = apply(&sender, &plan, &ApplyOptions::new()).await;
+        assert!(matches!(&failed, Err(Error::Apply { .. })), "{failed:?}");
+        assert!(
+            emu.journal_for("list_user_groups").is_empty(),
+            "not looked up"
+        );
+        let emu = emulator().await;
+        let invites_client = client(&emu);
+        let plan = planned(&invites_client, FILE).await;
+        emu.inject(Fault::status(400).on(Operation::CreateInvites).always());
+        emu.clear_journal();
+        let failed = apply(&invites_client, &plan, &ApplyOptions::new()).await;
+        match failed {
+            Err(Error::Apply { report, .. }) => assert!(report.steps_done < report.steps_planned),
+            other => panic!("{other:?}"),
+        }
+        assert!(emu.journal_for("list_invites").is_empty(), "not looked up");
+    }
 
     /// `apply`'s future can be spawned.
     #[allow(dead_code)]
     fn apply_is_send(client: Client, plan: Plan, options: ApplyOptions) {
         fn send<T: Send + 'static>(_: T) {}
         send(async move { apply(&client, &plan, &options).await });
+    }
+
+    #[test]
+    fn the_defaults_are_the_shared_cap_and_one_step_at_a_time() {
+        let options = ApplyOptions::new();
+        assert_eq!(options.removal_cap, RemovalCap::default());
+        assert!(!options.verify_fresh);
+        assert_eq!(options.run().concurrency(), DEFAULT_CONCURRENCY);
+        let set = options
+            .concurrency(3)
+            .verify_fresh(true)
+            .removal_cap(RemovalCap::off());
+        assert_eq!(set.run().concurrency(), 3);
+        assert!(set.verify_fresh);
+        assert_eq!(set.removal_cap, RemovalCap::off());
     }
 
     #[test]
