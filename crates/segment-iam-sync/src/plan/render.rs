@@ -167,3 +167,185 @@ impl fmt::Display for Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::types::{GroupRef, NewInvite, PLAN_FORMAT, UserRef};
+
+    fn grant(role: &str, kind: &str, id: &str) -> Grant {
+        Grant {
+            role_id: role.into(),
+            resource_type: kind.into(),
+            resource_id: id.into(),
+        }
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn plan(steps: Vec<(Action, u64)>) -> Plan {
+        Plan {
+            format: PLAN_FORMAT,
+            workspace_id: "ws1".into(),
+            live_fingerprint: String::new(),
+            roles: BTreeMap::from([("r1".to_string(), "Reader".to_string())]),
+            steps: steps
+                .into_iter()
+                .map(|(action, requests)| Step { action, requests })
+                .collect(),
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn every_step_reads_as_a_line_with_its_cost_then_the_totals() {
+        let g = GroupRef {
+            name: "G".into(),
+            id: Some("g1".into()),
+        };
+        let user = Subject::User {
+            id: "u1".into(),
+            email: "a@x.io".into(),
+        };
+        let reader_ws = grant("r1", "WORKSPACE", "ws1");
+        let other_ws = grant("r1", "WORKSPACE", "ws2");
+        let unknown_role = grant("r9", "SOURCE", "s1");
+        let mut shown = plan(vec![
+            (Action::CreateGroup { name: "N".into() }, 1),
+            (
+                Action::Invite {
+                    invites: vec![
+                        NewInvite {
+                            email: "n1@x.io".into(),
+                            grants: vec![reader_ws.clone()],
+                        },
+                        NewInvite {
+                            email: "n2@x.io".into(),
+                            grants: vec![],
+                        },
+                    ],
+                },
+                1,
+            ),
+            (
+                Action::Invite {
+                    invites: vec![NewInvite {
+                        email: "n3@x.io".into(),
+                        grants: vec![],
+                    }],
+                },
+                1,
+            ),
+            (
+                Action::AddMembers {
+                    group: g.clone(),
+                    emails: strings(&["a@x.io", "b@x.io"]),
+                },
+                1,
+            ),
+            (
+                Action::AddPermissions {
+                    subject: user.clone(),
+                    grants: vec![reader_ws.clone(), other_ws.clone()],
+                },
+                1,
+            ),
+            (
+                Action::ReplaceMembers {
+                    group: g.clone(),
+                    emails: strings(&["a@x.io"]),
+                    added: strings(&["a@x.io"]),
+                    removed: strings(&["c@x.io"]),
+                },
+                1,
+            ),
+            (
+                Action::ReplaceMembers {
+                    group: g.clone(),
+                    emails: vec![],
+                    added: vec![],
+                    removed: vec![],
+                },
+                1,
+            ),
+            (
+                Action::ReplacePermissions {
+                    subject: Subject::Group { group: g.clone() },
+                    grants: vec![unknown_role.clone()],
+                    added: vec![unknown_role],
+                    removed: vec![reader_ws],
+                },
+                1,
+            ),
+            (
+                Action::ReplacePermissions {
+                    subject: user,
+                    grants: vec![],
+                    added: vec![],
+                    removed: vec![],
+                },
+                1,
+            ),
+            (
+                Action::RemoveMembers {
+                    group: g.clone(),
+                    emails: strings(&["d@x.io"]),
+                },
+                2,
+            ),
+            (
+                Action::DeleteUsers {
+                    users: vec![UserRef {
+                        id: "u2".into(),
+                        email: "e@x.io".into(),
+                    }],
+                },
+                1,
+            ),
+            (
+                Action::DeleteInvites {
+                    emails: strings(&["f@x.io", "g@x.io"]),
+                },
+                1,
+            ),
+            (Action::DeleteGroup { group: g }, 1),
+        ]);
+        shown.notes.push("a note".into());
+        let expected = r#"+ create group "N" (1 request)
++ invite 2 people (1 request)
+    + n1@x.io with Reader on workspace
+    + n2@x.io
++ invite 1 person (1 request)
+    + n3@x.io
++ group "G": add 2 member(s) (1 request): a@x.io, b@x.io
++ user a@x.io: add permissions (1 request): Reader on workspace, Reader on WORKSPACE:ws2
+~ group "G": replace members with 1 (1 request; cheaper than adding and removing)
+    + a@x.io
+    - c@x.io
+~ group "G": replace members with 0 (1 request; cheaper than adding and removing)
+~ group "G": replace permissions (1 request)
+    + r9 on SOURCE:s1
+    - Reader on workspace
+~ user a@x.io: replace permissions (1 request)
+- group "G": remove 1 member(s) (2 requests): d@x.io
+- delete 1 user(s) (1 request): e@x.io
+- withdraw 2 invite(s) (1 request): f@x.io, g@x.io
+- delete group "G" (1 request)
+note: a note
+Plan: 13 step(s), 14 request(s), 7 removal(s).
+"#;
+        assert_eq!(shown.to_string(), expected);
+    }
+
+    #[test]
+    fn an_empty_plan_says_the_workspace_matches() {
+        assert_eq!(
+            plan(vec![]).to_string(),
+            "No changes: the workspace matches the file.\n"
+        );
+    }
+}

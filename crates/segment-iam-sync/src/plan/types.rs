@@ -209,3 +209,109 @@ impl Plan {
         self.steps.iter().map(|s| s.action.removals()).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> GroupRef {
+        GroupRef {
+            name: "G".into(),
+            id: Some("g1".into()),
+        }
+    }
+
+    fn grant(role: &str) -> Grant {
+        Grant {
+            role_id: role.into(),
+            resource_type: "WORKSPACE".into(),
+            resource_id: "ws1".into(),
+        }
+    }
+
+    fn emails(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("p{i}@x.io")).collect()
+    }
+
+    #[test]
+    fn each_action_counts_what_it_removes() {
+        let whose = Subject::Group { group: group() };
+        let cases = [
+            (Action::CreateGroup { name: "N".into() }, 0),
+            (Action::Invite { invites: vec![] }, 0),
+            (
+                Action::AddMembers {
+                    group: group(),
+                    emails: emails(3),
+                },
+                0,
+            ),
+            (
+                Action::AddPermissions {
+                    subject: whose.clone(),
+                    grants: vec![grant("r")],
+                },
+                0,
+            ),
+            (
+                Action::ReplaceMembers {
+                    group: group(),
+                    emails: emails(5),
+                    added: emails(1),
+                    removed: emails(2),
+                },
+                2,
+            ),
+            (
+                Action::ReplacePermissions {
+                    subject: whose,
+                    grants: vec![],
+                    added: vec![],
+                    removed: vec![grant("a"), grant("b"), grant("c")],
+                },
+                3,
+            ),
+            (
+                Action::RemoveMembers {
+                    group: group(),
+                    emails: emails(4),
+                },
+                4,
+            ),
+            (
+                Action::DeleteUsers {
+                    users: vec![
+                        UserRef {
+                            id: "u".into(),
+                            email: "u@x.io".into(),
+                        };
+                        5
+                    ],
+                },
+                5,
+            ),
+            (Action::DeleteInvites { emails: emails(6) }, 6),
+            (Action::DeleteGroup { group: group() }, 1),
+        ];
+        for (action, removals) in &cases {
+            assert_eq!(action.removals(), *removals, "{action:?}");
+        }
+        let plan = Plan {
+            format: PLAN_FORMAT,
+            workspace_id: "ws1".into(),
+            live_fingerprint: String::new(),
+            roles: BTreeMap::new(),
+            steps: cases
+                .into_iter()
+                .map(|(action, _)| Step {
+                    action,
+                    requests: 2,
+                })
+                .collect(),
+            notes: vec![],
+        };
+        assert_eq!(plan.removals(), 2 + 3 + 4 + 5 + 6 + 1);
+        assert_eq!(plan.requests(), 20);
+        assert!(!plan.is_empty());
+    }
+}
