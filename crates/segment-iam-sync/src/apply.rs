@@ -576,17 +576,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_later_phase_starts_only_after_the_earlier_one_answered() {
+    async fn steps_of_one_phase_run_together_and_a_later_phase_waits() {
         let emu = emulator().await;
-        let client = client(&emu);
+        // Without pacing, which keeps mutations one at a time until it knows the window, so
+        // that two in flight are two in flight.
+        let client = Client::builder()
+            .token(TOKEN)
+            .base_url(emu.base_url())
+            .timeout(Duration::from_secs(10))
+            .pacing(false)
+            .build()
+            .expect("a client");
         // Old loses b (a removal, the last phase) and c's permission is added (an addition),
         // a's too (another addition, same phase).
         let yaml = "version: 1\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n  a@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s1\"]\n  c@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s2\"]\ngroups:\n  Old:\n    members: [a@x.io]\n";
         let plan = planned(&client, yaml).await;
         let phases: Vec<u8> = plan.steps.iter().map(|s| s.action.phase()).collect();
         assert_eq!(phases, [2, 2, 4], "{plan}");
-        // The first addition is slow; the removal, a later phase, arrives only after both
-        // additions have answered.
+        // The first addition is held: with two in flight the second arrives meanwhile; the
+        // removal, a later phase, arrives only after both have answered.
         let held = Duration::from_secs(2);
         emu.inject(
             Fault::delay(held)
