@@ -593,34 +593,42 @@ mod tests {
         let plan = planned(&client, yaml).await;
         let phases: Vec<u8> = plan.steps.iter().map(|s| s.action.phase()).collect();
         assert_eq!(phases, [2, 2, 4], "{plan}");
-        // The first addition is held: with two in flight the second arrives meanwhile; the
-        // removal, a later phase, arrives only after both have answered.
-        let held = Duration::from_secs(2);
+        // The first step's request is held. With both additions in flight the other one is
+        // answered (and journaled) first; the removal, a later phase, only after both.
+        let first = match &plan.steps[0].action {
+            Action::AddPermissions {
+                subject: Subject::User { id, .. },
+                ..
+            } => format!("/users/{id}/permissions"),
+            other => panic!("{other:?}"),
+        };
         emu.inject(
-            Fault::delay(held)
-                .on(Operation::AddPermissionsToUser)
+            Fault::delay(Duration::from_secs(2))
+                .on_path(first.clone())
                 .times(1),
         );
         emu.clear_journal();
         let options = ApplyOptions::new().concurrency(2);
         apply(&client, &plan, &options).await.expect("applied");
-        let sent: Vec<_> = emu
+        let sent: Vec<(String, String)> = emu
             .journal()
             .into_iter()
             .filter(|e| e.method != "GET")
+            .map(|e| (e.operation.unwrap_or_default(), e.path))
             .collect();
-        let operations: Vec<&str> = sent.iter().filter_map(|e| e.operation.as_deref()).collect();
+        let operations: Vec<&str> = sent.iter().map(|(o, _)| o.as_str()).collect();
         assert_eq!(
             operations,
             [
                 "add_permissions_to_user",
                 "add_permissions_to_user",
                 "remove_users_from_user_group"
-            ]
-        );
-        assert!(
-            sent[2].elapsed >= sent[0].elapsed + held,
+            ],
             "the removal waited for its phase"
+        );
+        assert_eq!(
+            sent[1].1, first,
+            "the held step was answered after the other"
         );
     }
 
