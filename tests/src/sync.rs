@@ -27,8 +27,12 @@ pub async fn plan_and_apply(
     yaml: &str,
 ) -> segment_iam_sync::Result<(Plan, ApplyReport)> {
     let plan = plan(client, yaml).await?;
-    let report =
-        segment_iam_sync::apply(client, &plan, &ApplyOptions::new().max_removals(None)).await?;
+    let report = segment_iam_sync::apply(
+        client,
+        &plan,
+        &ApplyOptions::new().removal_cap(segment_iam::guard::RemovalCap::off()),
+    )
+    .await?;
     Ok((plan, report))
 }
 
@@ -42,12 +46,13 @@ pub async fn export_yaml(client: &Client) -> String {
 }
 
 /// Mutations (every non-GET request) the emulator has received.
-pub fn mutations(emulator: &EmulatorHandle) -> usize {
-    emulator
+pub fn mutations(emulator: &EmulatorHandle) -> u64 {
+    let sent = emulator
         .journal()
         .iter()
         .filter(|e| e.method != "GET")
-        .count()
+        .count();
+    u64::try_from(sent).expect("a journal's length fits a u64")
 }
 
 /// "Workspace Owner" on the emulator's workspace, as a fixture permission.

@@ -3,6 +3,7 @@
 //! the guards (last owner, removal cap, another workspace, a stale saved plan) refuse before
 //! anything is sent.
 
+use segment_iam::guard::{Refusal, RemovalCap};
 use segment_iam_emulator::state::PermissionInput;
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser, Operation};
 use segment_iam_sync::{ApplyOptions, Error, Plan};
@@ -166,17 +167,19 @@ async fn a_second_apply_of_the_same_file_sends_nothing() {
 }
 
 /// Cases: a file dropping the only owner's permission; removals over the cap; a file for
-/// another workspace. Asserts: each is
-/// Error::Guard and the emulator received no mutation; the cap lifted, the same plan applies.
+/// another workspace. Asserts: the first two are Error::Refused with the facade's typed
+/// refusal (last owner, removal cap), the third Error::Guard, and the emulator received no
+/// mutation; the cap raised to the plan's removals, the same plan applies.
 #[tokio::test]
 async fn guards_refuse_before_anything_is_sent() {
     let emu = start(emulator().fixture(workspace())).await;
     let client = client(&emu);
     let no_owner = "version: 1\nusers:\n  own@x.io: {}\n";
-    assert!(matches!(
-        plan(&client, no_owner).await,
-        Err(Error::Guard { .. })
-    ));
+    let refused = plan(&client, no_owner).await;
+    assert!(
+        matches!(&refused, Err(Error::Refused(Refusal::LastOwner { owners })) if owners == &["own@x.io"]),
+        "{refused:?}"
+    );
 
     let removals = "version: 1\nprune: { users: true }\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n";
     let planned = plan(&client, removals).await.expect("plan");
@@ -184,10 +187,19 @@ async fn guards_refuse_before_anything_is_sent() {
     let capped = segment_iam_sync::apply(
         &client,
         &planned,
-        &ApplyOptions::new().max_removals(Some(4)),
+        &ApplyOptions::new().removal_cap(RemovalCap::at(4)),
     )
     .await;
-    assert!(matches!(capped, Err(Error::Guard { .. })), "{capped:?}");
+    assert!(
+        matches!(
+            capped,
+            Err(Error::Refused(Refusal::RemovalCap {
+                removals: 5,
+                cap: 4
+            }))
+        ),
+        "{capped:?}"
+    );
 
     let elsewhere = "version: 1\nworkspace: another\n";
     assert!(matches!(
@@ -199,7 +211,7 @@ async fn guards_refuse_before_anything_is_sent() {
     segment_iam_sync::apply(
         &client,
         &planned,
-        &ApplyOptions::new().max_removals(Some(5)),
+        &ApplyOptions::new().removal_cap(RemovalCap::at(5)),
     )
     .await
     .expect("within the cap");
@@ -207,7 +219,7 @@ async fn guards_refuse_before_anything_is_sent() {
 }
 
 /// Cases: the owner's only path is group Admins; a file emptying Admins. Asserts: refused as
-/// Error::Guard (the last owner through a group), nothing sent.
+/// Error::Refused (the last owner through a group), nothing sent.
 #[tokio::test]
 async fn removing_the_last_owner_through_a_group_is_refused() {
     let mut fixture = workspace();
@@ -221,7 +233,10 @@ async fn removing_the_last_owner_through_a_group_is_refused() {
     let emu = start(emulator().fixture(fixture)).await;
     let client = client(&emu);
     let refused = plan(&client, "version: 1\ngroups:\n  Admins:\n    members: []\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n").await;
-    assert!(matches!(refused, Err(Error::Guard { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::Refused(Refusal::LastOwner { .. }))),
+        "{refused:?}"
+    );
     assert_eq!(mutations(&emu), 0);
 }
 

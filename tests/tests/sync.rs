@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
+use segment_iam::email::key as email_key;
 use segment_iam_emulator::state::{PermissionInput, PermissionResource};
 use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser, Operation};
-use segment_iam_sync::file::{AccessFile, email_key};
+use segment_iam_sync::file::AccessFile;
 use segment_iam_sync::{Action, Error};
 use segment_iam_tests::sync::{
     export_yaml, live, mutations, owner_permission, plan, plan_and_apply,
@@ -295,7 +296,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(segment_iam_tests::proptest_config(24))]
 
     /// Any workspace, any file: apply sends exactly the planned mutations, the export then
     /// equals the file (normalised), and planning again finds nothing to do.

@@ -35,6 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use segment_iam::Client;
+use segment_iam::guard::RemovalCap;
 use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam_emulator::seed::WORKSPACE_ID;
@@ -501,7 +502,7 @@ struct Applied {
     mutations: usize,
     rate_limited: usize,
     wall: Duration,
-    replan: usize,
+    replan: u64,
     /// Time the client spent waiting on pacing and 429s.
     waited: Duration,
     /// Window boundaries crossed and the summed lateness (see [`common::window_lateness`]).
@@ -556,7 +557,7 @@ async fn apply_once(
 
 /// The plan's steps by kind, e.g. `AddMembers 63 steps / 63 requests`.
 fn breakdown(plan: &Plan) -> String {
-    let mut kinds: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, (usize, u64)> = BTreeMap::new();
     for step in &plan.steps {
         let debug = format!("{:?}", step.action);
         let kind = debug
@@ -614,7 +615,7 @@ pub async fn run(report: &mut Report, quick: bool) -> Outcome<()> {
 
     // The apply without limits (the floor's last-window time), then under 60 / 1 s with the
     // default options (one step at a time), then, for comparison, 4 steps in flight.
-    let options = ApplyOptions::new().max_removals(None);
+    let options = ApplyOptions::new().removal_cap(RemovalCap::off());
     let free = apply_once(fixture.clone(), false, &desired, &options).await?;
     let paced = apply_once(fixture.clone(), true, &desired, &options).await?;
     let four_in_flight = apply_once(
@@ -666,9 +667,9 @@ pub async fn run(report: &mut Report, quick: bool) -> Outcome<()> {
         common::ratio(stated as f64 / n.max(1) as f64),
         "equal",
         Verdict::check(
-            stated == n
-                && free.plan.requests() == free.mutations
-                && four_in_flight.plan.requests() == four_in_flight.mutations,
+            stated == n as u64
+                && free.plan.requests() == free.mutations as u64
+                && four_in_flight.plan.requests() == four_in_flight.mutations as u64,
         ),
     );
     // (b) vs the Terraform-provider-style count.

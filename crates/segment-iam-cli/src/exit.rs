@@ -300,6 +300,21 @@ pub fn refusal(r: &Refusal) -> Failure {
     )
 }
 
+/// A refusal of access as code: no flag overrides the last-owner rule there, the file is what
+/// changes; the removal cap is reported as everywhere else.
+fn file_refusal(r: &Refusal) -> Failure {
+    match r {
+        Refusal::LastOwner { .. } => refused(
+            "last-owner",
+            format!(
+                "refused: {}; keep at least one owner in the file; nothing was sent",
+                clean(&r.to_string())
+            ),
+        ),
+        _ => refusal(r),
+    }
+}
+
 /// Maps the library's errors: file errors (with `FILE:LINE:COLUMN`), guards, stale and
 /// unreadable plans, and a live workspace it cannot manage are refusals before anything was
 /// sent (exit 2); reads that failed are the service's (exit 1).
@@ -339,6 +354,7 @@ pub fn sync_failure(e: segment_iam_sync::Error, file: Option<&Path>) -> Failure 
                 envelope: json!({"errors": [error]}),
             }
         }
+        E::Refused(r) => file_refusal(&r),
         E::Guard { .. } => refused("refused", clean(&e.to_string())),
         E::StalePlan { .. } => refused("stale-plan", e.to_string()),
         E::PlanFormat(_) => {
@@ -518,6 +534,20 @@ mod tests {
         ] {
             assert!(owner.message.contains(part), "{part}: {}", owner.message);
         }
+        let from_file = sync_failure(
+            segment_iam_sync::Error::Refused(Refusal::LastOwner {
+                owners: vec!["ana@example.com".into()],
+            }),
+            None,
+        );
+        assert_eq!(from_file.kind, Kind::Usage);
+        assert_eq!(from_file.envelope["errors"][0]["type"], "last-owner");
+        assert!(
+            from_file
+                .message
+                .contains("keep at least one owner in the file")
+        );
+        assert!(!from_file.message.contains("--allow-owner-removal"));
     }
 
     #[test]

@@ -131,7 +131,7 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let cap = args.removal_cap();
-    let removals = u64::try_from(plan.removals()).unwrap_or(u64::MAX);
+    let removals = plan.removals();
     let decision = decide(
         args.confirm,
         cap.check(removals).err(),
@@ -149,7 +149,7 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
     }
     let job = segment_iam::jobs::Progress::new();
     let options = ApplyOptions::new()
-        .max_removals(cap.max().map(|m| usize::try_from(m).unwrap_or(usize::MAX)))
+        .removal_cap(cap)
         .verify_fresh(saved)
         .progress(job.clone());
     let result = {
@@ -188,7 +188,7 @@ pub fn summary(report: &ApplyReport) -> String {
         report.requests,
         plural(report.requests),
         report.rate_limited,
-        report.waited_secs
+        report.waited.as_secs_f64()
     );
     if !report.created_groups.is_empty() {
         let names: Vec<&str> = report.created_groups.keys().map(String::as_str).collect();
@@ -301,7 +301,7 @@ mod tests {
         report.mutations_done = 4;
         report.requests = 9;
         report.rate_limited = 1;
-        report.waited_secs = 1.25;
+        report.waited = std::time::Duration::from_millis(1250);
         report.created_groups.insert("Analysts".into(), "g1".into());
         assert_eq!(
             summary(&report),

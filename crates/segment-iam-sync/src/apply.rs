@@ -13,63 +13,72 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::{BoxFuture, FutureExt};
 use futures::{StreamExt, TryStreamExt, stream};
-use segment_iam::jobs::Progress;
+use segment_iam::email::key as email_key;
+use segment_iam::guard::RemovalCap;
 use segment_iam::jobs::read::ReadOptions;
+use segment_iam::jobs::{JobOptions, Progress, RunOptions};
 use segment_iam::{Client, Invite, Outcome, Permission, ResourceType};
-use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::file::email_key;
+use crate::grant::Grant;
 use crate::live::Live;
-use crate::plan::{Action, Grant, GroupRef, Plan, Step, Subject};
+use crate::plan::{Action, GroupRef, Plan, Step, Subject};
+use crate::report::ApplyReport;
 
-/// The removal cap when none is given: enough for routine churn, far below a wipe-out.
-pub const DEFAULT_MAX_REMOVALS: usize = 25;
+/// The removal cap when none is given: the facade's, shared by every job.
+pub use segment_iam::guard::DEFAULT_MAX_REMOVALS;
 
 /// Steps of one phase in flight at once by default: one. Mutations are limited to 60 a minute,
 /// and one at a time already sends them as fast as that allows unless a request takes over a
 /// second; more in flight only hides latency beyond that, and costs at every window's end,
 /// where pacing must count requests still in flight as spent (measured in BENCHMARKS.md,
-/// scenario 7c under 1 s windows: 1.02–1.04× the floor one at a time over four runs, 1.02–1.32×
-/// with 4 in flight).
+/// scenario 7c). Lower than the facade's [`segment_iam::jobs::DEFAULT_CONCURRENCY`], which is
+/// for reads.
 pub const DEFAULT_CONCURRENCY: usize = 1;
 
-/// How an apply runs.
+/// How an apply runs. The shared `concurrency` (steps of one phase in flight at once,
+/// [`DEFAULT_CONCURRENCY`] unless set) and `progress` (requests done of requests planned)
+/// setters come from [`JobOptions`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApplyOptions {
-    /// Refuse a plan removing more than this many things ([`Plan::removals`]); `None` lifts
-    /// the cap.
-    pub max_removals: Option<usize>,
+    /// Refuse a plan removing more than the cap allows ([`Plan::removals`]).
+    pub removal_cap: RemovalCap,
     /// Re-read the workspace first and refuse the plan if it changed since it was made (for
     /// saved plans; a plan made just now from the same read needs no check).
     pub verify_fresh: bool,
-    /// Steps of one phase in flight at once (at least 1).
-    pub concurrency: usize,
-    /// Counts requests done of requests planned.
-    pub progress: Progress,
+    run: RunOptions,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            max_removals: Some(DEFAULT_MAX_REMOVALS),
+            removal_cap: RemovalCap::default(),
             verify_fresh: false,
-            concurrency: DEFAULT_CONCURRENCY,
-            progress: Progress::new(),
+            run: RunOptions::new().with_concurrency(DEFAULT_CONCURRENCY),
         }
     }
 }
 
+impl JobOptions for ApplyOptions {
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn run_mut(&mut self) -> &mut RunOptions {
+        &mut self.run
+    }
+}
+
 impl ApplyOptions {
-    /// The defaults: a cap of [`DEFAULT_MAX_REMOVALS`], no freshness check.
+    /// The defaults: a cap of [`DEFAULT_MAX_REMOVALS`], no freshness check, one step at a time.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The removal cap (`None`: no cap).
-    pub fn max_removals(mut self, max: Option<usize>) -> Self {
-        self.max_removals = max;
+    /// The removal cap ([`RemovalCap::off`] lifts it).
+    pub fn removal_cap(mut self, cap: RemovalCap) -> Self {
+        self.removal_cap = cap;
         self
     }
 
@@ -78,60 +87,16 @@ impl ApplyOptions {
         self.verify_fresh = verify;
         self
     }
-
-    /// Steps of one phase in flight at once (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Shares `progress` with whoever shows it.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = progress;
-        self
-    }
-}
-
-/// What an apply did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[non_exhaustive]
-pub struct ApplyReport {
-    /// Steps in the plan.
-    pub steps_planned: usize,
-    /// Steps done.
-    pub steps_done: usize,
-    /// Mutations the plan stated.
-    pub mutations_planned: usize,
-    /// Mutations of the steps done, as planned (retries aside).
-    pub mutations_done: usize,
-    /// Every request sent, reads and retries included.
-    pub requests: u64,
-    /// Of which retries.
-    pub retries: u64,
-    /// Answers that were 429s.
-    pub rate_limited: u64,
-    /// Seconds spent waiting (rate-limit windows and backoff).
-    pub waited_secs: f64,
-    /// Groups created, by name, with their ids.
-    pub created_groups: BTreeMap<String, String>,
-    /// The steps done, in the order they finished.
-    pub done: Vec<Step>,
 }
 
 /// Carries `plan` out (see the module docs). Refused before anything is sent when it removes
-/// more than [`ApplyOptions::max_removals`], or, with [`ApplyOptions::verify_fresh`], when
+/// more than [`ApplyOptions::removal_cap`] allows ([`Error::Refused`]), or, with [`ApplyOptions::verify_fresh`], when
 /// the workspace is another one or has changed since the plan was made.
 pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
-    if let Some(max) = options.max_removals
-        && plan.removals() > max
-    {
-        return Err(Error::Guard {
-            reason: format!(
-                "the plan removes {} things (members, users, invites, groups, permissions), over the cap of {max}; raise --max-removals (or lift it) if that is intended",
-                plan.removals()
-            ),
-        });
-    }
+    options
+        .removal_cap
+        .check(plan.removals())
+        .map_err(Error::Refused)?;
     let before = client.metrics();
     if options.verify_fresh {
         check_fresh(client, plan).await?;
@@ -141,11 +106,11 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
         client: client.clone(),
         groups: Mutex::new(HashMap::new()),
         failed: AtomicBool::new(false),
-        progress: options.progress.clone(),
+        progress: options.run().progress().clone(),
     };
-    options.progress.add_total(plan.requests() as u64);
+    options.run().progress().add_total(plan.requests());
     let mut report = ApplyReport {
-        steps_planned: plan.steps.len(),
+        steps_planned: plan.steps.len() as u64,
         mutations_planned: plan.requests(),
         ..ApplyReport::default()
     };
@@ -166,7 +131,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
             .map(|step| run.step(step).boxed())
             .collect();
         let results: Vec<(&Step, Option<segment_iam::Result<()>>)> = stream::iter(steps)
-            .buffer_unordered(options.concurrency.max(1))
+            .buffer_unordered(options.run().concurrency())
             .collect()
             .await;
         for (step, result) in results {
@@ -190,7 +155,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
     report.requests = after.requests.saturating_sub(before.requests);
     report.retries = after.retries.saturating_sub(before.retries);
     report.rate_limited = after.rate_limited.saturating_sub(before.rate_limited);
-    report.waited_secs = after.waited.saturating_sub(before.waited).as_secs_f64();
+    report.waited = after.waited.saturating_sub(before.waited);
     report.created_groups = run
         .groups
         .lock()
@@ -247,7 +212,7 @@ impl Run {
         }
         let result = self.act(&step.action).await;
         match &result {
-            Ok(()) => self.progress.advance(step.requests as u64),
+            Ok(()) => self.progress.advance(step.requests),
             Err(_) => self.failed.store(true, Ordering::SeqCst),
         }
         (step, Some(result))
@@ -428,13 +393,330 @@ fn permissions(grants: &[Grant]) -> Vec<Permission> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use segment_iam::RetryConfig;
+    use segment_iam::guard::Refusal;
+    use segment_iam_emulator::state::{PermissionInput, PermissionResource};
+    use segment_iam_emulator::{
+        Emulator, EmulatorHandle, Fault, Fixture, FixtureGroup, FixtureUser, Operation,
+    };
+
     use super::*;
+    use crate::AccessFile;
+
+    const TOKEN: &str = "apply-unit-token";
+
+    /// own@x.io owns the workspace; a@..c@x.io are users; group Old holds a and b.
+    async fn emulator() -> EmulatorHandle {
+        let owner = PermissionInput {
+            role_id: "1WDUuRLxv84rrfCNUwvkrRtkxnS".into(),
+            resources: vec![PermissionResource {
+                id: segment_iam_emulator::seed::WORKSPACE_ID.into(),
+                resource_type: "WORKSPACE".into(),
+                labels: vec![],
+            }],
+        };
+        let users = ["own", "a", "b", "c"]
+            .iter()
+            .map(|n| FixtureUser {
+                email: format!("{n}@x.io"),
+                permissions: if *n == "own" {
+                    vec![owner.clone()]
+                } else {
+                    vec![]
+                },
+                ..FixtureUser::default()
+            })
+            .collect();
+        let fixture = Fixture {
+            users,
+            groups: vec![FixtureGroup {
+                name: "Old".into(),
+                members: vec!["a@x.io".into(), "b@x.io".into()],
+                ..FixtureGroup::default()
+            }],
+            ..Fixture::default()
+        };
+        Emulator::builder()
+            .token(TOKEN)
+            .seed(7)
+            .rate_limits(false)
+            .fixture(fixture)
+            .start()
+            .await
+            .expect("the emulator starts on 127.0.0.1")
+    }
+
+    /// A client for `emu` that retries a failure twice, quickly.
+    fn client(emu: &EmulatorHandle) -> Client {
+        Client::builder()
+            .token(TOKEN)
+            .base_url(emu.base_url())
+            .timeout(Duration::from_secs(10))
+            .retry(
+                RetryConfig::standard()
+                    .max_attempts(2)
+                    .initial_backoff(Duration::from_millis(5))
+                    .max_backoff(Duration::from_millis(20)),
+            )
+            .build()
+            .expect("a client")
+    }
+
+    /// One step of every kind but the deletions: a group created and filled, an invite, a
+    /// permission added, a member moved out of Old.
+    const FILE: &str = "version: 1\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n  c@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s1\"]\n  new@x.io:\ngroups:\n  Old:\n    members: [a@x.io]\n  Fresh:\n    members: [b@x.io, new@x.io]\n    permissions:\n      - role: Source Read-only\n        resources: [workspace]\n";
+
+    async fn planned(client: &Client, yaml: &str) -> Plan {
+        let file = AccessFile::parse(yaml).expect("the file parses");
+        let live = Live::read(client, &ReadOptions::new()).await.expect("read");
+        crate::plan(&file, &live, client).expect("planned")
+    }
+
+    fn mutations(emu: &EmulatorHandle) -> Vec<Operation> {
+        emu.journal()
+            .into_iter()
+            .filter(|e| e.method != "GET")
+            .filter_map(|e| e.operation)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_apply_sends_the_plan_reports_it_and_converges() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        let progress = Progress::new();
+        emu.clear_journal();
+        let options = ApplyOptions::new().progress(progress.clone());
+        let report = apply(&client, &plan, &options).await.expect("applied");
+        let steps = plan.steps.len() as u64;
+        assert_eq!(mutations(&emu).len() as u64, plan.requests());
+        assert_eq!((report.steps_planned, report.steps_done), (steps, steps));
+        assert_eq!(report.mutations_planned, plan.requests());
+        assert_eq!(report.mutations_done, plan.requests());
+        assert_eq!(report.done.len(), plan.steps.len());
+        assert_eq!(report.requests, emu.journal().len() as u64);
+        assert_eq!(
+            (progress.done(), progress.total()),
+            (plan.requests(), plan.requests())
+        );
+        let fresh = report.created_groups.get("Fresh").expect("Fresh created");
+        assert!(!fresh.is_empty());
+        assert!(planned(&client, FILE).await.is_empty(), "converged");
+    }
+
+    #[tokio::test]
+    async fn a_plan_over_the_cap_is_refused_before_anything_is_sent() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        assert_eq!(plan.removals(), 1, "{plan}");
+        emu.clear_journal();
+        let capped = apply(
+            &client,
+            &plan,
+            &ApplyOptions::new().removal_cap(RemovalCap::at(0)),
+        )
+        .await;
+        assert!(
+            matches!(
+                capped,
+                Err(Error::Refused(Refusal::RemovalCap {
+                    removals: 1,
+                    cap: 0
+                }))
+            ),
+            "{capped:?}"
+        );
+        assert!(emu.journal().is_empty(), "nothing sent, nothing read");
+        apply(
+            &client,
+            &plan,
+            &ApplyOptions::new().removal_cap(RemovalCap::at(1)),
+        )
+        .await
+        .expect("at the cap");
+    }
+
+    #[tokio::test]
+    async fn a_saved_plan_is_checked_for_freshness_only_when_asked() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        check_fresh(&client, &plan).await.expect("fresh");
+        let mut elsewhere = plan.clone();
+        elsewhere.workspace_id = "another".into();
+        assert!(matches!(
+            check_fresh(&client, &elsewhere).await,
+            Err(Error::Guard { reason }) if reason.contains("another")
+        ));
+        // The workspace moves on: c@x.io joins Old out of band.
+        let old = Live::read(&client, &ReadOptions::new())
+            .await
+            .expect("read")
+            .groups[0]
+            .id
+            .clone();
+        client
+            .groups()
+            .add_members(&old, ["c@x.io".to_string()])
+            .await
+            .expect("added");
+        emu.clear_journal();
+        let stale = apply(&client, &plan, &ApplyOptions::new().verify_fresh(true)).await;
+        assert!(matches!(stale, Err(Error::StalePlan { .. })), "{stale:?}");
+        assert!(mutations(&emu).is_empty());
+        let mut moved = plan.clone();
+        moved.steps.clear();
+        moved.steps.push(plan.steps[0].clone());
+        apply(&client, &moved, &ApplyOptions::new())
+            .await
+            .expect("unchecked");
+    }
+
+    #[tokio::test]
+    async fn steps_of_one_phase_run_together_and_a_later_phase_waits() {
+        let emu = emulator().await;
+        // Without pacing, which keeps mutations one at a time until it knows the window, so
+        // that two in flight are two in flight.
+        let client = Client::builder()
+            .token(TOKEN)
+            .base_url(emu.base_url())
+            .timeout(Duration::from_secs(10))
+            .pacing(false)
+            .build()
+            .expect("a client");
+        // Old loses b (a removal, the last phase) and c's permission is added (an addition),
+        // a's too (another addition, same phase).
+        let yaml = "version: 1\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n  a@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s1\"]\n  c@x.io:\n    permissions:\n      - role: Source Admin\n        resources: [\"SOURCE:s2\"]\ngroups:\n  Old:\n    members: [a@x.io]\n";
+        let plan = planned(&client, yaml).await;
+        let phases: Vec<u8> = plan.steps.iter().map(|s| s.action.phase()).collect();
+        assert_eq!(phases, [2, 2, 4], "{plan}");
+        // The first step's request is held. With both additions in flight the other one is
+        // answered (and journaled) first; the removal, a later phase, only after both.
+        let first = match &plan.steps[0].action {
+            Action::AddPermissions {
+                subject: Subject::User { id, .. },
+                ..
+            } => format!("/users/{id}/permissions"),
+            other => panic!("{other:?}"),
+        };
+        emu.inject(
+            Fault::delay(Duration::from_secs(5))
+                .on_path(first.clone())
+                .times(1),
+        );
+        emu.clear_journal();
+        let options = ApplyOptions::new().concurrency(2);
+        apply(&client, &plan, &options).await.expect("applied");
+        let sent: Vec<(Option<Operation>, String)> = emu
+            .journal()
+            .into_iter()
+            .filter(|e| e.method != "GET")
+            .map(|e| (e.operation, e.path))
+            .collect();
+        let operations: Vec<Option<Operation>> = sent.iter().map(|(o, _)| *o).collect();
+        assert_eq!(
+            operations,
+            [
+                Some(Operation::AddPermissionsToUser),
+                Some(Operation::AddPermissionsToUser),
+                Some(Operation::RemoveUsersFromUserGroup)
+            ],
+            "the removal waited for its phase"
+        );
+        assert_eq!(
+            sent[1].1, first,
+            "the held step was answered after the other"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_creation_whose_answer_was_lost_is_looked_up_and_a_refused_one_is_not() {
+        let emu = emulator().await;
+        let sender = client(&emu);
+        let plan = planned(&sender, FILE).await;
+        emu.inject(
+            Fault::drop_connection()
+                .on_operation(Operation::CreateUserGroup)
+                .after_apply()
+                .times(1),
+        );
+        emu.inject(
+            Fault::drop_connection()
+                .on_operation(Operation::CreateInvites)
+                .after_apply()
+                .times(1),
+        );
+        let report = apply(&sender, &plan, &ApplyOptions::new())
+            .await
+            .expect("looked up");
+        assert_eq!(emu.applied_count(Operation::CreateUserGroup), 1);
+        assert_eq!(emu.applied_count(Operation::CreateInvites), 1);
+        assert!(report.created_groups.contains_key("Fresh"));
+        assert!(
+            planned(&sender, FILE).await.is_empty(),
+            "Fresh filled, not Old"
+        );
+
+        // Refused before it was applied: not looked up, the apply stops.
+        let emu = emulator().await;
+        let sender = client(&emu);
+        let plan = planned(&sender, FILE).await;
+        emu.inject(
+            Fault::status(400)
+                .on_operation(Operation::CreateUserGroup)
+                .always(),
+        );
+        emu.clear_journal();
+        let failed = apply(&sender, &plan, &ApplyOptions::new()).await;
+        assert!(matches!(&failed, Err(Error::Apply { .. })), "{failed:?}");
+        assert!(
+            emu.journal_for(Operation::ListUserGroups).is_empty(),
+            "not looked up"
+        );
+        let emu = emulator().await;
+        let invites_client = client(&emu);
+        let plan = planned(&invites_client, FILE).await;
+        emu.inject(
+            Fault::status(400)
+                .on_operation(Operation::CreateInvites)
+                .always(),
+        );
+        emu.clear_journal();
+        let failed = apply(&invites_client, &plan, &ApplyOptions::new()).await;
+        match failed {
+            Err(Error::Apply { report, .. }) => assert!(report.steps_done < report.steps_planned),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            emu.journal_for(Operation::ListInvites).is_empty(),
+            "not looked up"
+        );
+    }
 
     /// `apply`'s future can be spawned.
     #[allow(dead_code)]
     fn apply_is_send(client: Client, plan: Plan, options: ApplyOptions) {
         fn send<T: Send + 'static>(_: T) {}
         send(async move { apply(&client, &plan, &options).await });
+    }
+
+    #[test]
+    fn the_defaults_are_the_shared_cap_and_one_step_at_a_time() {
+        let options = ApplyOptions::new();
+        assert_eq!(options.removal_cap, RemovalCap::default());
+        assert!(!options.verify_fresh);
+        assert_eq!(options.run().concurrency(), DEFAULT_CONCURRENCY);
+        let set = options
+            .concurrency(3)
+            .verify_fresh(true)
+            .removal_cap(RemovalCap::off());
+        assert_eq!(set.run().concurrency(), 3);
+        assert!(set.verify_fresh);
+        assert_eq!(set.removal_cap, RemovalCap::off());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! What can stop an export, a plan or an apply, each with what the operator needs to act.
 
-use crate::apply::ApplyReport;
+use segment_iam::guard::Refusal;
+
+use crate::report::ApplyReport;
 
 /// This crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -25,8 +27,14 @@ pub enum Error {
     /// name, permissions narrowed by labels, ...).
     #[error("live workspace: {0}")]
     Live(String),
-    /// A safety guard refused the plan before anything was sent: the last owner, too many
-    /// removals, a file for another workspace. The reason says how to override it, if at all.
+    /// One of the guards every job shares refused the change before anything was sent: too
+    /// many removals ([`Refusal::RemovalCap`], see [`crate::ApplyOptions::removal_cap`]) or
+    /// nobody left holding "Workspace Owner" ([`Refusal::LastOwner`]). The rules live in
+    /// [`segment_iam::guard`].
+    #[error("refused: {0}")]
+    Refused(#[source] Refusal),
+    /// A guard of this crate's own refused the plan before anything was sent: a file, or a
+    /// saved plan, for another workspace than the token's.
     #[error("refused: {reason}")]
     Guard {
         /// What the guard saw, and the option that overrides it.

@@ -8,12 +8,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use segment_iam::Client;
+use segment_iam::email::key as email_key;
 use segment_iam::jobs::read::ReadOptions;
 
 use crate::error::{Error, Result};
-use crate::file::{AccessFile, GroupEntry, PermissionEntry, Text, UserEntry, email_key};
+use crate::file::{AccessFile, GroupEntry, PermissionEntry, Text, UserEntry};
+use crate::grant::Grant;
 use crate::live::Live;
-use crate::plan::Grant;
 
 /// Reads the live workspace and writes it as a file (see the module docs).
 pub async fn export(client: &Client, options: &ReadOptions) -> Result<AccessFile> {

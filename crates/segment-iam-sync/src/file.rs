@@ -13,6 +13,8 @@ use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use segment_iam::email::key as email_key;
+
 use crate::error::{Error, Result};
 
 /// The only format version this crate reads and writes.
@@ -33,13 +35,25 @@ pub struct AccessFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     /// Delete what the file does not list (both off by default).
-    #[serde(default, skip_serializing_if = "Prune::is_off")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Prune::is_off"
+    )]
     pub prune: Prune,
     /// People of the workspace, by email: each is a user or is invited.
-    #[serde(default, skip_serializing_if = "Entries::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Entries::is_empty"
+    )]
     pub users: Entries<UserEntry>,
     /// User groups, by name.
-    #[serde(default, skip_serializing_if = "Entries::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Entries::is_empty"
+    )]
     pub groups: Entries<GroupEntry>,
 }
 
@@ -118,11 +132,13 @@ impl MembersMode {
     }
 }
 
-/// `key:` with nothing after it reads as an empty list, as a reader would expect.
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+/// `key:` with nothing after it reads as empty (no entries, no members, no permissions, no
+/// pruning), as a reader would expect, wherever the key stands in the file: the YAML parser
+/// refuses a bare null where it expects a mapping or a list unless told it may be absent.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
     deserializer: D,
-) -> std::result::Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+) -> std::result::Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// A role on resources.
@@ -137,12 +153,59 @@ pub struct PermissionEntry {
 }
 
 impl PermissionEntry {
-    /// A role on resources, with no position in a file.
-    pub fn new(role: impl Into<String>, resources: impl IntoIterator<Item = String>) -> Self {
+    /// A role (name or id) on resources (`workspace` or `TYPE:ID`), with no position in a
+    /// file: `PermissionEntry::new("Source Admin", ["SOURCE:qQEH..."])`.
+    pub fn new(
+        role: impl Into<String>,
+        resources: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         PermissionEntry {
             role: Text::new(role),
             resources: resources.into_iter().map(Text::new).collect(),
         }
+    }
+}
+
+impl UserEntry {
+    /// A person with no direct permissions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This person with one more direct permission.
+    pub fn permission(mut self, permission: PermissionEntry) -> Self {
+        self.permissions.push(permission);
+        self
+    }
+}
+
+impl GroupEntry {
+    /// A group with no members and no permissions, its members exactly as listed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This group with these members (emails), replacing any listed before.
+    pub fn members(mut self, emails: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.members = emails.into_iter().map(Text::new).collect();
+        self
+    }
+
+    /// Lists one more member (an email) at the end.
+    pub fn add_member(&mut self, email: impl Into<String>) {
+        self.members.push(Text::new(email));
+    }
+
+    /// How the member list is applied.
+    pub fn members_mode(mut self, mode: MembersMode) -> Self {
+        self.members_mode = mode;
+        self
+    }
+
+    /// This group with one more permission.
+    pub fn permission(mut self, permission: PermissionEntry) -> Self {
+        self.permissions.push(permission);
+        self
     }
 }
 
@@ -243,9 +306,47 @@ impl<V> Entries<V> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    /// Adds an entry at the end.
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Adds an entry at the end (even when `key` is already there: parsing such a file would
+    /// refuse it; [`Entries::insert`] replaces instead).
     pub fn push(&mut self, key: impl Into<String>, value: V) {
         self.0.push((Text::new(key), value));
+    }
+
+    /// The entry of `key`, spelled as in the file.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+    }
+
+    /// The entry of `key`, spelled as in the file, to change in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.0
+            .iter_mut()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets the entry of `key`: in its place when it is there (returning the old value, its
+    /// position in the file kept), at the end otherwise.
+    pub fn insert(&mut self, key: impl Into<String>, value: V) -> Option<V> {
+        let key = key.into();
+        match self.get_mut(&key) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => {
+                self.0.push((Text::new(key), value));
+                None
+            }
+        }
+    }
+
+    /// Removes the entry of `key`, returning it.
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let at = self.0.iter().position(|(k, _)| k.value == key)?;
+        Some(self.0.remove(at).1)
     }
 }
 
@@ -433,9 +534,6 @@ fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
     Ok(())
 }
 
-/// How emails are compared: the facade's own key, so a file and the facade's lookups agree.
-pub use segment_iam::email::key as email_key;
-
 /// The first line of a parser's message, without the position it repeats (ours is shown
 /// once, by [`Error::File`]) and without its snippet.
 fn first_line(message: &str) -> String {
@@ -511,6 +609,110 @@ groups:
             AccessFile::parse(&text).expect("reads back"),
             file,
             "{text}"
+        );
+    }
+
+    fn parses(text: &str) -> AccessFile {
+        AccessFile::parse(text).unwrap_or_else(|e| panic!("{text:?} should parse: {e}"))
+    }
+
+    #[test]
+    fn an_empty_users_key_is_no_users_at_the_end_or_in_the_middle() {
+        assert!(parses("version: 1\nusers:\n").users.is_empty());
+        assert!(
+            parses("version: 1\nusers:\ngroups:\n  G: {}\n")
+                .users
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_groups_key_is_no_groups_at_the_end_or_in_the_middle() {
+        let file = parses("version: 1\nusers:\n  a@x.io: {}\ngroups:\n");
+        assert!(file.groups.is_empty());
+        assert_eq!(file.users.0.len(), 1);
+        assert!(
+            parses("version: 1\ngroups:\nusers:\n  a@x.io:\n")
+                .groups
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_members_key_is_no_members() {
+        let file = parses("version: 1\ngroups:\n  G:\n    members:\n");
+        assert!(file.groups.0[0].1.members.is_empty());
+        let file = parses("version: 1\ngroups:\n  G:\n    members:\n    members_mode: additive\n");
+        assert!(file.groups.0[0].1.members.is_empty());
+        assert_eq!(file.groups.0[0].1.members_mode, MembersMode::Additive);
+    }
+
+    #[test]
+    fn an_empty_permissions_key_is_no_permissions_for_users_and_groups() {
+        let file = parses("version: 1\nusers:\n  a@x.io:\n    permissions:\n");
+        assert!(file.users.0[0].1.permissions.is_empty());
+        let file = parses("version: 1\ngroups:\n  G:\n    permissions:\n    members: [a@x.io]\n");
+        assert!(file.groups.0[0].1.permissions.is_empty());
+        assert_eq!(file.groups.0[0].1.members.len(), 1);
+    }
+
+    #[test]
+    fn an_empty_prune_key_prunes_nothing() {
+        assert_eq!(parses("version: 1\nprune:\n").prune, Prune::default());
+    }
+
+    #[test]
+    fn a_file_of_empty_keys_is_the_empty_file() {
+        assert_eq!(
+            parses("version: 1\nprune:\nusers:\ngroups:\n"),
+            AccessFile::new()
+        );
+    }
+
+    #[test]
+    fn a_file_edited_from_code_writes_and_reads_back_what_was_set() {
+        let mut file = AccessFile::parse(EXAMPLE).expect("the example parses");
+        let analysts = file.groups.get_mut("Analysts").expect("listed");
+        analysts.add_member("cy@example.com");
+        assert_eq!(analysts.members.len(), 3);
+        let old = file.groups.insert(
+            "Analysts",
+            GroupEntry::new()
+                .members(["ana@example.com"])
+                .members_mode(MembersMode::Additive),
+        );
+        assert_eq!(old.map(|g| g.members.len()), Some(3));
+        assert_eq!(file.groups.len(), 1, "replaced in place, not added");
+        assert_eq!(file.groups.0[0].0.line, 12, "its position kept");
+        assert!(
+            file.groups
+                .insert(
+                    "Support",
+                    GroupEntry::new()
+                        .permission(PermissionEntry::new("Source Read-only", ["workspace"]))
+                )
+                .is_none()
+        );
+        file.users.insert(
+            "dee@example.com",
+            UserEntry::new().permission(PermissionEntry::new("Source Admin", ["SOURCE:s1"])),
+        );
+        assert!(file.users.remove("bo@example.com").is_some());
+        assert!(file.users.remove("bo@example.com").is_none());
+        assert!(file.users.get("BO@example.com").is_none());
+
+        let again = AccessFile::parse(&file.to_yaml().expect("writes")).expect("reads back");
+        assert_eq!(again, file);
+        let support = again.groups.get("Support").expect("added");
+        assert_eq!(support.permissions[0].resources[0].value, "workspace");
+        assert_eq!(
+            again.groups.get("Analysts").map(|g| g.members_mode),
+            Some(MembersMode::Additive)
+        );
+        let users: Vec<&str> = again.users.iter().map(|(k, _)| k.value.as_str()).collect();
+        assert_eq!(
+            users,
+            ["ana@example.com", "cy@example.com", "dee@example.com"]
         );
     }
 

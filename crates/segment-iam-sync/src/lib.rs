@@ -1,5 +1,5 @@
 //! Access as code for Segment workspaces: a YAML file declares people, groups and permissions;
-//! [`export`] writes the live workspace as such a file, [`plan()`] diffs a file against the live
+//! [`export()`] writes the live workspace as such a file, [`plan()`] diffs a file against the live
 //! workspace into the fewest requests, and [`apply()`] carries a plan out, safely.
 //!
 //! # The file
@@ -54,23 +54,69 @@
 //!   deletions, so someone moved between groups never loses access in between.
 //! * **Guards**: a plan that would leave nobody holding "Workspace Owner" on the workspace
 //!   (when someone holds it now) is refused; [`apply()`] refuses more removals than
-//!   [`ApplyOptions::max_removals`]; a file whose `workspace` is another one is refused; a saved
-//!   plan is refused once the workspace has changed ([`ApplyOptions::verify_fresh`]).
+//!   [`ApplyOptions::removal_cap`] allows. Both rules are the facade's
+//!   ([`segment_iam::guard`]), refused as [`Error::Refused`]. A file whose `workspace` is
+//!   another one is refused ([`Error::Guard`]); a saved plan is refused once the workspace has
+//!   changed ([`ApplyOptions::verify_fresh`]).
 //! * **Resumable and idempotent**: a plan is computed from the live workspace, so after an
 //!   interruption anywhere, planning and applying the same file again converges; a group or an
 //!   invite whose creation may have arrived is looked up, never sent twice. A second apply of
 //!   the same file sends nothing.
 
+//!
+//! # From code
+//!
+//! Read, plan and apply; or edit a file first, with plain strings:
+//!
+//! ```no_run
+//! use segment_iam::Client;
+//! use segment_iam::guard::RemovalCap;
+//! use segment_iam::jobs::JobOptions;
+//! use segment_iam_sync::{
+//!     AccessFile, ApplyOptions, GroupEntry, Live, PermissionEntry, ReadOptions, UserEntry,
+//! };
+//!
+//! # async fn run(client: Client, text: &str) -> segment_iam_sync::Result<()> {
+//! let mut file = AccessFile::parse(text)?;
+//! if let Some(analysts) = file.groups.get_mut("Analysts") {
+//!     analysts.add_member("cy@example.com");
+//! }
+//! file.groups.insert(
+//!     "Support",
+//!     GroupEntry::new()
+//!         .members(["bo@example.com"])
+//!         .permission(PermissionEntry::new("Source Read-only", ["workspace"])),
+//! );
+//! file.users.insert("cy@example.com", UserEntry::new());
+//!
+//! let live = Live::read(&client, &ReadOptions::new()).await?;
+//! let plan = segment_iam_sync::plan(&file, &live, &client)?; // nothing sent yet
+//! print!("{plan}");
+//! let options = ApplyOptions::new().removal_cap(RemovalCap::at(10)).concurrency(1);
+//! let report = segment_iam_sync::apply(&client, &plan, &options).await?;
+//! println!("{} of {} mutations, waited {:?}", report.mutations_done, plan.requests(), report.waited);
+//! # Ok(()) }
+//! ```
+
 pub mod apply;
 mod error;
 pub mod export;
 pub mod file;
+mod grant;
 pub mod live;
 pub mod plan;
+mod report;
 
-pub use apply::{ApplyOptions, ApplyReport, DEFAULT_MAX_REMOVALS, apply, check_fresh};
+pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
 pub use export::export;
-pub use file::{AccessFile, schema};
+pub use file::{
+    AccessFile, Entries, GroupEntry, MembersMode, PermissionEntry, Prune, UserEntry, schema,
+};
+pub use grant::Grant;
 pub use live::Live;
-pub use plan::{Action, Grant, GroupRef, Plan, Step, Subject, plan};
+pub use plan::{Action, GroupRef, Plan, Step, Subject, plan};
+pub use report::ApplyReport;
+/// What [`Live::read`] takes: how to read the workspace (group members or not, concurrency,
+/// progress).
+pub use segment_iam::jobs::read::{Members, ReadOptions};

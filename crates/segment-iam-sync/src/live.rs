@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use segment_iam::api::types::PermissionV1;
+use segment_iam::email::key as email_key;
 use segment_iam::jobs::read::{ReadOptions, read_workspace};
 use segment_iam::{Client, RoleDirectory};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::file::email_key;
-use crate::plan::Grant;
+use crate::grant::Grant;
 
 /// A user as the plan sees them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
