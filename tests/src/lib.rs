@@ -46,29 +46,6 @@ pub fn client_builder(emulator: &EmulatorHandle) -> segment_iam::ClientBuilder {
         )
 }
 
-/// The property-test settings every property test here uses: `cases` random cases locally;
-/// in CI (the `CI` variable set) the same `cases` from one fixed seed, so a CI run is
-/// reproducible. Both first replay the committed `*.proptest-regressions` seeds.
-pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        cases,
-        rng_seed: proptest_seed(std::env::var_os("CI").is_some()),
-        ..proptest::test_runner::Config::default()
-    }
-}
-
-/// The seed CI runs property tests from.
-pub const CI_PROPTEST_SEED: u64 = 0x5e9_1a3;
-
-/// A fixed seed in CI, a random one elsewhere.
-fn proptest_seed(ci: bool) -> proptest::test_runner::RngSeed {
-    if ci {
-        proptest::test_runner::RngSeed::Fixed(CI_PROPTEST_SEED)
-    } else {
-        proptest::test_runner::RngSeed::Random
-    }
-}
-
 /// Starts an emulator from `builder`, panicking with the reason if it cannot.
 pub async fn start(builder: EmulatorBuilder) -> EmulatorHandle {
     builder.start().await.expect("emulator starts on 127.0.0.1")

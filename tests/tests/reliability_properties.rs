@@ -18,7 +18,7 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(segment_iam_tests::proptest_config(512))]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     /// Cases: 512 lists of 0..8 arbitrary strings. Asserts: `encode_indexed` output decodes
     /// with the emulator's strict decoder to exactly the same list, in order.
@@ -185,7 +185,7 @@ fn object_pointers(doc: &serde_json::Value, at: String, out: &mut Vec<String>) {
 }
 
 proptest! {
-    #![proptest_config(segment_iam_tests::proptest_config(512))]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     /// Cases: 512 documented answers (7 kinds) with 1..4 arbitrary unknown fields grafted
     /// onto arbitrary objects in them. Asserts: each still decodes, to exactly what the

@@ -296,7 +296,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 proptest! {
-    #![proptest_config(segment_iam_tests::proptest_config(24))]
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     /// Any workspace, any file: apply sends exactly the planned mutations, the export then
     /// equals the file (normalised), and planning again finds nothing to do.

@@ -239,20 +239,6 @@ mod tests {
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
     use proptest::prelude::*;
 
-    /// Property-test settings: `cases` random cases locally, the same count from one fixed
-    /// seed in CI (the `CI` variable set), after the committed regressions either way. The
-    /// same few lines as `segment_iam_tests::proptest_config`, which this crate cannot use.
-    fn proptest_config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            rng_seed: match std::env::var_os("CI") {
-                Some(_) => proptest::test_runner::RngSeed::Fixed(0x5e9_1a3),
-                None => proptest::test_runner::RngSeed::Random,
-            },
-            ..ProptestConfig::default()
-        }
-    }
-
     fn q(raw: &str) -> DecodedQuery {
         DecodedQuery::parse(raw).expect("parse")
     }
@@ -364,7 +350,6 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(proptest_config(ProptestConfig::default().cases))]
         #[test]
         fn encode_decode_roundtrip(values in proptest::collection::vec(any::<String>(), 1..8)) {
             let raw: Vec<String> = values

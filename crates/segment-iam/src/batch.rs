@@ -175,20 +175,6 @@ mod tests {
         base_len + 1 + url.query().map_or(0, str::len)
     }
 
-    /// Property-test settings: `cases` random cases locally, the same count from one fixed
-    /// seed in CI (the `CI` variable set), after the committed regressions either way. The
-    /// same few lines as `segment_iam_tests::proptest_config`, which this crate cannot use.
-    fn proptest_config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            rng_seed: match std::env::var_os("CI") {
-                Some(_) => proptest::test_runner::RngSeed::Fixed(0x5e9_1a3),
-                None => proptest::test_runner::RngSeed::Random,
-            },
-            ..ProptestConfig::default()
-        }
-    }
-
     /// Strings from all of Unicode, or from the characters a query treats specially.
     fn value() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -199,7 +185,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(proptest_config(512))]
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
         /// 512 lists of 0..200 arbitrary strings against URL limits of 40..2000 bytes: every
         /// chunk's URL fits, chunks are contiguous, in order, non-empty and cover every item
