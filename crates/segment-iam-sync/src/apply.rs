@@ -55,8 +55,9 @@ impl Default for ApplyOptions {
         ApplyOptions {
             removal_cap: RemovalCap::default(),
             verify_fresh: false,
-            run: RunOptions::new().with_concurrency(DEFAULT_CONCURRENCY),
+            run: RunOptions::new(),
         }
+        .concurrency(DEFAULT_CONCURRENCY)
     }
 }
 

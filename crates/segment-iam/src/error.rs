@@ -647,6 +647,14 @@ mod tests {
             by_data.naming_item("userIds", &sent).item.as_deref(),
             Some("u1")
         );
+        let by_data_text = said(
+            404,
+            serde_json::json!({"type": "not-found", "data": " ana@x.io "}),
+        );
+        assert_eq!(
+            by_data_text.naming_item("emails", &sent).item.as_deref(),
+            Some("Ana@X.io")
+        );
         let by_message = said(
             404,
             serde_json::json!({"type": "not-found", "message": "no pending invite for `ana@x.io`"}),
@@ -705,6 +713,17 @@ mod tests {
         assert_eq!(
             conflict("a user group named `Ops` exists", "name"),
             Some(Conflict::GroupNameTaken)
+        );
+        // Either sign alone says the name is taken: the field, or the message's wording.
+        assert_eq!(conflict("taken", "name"), Some(Conflict::GroupNameTaken));
+        assert_eq!(
+            conflict("a group named `Ops` already exists", "x"),
+            Some(Conflict::GroupNameTaken)
+        );
+        // "exists" without a group named is not a name conflict.
+        assert_eq!(
+            conflict("the user still exists", "x"),
+            Some(Conflict::Other)
         );
         assert_eq!(conflict("busy", "x"), Some(Conflict::Other));
         assert_eq!(ServiceError::new(404, vec![]).conflict(), None);

@@ -30,13 +30,6 @@ impl RunOptions {
         Self::default()
     }
 
-    /// These settings with `concurrency` in flight instead (a job that runs one thing at a time
-    /// starts from `with_concurrency(1)`).
-    pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
     /// Requests in flight at once (at least 1).
     pub fn concurrency(&self) -> usize {
         self.concurrency
@@ -136,7 +129,6 @@ mod tests {
         progress.advance(2);
         assert_eq!(opts.run().progress().done(), 2);
         assert_eq!(Opts::default().concurrency(5).run().concurrency(), 5);
-        assert_eq!(RunOptions::new().with_concurrency(0).concurrency(), 1);
         assert_eq!(RunOptions::new().concurrency(), DEFAULT_CONCURRENCY);
     }
 }
