@@ -189,6 +189,17 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
         std::slice::from_ref(&owner),
         "the plan says who owns the workspace"
     );
+    // The check a caller makes before asking is the one `execute` makes before sending.
+    assert_eq!(
+        plan.check_guard(&options),
+        Err(Refusal::LastOwner {
+            owners: vec![owner.clone()]
+        })
+    );
+    assert_eq!(
+        plan.check_guard(&OffboardOptions::new().allow_owner_removal(true)),
+        Ok(())
+    );
     emu.clear_journal();
     let err = offboard::execute(&client, &plan, &options)
         .await

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use segment_iam::guard::{OWNER_ROLE, Refusal};
+use segment_iam::guard::OWNER_ROLE;
 use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions};
 use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
@@ -52,7 +52,7 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
         eprintln!("nothing to do");
         return Ok(());
     }
-    let refusal = owner_refusal(&plan, args.allow_owner_removal);
+    let refusal = plan.check_guard(&options).err();
     if !confirm_change(ctx, "offboard", args.confirm, &preview, refusal).await? {
         return Ok(());
     }
@@ -83,23 +83,6 @@ pub(crate) async fn offboard(ctx: &Ctx, args: &OffboardArgs) -> Result<(), Failu
     )
     .and_then(|()| out.flush())
     .map_err(output_failure)
-}
-
-/// The last-owner guard's finding on this plan (the library's planner makes it), as the
-/// guard's typed refusal unless `--allow-owner-removal`. No owner remains, so the owners now
-/// are exactly the leavers holding the role.
-fn owner_refusal(plan: &OffboardPlan, allow_owner_removal: bool) -> Option<Refusal> {
-    if !plan.removes_last_owner || allow_owner_removal {
-        return None;
-    }
-    let mut owners: Vec<String> = plan
-        .users
-        .iter()
-        .filter(|u| u.owner)
-        .map(|u| u.email.clone())
-        .collect();
-    owners.sort();
-    Some(Refusal::LastOwner { owners })
 }
 
 /// The plan for people: who goes and which groups they leave, which invites go, who matched

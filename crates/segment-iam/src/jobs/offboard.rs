@@ -337,6 +337,23 @@ pub async fn plan(
     })
 }
 
+impl OffboardPlan {
+    /// The last-owner guard on this plan, exactly as [`execute`] applies it before sending:
+    /// [`guard::last_owner`] on the owners now and after the leavers go, unless `options`
+    /// allow removing the last owner. A caller that asks before executing (the CLI) gets the
+    /// same refusal here without sending anything.
+    pub fn check_guard(
+        &self,
+        options: &OffboardOptions,
+    ) -> std::result::Result<(), guard::Refusal> {
+        if options.allow_owner_removal {
+            return Ok(());
+        }
+        let (now, after) = owners_now_and_after(&self.owners, &self.users);
+        guard::last_owner(&now, &after)
+    }
+}
+
 /// The holders of "Workspace Owner" now and after `leavers` go (emails compared
 /// case-insensitively), for [`guard::last_owner`].
 fn owners_now_and_after<'p>(
@@ -392,10 +409,7 @@ pub async fn execute(
     plan: &OffboardPlan,
     options: &OffboardOptions,
 ) -> Result<OffboardReport> {
-    if !options.allow_owner_removal {
-        let (now, after) = owners_now_and_after(&plan.owners, &plan.users);
-        guard::last_owner(&now, &after)?;
-    }
+    plan.check_guard(options)?;
     let start = client.metrics();
     let progress = options.run.progress();
     progress.add_total((plan.users.len() + plan.invites.len()) as u64);
