@@ -220,6 +220,57 @@ pub mod types {
             Default::default()
         }
     }
+    ///`CreateLabel200Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CreateLabel200Response {
+        pub data: CreateLabelV1Output,
+    }
+    impl CreateLabel200Response {
+        pub fn builder() -> builder::CreateLabel200Response {
+            Default::default()
+        }
+    }
+    ///`CreateLabelV1Input`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CreateLabelV1Input {
+        pub label: LabelV1,
+    }
+    impl CreateLabelV1Input {
+        pub fn builder() -> builder::CreateLabelV1Input {
+            Default::default()
+        }
+    }
+    ///`CreateLabelV1Output`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CreateLabelV1Output {
+        pub label: LabelV1,
+    }
+    impl CreateLabelV1Output {
+        pub fn builder() -> builder::CreateLabelV1Output {
+            Default::default()
+        }
+    }
     ///`CreateUserGroup200Response`
     #[derive(
         ::serde::Deserialize,
@@ -332,6 +383,23 @@ pub mod types {
     }
     impl DeleteInvites200Response {
         pub fn builder() -> builder::DeleteInvites200Response {
+            Default::default()
+        }
+    }
+    ///`DeleteLabel200Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct DeleteLabel200Response {
+        pub data: StatusV1Output,
+    }
+    impl DeleteLabel200Response {
+        pub fn builder() -> builder::DeleteLabel200Response {
             Default::default()
         }
     }
@@ -495,6 +563,26 @@ pub mod types {
             Default::default()
         }
     }
+    ///A label of the Workspace, `key:value`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct LabelV1 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        pub key: ::std::string::String,
+        pub value: ::std::string::String,
+    }
+    impl LabelV1 {
+        pub fn builder() -> builder::LabelV1 {
+            Default::default()
+        }
+    }
     ///`ListInvites200Response`
     #[derive(
         ::serde::Deserialize,
@@ -565,6 +653,40 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ListLabels200Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ListLabels200Response {
+        pub data: ListLabelsV1Output,
+    }
+    impl ListLabels200Response {
+        pub fn builder() -> builder::ListLabels200Response {
+            Default::default()
+        }
+    }
+    ///`ListLabelsV1Output`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ListLabelsV1Output {
+        pub labels: ::std::vec::Vec<LabelV1>,
+    }
+    impl ListLabelsV1Output {
+        pub fn builder() -> builder::ListLabelsV1Output {
+            Default::default()
+        }
+    }
     ///`ListRoles200Response`
     #[derive(
         ::serde::Deserialize,
@@ -597,6 +719,41 @@ pub mod types {
     }
     impl ListRolesV1Output {
         pub fn builder() -> builder::ListRolesV1Output {
+            Default::default()
+        }
+    }
+    ///`ListSources200Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ListSources200Response {
+        pub data: ListSourcesV1Output,
+    }
+    impl ListSources200Response {
+        pub fn builder() -> builder::ListSources200Response {
+            Default::default()
+        }
+    }
+    ///`ListSourcesV1Output`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ListSourcesV1Output {
+        pub pagination: PaginationOutput,
+        pub sources: ::std::vec::Vec<SourceV1>,
+    }
+    impl ListSourcesV1Output {
+        pub fn builder() -> builder::ListSourcesV1Output {
             Default::default()
         }
     }
@@ -1084,6 +1241,68 @@ pub mod types {
     }
     impl RoleV1 {
         pub fn builder() -> builder::RoleV1 {
+            Default::default()
+        }
+    }
+    ///What kind of source this is (its catalog entry).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct SourceMetadataV1 {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub categories: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(
+            rename = "isCloudEventSource",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_cloud_event_source: ::std::option::Option<bool>,
+        pub name: ::std::string::String,
+        pub slug: ::std::string::String,
+    }
+    impl SourceMetadataV1 {
+        pub fn builder() -> builder::SourceMetadataV1 {
+            Default::default()
+        }
+    }
+    /**A source of the Workspace. The service sends more fields (logos, options, settings),
+which clients ignore.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct SourceV1 {
+        pub enabled: bool,
+        pub id: ::std::string::String,
+        pub labels: ::std::vec::Vec<LabelV1>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<SourceMetadataV1>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        pub slug: ::std::string::String,
+        #[serde(rename = "workspaceId")]
+        pub workspace_id: ::std::string::String,
+        #[serde(
+            rename = "writeKeys",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub write_keys: ::std::vec::Vec<::std::string::String>,
+    }
+    impl SourceV1 {
+        pub fn builder() -> builder::SourceV1 {
             Default::default()
         }
     }
@@ -2068,6 +2287,126 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CreateLabel200Response {
+            data: ::std::result::Result<
+                super::CreateLabelV1Output,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateLabel200Response {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl CreateLabel200Response {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateLabelV1Output>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateLabel200Response>
+        for super::CreateLabel200Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateLabel200Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::CreateLabel200Response>
+        for CreateLabel200Response {
+            fn from(value: super::CreateLabel200Response) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateLabelV1Input {
+            label: ::std::result::Result<super::LabelV1, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateLabelV1Input {
+            fn default() -> Self {
+                Self {
+                    label: Err("no value supplied for label".to_string()),
+                }
+            }
+        }
+        impl CreateLabelV1Input {
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LabelV1>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateLabelV1Input> for super::CreateLabelV1Input {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateLabelV1Input,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { label: value.label? })
+            }
+        }
+        impl ::std::convert::From<super::CreateLabelV1Input> for CreateLabelV1Input {
+            fn from(value: super::CreateLabelV1Input) -> Self {
+                Self { label: Ok(value.label) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateLabelV1Output {
+            label: ::std::result::Result<super::LabelV1, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateLabelV1Output {
+            fn default() -> Self {
+                Self {
+                    label: Err("no value supplied for label".to_string()),
+                }
+            }
+        }
+        impl CreateLabelV1Output {
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LabelV1>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateLabelV1Output>
+        for super::CreateLabelV1Output {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateLabelV1Output,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { label: value.label? })
+            }
+        }
+        impl ::std::convert::From<super::CreateLabelV1Output> for CreateLabelV1Output {
+            fn from(value: super::CreateLabelV1Output) -> Self {
+                Self { label: Ok(value.label) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CreateUserGroup200Response {
             data: ::std::result::Result<super::UserGroupV1Output, ::std::string::String>,
         }
@@ -2187,6 +2526,46 @@ pub mod types {
         impl ::std::convert::From<super::DeleteInvites200Response>
         for DeleteInvites200Response {
             fn from(value: super::DeleteInvites200Response) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeleteLabel200Response {
+            data: ::std::result::Result<super::StatusV1Output, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeleteLabel200Response {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl DeleteLabel200Response {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StatusV1Output>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteLabel200Response>
+        for super::DeleteLabel200Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteLabel200Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::DeleteLabel200Response>
+        for DeleteLabel200Response {
+            fn from(value: super::DeleteLabel200Response) -> Self {
                 Self { data: Ok(value.data) }
             }
         }
@@ -2614,6 +2993,83 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LabelV1 {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LabelV1 {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    key: Err("no value supplied for key".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl LabelV1 {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LabelV1> for super::LabelV1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LabelV1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    key: value.key?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LabelV1> for LabelV1 {
+            fn from(value: super::LabelV1) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    key: Ok(value.key),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ListInvites200Response {
             data: ::std::result::Result<
                 super::ListInvitesV1Output,
@@ -2831,6 +3287,90 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ListLabels200Response {
+            data: ::std::result::Result<
+                super::ListLabelsV1Output,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListLabels200Response {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ListLabels200Response {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListLabelsV1Output>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListLabels200Response>
+        for super::ListLabels200Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListLabels200Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ListLabels200Response>
+        for ListLabels200Response {
+            fn from(value: super::ListLabels200Response) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListLabelsV1Output {
+            labels: ::std::result::Result<
+                ::std::vec::Vec<super::LabelV1>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListLabelsV1Output {
+            fn default() -> Self {
+                Self {
+                    labels: Err("no value supplied for labels".to_string()),
+                }
+            }
+        }
+        impl ListLabelsV1Output {
+            pub fn labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LabelV1>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListLabelsV1Output> for super::ListLabelsV1Output {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListLabelsV1Output,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { labels: value.labels? })
+            }
+        }
+        impl ::std::convert::From<super::ListLabelsV1Output> for ListLabelsV1Output {
+            fn from(value: super::ListLabelsV1Output) -> Self {
+                Self { labels: Ok(value.labels) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ListRoles200Response {
             data: ::std::result::Result<super::ListRolesV1Output, ::std::string::String>,
         }
@@ -2930,6 +3470,114 @@ pub mod types {
                 Self {
                     pagination: Ok(value.pagination),
                     roles: Ok(value.roles),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListSources200Response {
+            data: ::std::result::Result<
+                super::ListSourcesV1Output,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListSources200Response {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ListSources200Response {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListSourcesV1Output>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListSources200Response>
+        for super::ListSources200Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListSources200Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ListSources200Response>
+        for ListSources200Response {
+            fn from(value: super::ListSources200Response) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListSourcesV1Output {
+            pagination: ::std::result::Result<
+                super::PaginationOutput,
+                ::std::string::String,
+            >,
+            sources: ::std::result::Result<
+                ::std::vec::Vec<super::SourceV1>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListSourcesV1Output {
+            fn default() -> Self {
+                Self {
+                    pagination: Err("no value supplied for pagination".to_string()),
+                    sources: Err("no value supplied for sources".to_string()),
+                }
+            }
+        }
+        impl ListSourcesV1Output {
+            pub fn pagination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationOutput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pagination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
+                self
+            }
+            pub fn sources<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SourceV1>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sources = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sources: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListSourcesV1Output>
+        for super::ListSourcesV1Output {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListSourcesV1Output,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    pagination: value.pagination?,
+                    sources: value.sources?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListSourcesV1Output> for ListSourcesV1Output {
+            fn from(value: super::ListSourcesV1Output) -> Self {
+                Self {
+                    pagination: Ok(value.pagination),
+                    sources: Ok(value.sources),
                 }
             }
         }
@@ -4473,6 +5121,306 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SourceMetadataV1 {
+            categories: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            is_cloud_event_source: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            slug: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SourceMetadataV1 {
+            fn default() -> Self {
+                Self {
+                    categories: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_cloud_event_source: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    slug: Err("no value supplied for slug".to_string()),
+                }
+            }
+        }
+        impl SourceMetadataV1 {
+            pub fn categories<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.categories = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for categories: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_cloud_event_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_cloud_event_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_cloud_event_source: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn slug<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slug = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for slug: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SourceMetadataV1> for super::SourceMetadataV1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SourceMetadataV1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    categories: value.categories?,
+                    description: value.description?,
+                    id: value.id?,
+                    is_cloud_event_source: value.is_cloud_event_source?,
+                    name: value.name?,
+                    slug: value.slug?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SourceMetadataV1> for SourceMetadataV1 {
+            fn from(value: super::SourceMetadataV1) -> Self {
+                Self {
+                    categories: Ok(value.categories),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    is_cloud_event_source: Ok(value.is_cloud_event_source),
+                    name: Ok(value.name),
+                    slug: Ok(value.slug),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SourceV1 {
+            enabled: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            labels: ::std::result::Result<
+                ::std::vec::Vec<super::LabelV1>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::SourceMetadataV1>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            slug: ::std::result::Result<::std::string::String, ::std::string::String>,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            write_keys: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SourceV1 {
+            fn default() -> Self {
+                Self {
+                    enabled: Err("no value supplied for enabled".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    labels: Err("no value supplied for labels".to_string()),
+                    metadata: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    slug: Err("no value supplied for slug".to_string()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    write_keys: Ok(Default::default()),
+                }
+            }
+        }
+        impl SourceV1 {
+            pub fn enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for enabled: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LabelV1>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SourceMetadataV1>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn slug<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slug = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for slug: {e}")
+                    });
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+            pub fn write_keys<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.write_keys = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for write_keys: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SourceV1> for super::SourceV1 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SourceV1,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    enabled: value.enabled?,
+                    id: value.id?,
+                    labels: value.labels?,
+                    metadata: value.metadata?,
+                    name: value.name?,
+                    slug: value.slug?,
+                    workspace_id: value.workspace_id?,
+                    write_keys: value.write_keys?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SourceV1> for SourceV1 {
+            fn from(value: super::SourceV1) -> Self {
+                Self {
+                    enabled: Ok(value.enabled),
+                    id: Ok(value.id),
+                    labels: Ok(value.labels),
+                    metadata: Ok(value.metadata),
+                    name: Ok(value.name),
+                    slug: Ok(value.slug),
+                    workspace_id: Ok(value.workspace_id),
+                    write_keys: Ok(value.write_keys),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct StatusV1Output {
             status: ::std::result::Result<super::StatusOutput, ::std::string::String>,
         }
@@ -5533,6 +6481,104 @@ impl ClientIamUsersExt for Client {
     }
     fn delete_invites(&self) -> builder::DeleteInvites<'_> {
         builder::DeleteInvites::new(self)
+    }
+}
+/**Labels (`key:value`) put on sources and spaces; a permission on the Workspace can be
+narrowed by labels, and then reaches only the resources carrying all of them.
+*/
+pub trait ClientLabelsExt {
+    /**List Labels
+
+Returns every label of the Workspace (not paginated).
+
+Sends a `GET` request to `/labels`
+
+```ignore
+let response = client.list_labels()
+    .send()
+    .await;
+```*/
+    fn list_labels(&self) -> builder::ListLabels<'_>;
+    /**Create Label
+
+Creates a label. Key and value each start with a letter and hold letters, digits and
+hyphens.
+
+When called, this endpoint may generate the `Label Created` event in the audit trail.
+
+The rate limit for this endpoint is 60 requests per minute, which is lower than the
+default due to access pattern restrictions. Once reached, this endpoint will respond
+with the 429 HTTP status code.
+
+
+Sends a `POST` request to `/labels`
+
+```ignore
+let response = client.create_label()
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn create_label(&self) -> builder::CreateLabel<'_>;
+    /**Delete Label
+
+Deletes a label. A label in use (on a source or space, or narrowing a permission)
+cannot be deleted.
+
+When called, this endpoint may generate the `Label Deleted` event in the audit trail.
+
+The rate limit for this endpoint is 60 requests per minute, which is lower than the
+default due to access pattern restrictions. Once reached, this endpoint will respond
+with the 429 HTTP status code.
+
+
+Sends a `DELETE` request to `/labels/{key}/{value}`
+
+```ignore
+let response = client.delete_label()
+    .key(key)
+    .value(value)
+    .send()
+    .await;
+```*/
+    fn delete_label(&self) -> builder::DeleteLabel<'_>;
+}
+impl ClientLabelsExt for Client {
+    fn list_labels(&self) -> builder::ListLabels<'_> {
+        builder::ListLabels::new(self)
+    }
+    fn create_label(&self) -> builder::CreateLabel<'_> {
+        builder::CreateLabel::new(self)
+    }
+    fn delete_label(&self) -> builder::DeleteLabel<'_> {
+        builder::DeleteLabel::new(self)
+    }
+}
+///The Workspace's sources, read here for the labels they carry.
+pub trait ClientSourcesExt {
+    /**List Sources
+
+Returns the sources of the Workspace, with the labels each carries.
+
+Sends a `GET` request to `/sources`
+
+Arguments:
+- `pagination_count`: Page size, 1..1000 (older documentation: 1..200). Some list endpoints reject a request
+without it; where it is optional the service uses 200.
+
+- `pagination_cursor`: The opaque cursor of the page to fetch, as returned in `pagination.next`.
+```ignore
+let response = client.list_sources()
+    .pagination_count(pagination_count)
+    .pagination_cursor(pagination_cursor)
+    .send()
+    .await;
+```*/
+    fn list_sources(&self) -> builder::ListSources<'_>;
+}
+impl ClientSourcesExt for Client {
+    fn list_sources(&self) -> builder::ListSources<'_> {
+        builder::ListSources::new(self)
     }
 }
 ///The Workspace the token belongs to.
@@ -8810,6 +9856,521 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`ClientLabelsExt::list_labels`]
+
+[`ClientLabelsExt::list_labels`]: super::ClientLabelsExt::list_labels*/
+    #[derive(Debug, Clone)]
+    pub struct ListLabels<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListLabels<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/labels`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListLabels200Response>,
+            Error<types::RequestErrorEnvelope>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/labels", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_labels",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`ClientLabelsExt::create_label`]
+
+[`ClientLabelsExt::create_label`]: super::ClientLabelsExt::create_label*/
+    #[derive(Debug, Clone)]
+    pub struct CreateLabel<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateLabelV1Input, String>,
+    }
+    impl<'a> CreateLabel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateLabelV1Input>,
+            <V as std::convert::TryInto<
+                types::CreateLabelV1Input,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateLabelV1Input` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateLabelV1Input,
+            ) -> types::builder::CreateLabelV1Input,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/labels`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CreateLabel200Response>,
+            Error<types::RequestErrorEnvelope>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateLabelV1Input::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/labels", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_label",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`ClientLabelsExt::delete_label`]
+
+[`ClientLabelsExt::delete_label`]: super::ClientLabelsExt::delete_label*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteLabel<'a> {
+        client: &'a super::Client,
+        key: Result<::std::string::String, String>,
+        value: Result<::std::string::String, String>,
+    }
+    impl<'a> DeleteLabel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                key: Err("key was not initialized".to_string()),
+                value: Err("value was not initialized".to_string()),
+            }
+        }
+        pub fn key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.key = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn value<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.value = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for value failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/labels/{key}/{value}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DeleteLabel200Response>,
+            Error<types::RequestErrorEnvelope>,
+        > {
+            let Self { client, key, value } = self;
+            let key = key.map_err(Error::InvalidRequest)?;
+            let value = value.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/labels/{}/{}", client.baseurl, encode_path(& key.to_string()),
+                encode_path(& value.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_label",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`ClientSourcesExt::list_sources`]
+
+[`ClientSourcesExt::list_sources`]: super::ClientSourcesExt::list_sources*/
+    #[derive(Debug, Clone)]
+    pub struct ListSources<'a> {
+        client: &'a super::Client,
+        pagination_count: Result<Option<::std::num::NonZeroU32>, String>,
+        pagination_cursor: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListSources<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                pagination_count: Ok(None),
+                pagination_cursor: Ok(None),
+            }
+        }
+        pub fn pagination_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.pagination_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for pagination_count failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn pagination_cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.pagination_cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for pagination_cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/sources`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListSources200Response>,
+            Error<types::RequestErrorEnvelope>,
+        > {
+            let Self { client, pagination_count, pagination_cursor } = self;
+            let pagination_count = pagination_count.map_err(Error::InvalidRequest)?;
+            let pagination_cursor = pagination_cursor.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/sources", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "pagination.count",
+                        &pagination_count,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "pagination.cursor",
+                        &pagination_cursor,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_sources",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client and
 /// extension traits.
@@ -8819,5 +10380,7 @@ pub mod prelude {
     pub use super::ClientIamGroupsExt;
     pub use super::ClientIamRolesExt;
     pub use super::ClientIamUsersExt;
+    pub use super::ClientLabelsExt;
+    pub use super::ClientSourcesExt;
     pub use super::ClientWorkspacesExt;
 }

@@ -54,10 +54,18 @@ pub enum Operation {
     GetWorkspace,
     ///`list_roles` — `GET /roles`.
     ListRoles,
+    ///`list_labels` — `GET /labels`.
+    ListLabels,
+    ///`create_label` — `POST /labels`.
+    CreateLabel,
+    ///`delete_label` — `DELETE /labels/{key}/{value}`.
+    DeleteLabel,
+    ///`list_sources` — `GET /sources`.
+    ListSources,
 }
 impl Operation {
     /// Every operation, in document order.
-    pub const ALL: [Operation; 23usize] = [
+    pub const ALL: [Operation; 27usize] = [
         Operation::ListUsers,
         Operation::DeleteUsers,
         Operation::GetUser,
@@ -81,6 +89,10 @@ impl Operation {
         Operation::RemoveUsersFromUserGroup,
         Operation::GetWorkspace,
         Operation::ListRoles,
+        Operation::ListLabels,
+        Operation::CreateLabel,
+        Operation::DeleteLabel,
+        Operation::ListSources,
     ];
     /// How the operation goes over the wire.
     pub const fn meta(self) -> &'static OperationMeta {
@@ -361,6 +373,54 @@ impl Operation {
                     indexed_array_query_params: &[],
                 }
             }
+            Operation::ListLabels => {
+                &OperationMeta {
+                    operation_id: "list_labels",
+                    method: Method::Get,
+                    path: "/labels",
+                    tag: "Labels",
+                    bucket: RateLimitBucket::Reads,
+                    idempotent: true,
+                    deletion: false,
+                    indexed_array_query_params: &[],
+                }
+            }
+            Operation::CreateLabel => {
+                &OperationMeta {
+                    operation_id: "create_label",
+                    method: Method::Post,
+                    path: "/labels",
+                    tag: "Labels",
+                    bucket: RateLimitBucket::Mutations,
+                    idempotent: false,
+                    deletion: false,
+                    indexed_array_query_params: &[],
+                }
+            }
+            Operation::DeleteLabel => {
+                &OperationMeta {
+                    operation_id: "delete_label",
+                    method: Method::Delete,
+                    path: "/labels/{key}/{value}",
+                    tag: "Labels",
+                    bucket: RateLimitBucket::Mutations,
+                    idempotent: true,
+                    deletion: true,
+                    indexed_array_query_params: &[],
+                }
+            }
+            Operation::ListSources => {
+                &OperationMeta {
+                    operation_id: "list_sources",
+                    method: Method::Get,
+                    path: "/sources",
+                    tag: "Sources",
+                    bucket: RateLimitBucket::Reads,
+                    idempotent: true,
+                    deletion: false,
+                    indexed_array_query_params: &[],
+                }
+            }
         }
     }
     /// Whether `body` decodes as the operation's documented success body, so a
@@ -486,6 +546,22 @@ impl Operation {
                 ::serde_json::from_slice::<crate::types::ListRoles200Response>(body)
                     .map(drop)
             }
+            Operation::ListLabels => {
+                ::serde_json::from_slice::<crate::types::ListLabels200Response>(body)
+                    .map(drop)
+            }
+            Operation::CreateLabel => {
+                ::serde_json::from_slice::<crate::types::CreateLabel200Response>(body)
+                    .map(drop)
+            }
+            Operation::DeleteLabel => {
+                ::serde_json::from_slice::<crate::types::DeleteLabel200Response>(body)
+                    .map(drop)
+            }
+            Operation::ListSources => {
+                ::serde_json::from_slice::<crate::types::ListSources200Response>(body)
+                    .map(drop)
+            }
         }
     }
     /// The operation whose `operationId` this is. Only the generated client's hook
@@ -518,6 +594,10 @@ impl Operation {
             "remove_users_from_user_group" => Some(Operation::RemoveUsersFromUserGroup),
             "get_workspace" => Some(Operation::GetWorkspace),
             "list_roles" => Some(Operation::ListRoles),
+            "list_labels" => Some(Operation::ListLabels),
+            "create_label" => Some(Operation::CreateLabel),
+            "delete_label" => Some(Operation::DeleteLabel),
+            "list_sources" => Some(Operation::ListSources),
             _ => None,
         }
     }
@@ -731,5 +811,42 @@ impl<'a> crate::OperationRequest for crate::builder::ListRoles<'a> {
         self,
     ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
         crate::builder::ListRoles::send(self)
+    }
+}
+impl<'a> crate::OperationRequest for crate::builder::ListLabels<'a> {
+    const OPERATION: Operation = Operation::ListLabels;
+    type Response = crate::types::ListLabels200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::ListLabels::send(self)
+    }
+}
+impl<'a> crate::OperationRequest for crate::builder::CreateLabel<'a> {
+    const OPERATION: Operation = Operation::CreateLabel;
+    type Response = crate::types::CreateLabel200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::CreateLabel::send(self)
+    }
+}
+impl<'a> crate::OperationRequest for crate::builder::DeleteLabel<'a> {
+    const OPERATION: Operation = Operation::DeleteLabel;
+    type Response = crate::types::DeleteLabel200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::DeleteLabel::send(self)
+    }
+}
+impl<'a> crate::Deletion for crate::builder::DeleteLabel<'a> {}
+impl<'a> crate::OperationRequest for crate::builder::ListSources<'a> {
+    const OPERATION: Operation = Operation::ListSources;
+    type Response = crate::types::ListSources200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::ListSources::send(self)
     }
 }

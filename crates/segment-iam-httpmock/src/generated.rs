@@ -2551,6 +2551,435 @@ pub mod operations {
             )
         }
     }
+    pub struct ListLabelsWhen(::httpmock::When);
+    impl ListLabelsWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/labels$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+    }
+    pub struct ListLabelsThen(::httpmock::Then);
+    impl ListLabelsThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::ListLabels200Response) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn conflict(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(409u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn payload_too_large(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(413u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(
+            self,
+            status: u16,
+            value: &types::RequestErrorEnvelope,
+        ) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct CreateLabelWhen(::httpmock::When);
+    impl CreateLabelWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/labels$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::CreateLabelV1Input) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct CreateLabelThen(::httpmock::Then);
+    impl CreateLabelThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn created(self, value: &types::CreateLabel200Response) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn conflict(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(409u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn payload_too_large(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(413u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(
+            self,
+            status: u16,
+            value: &types::RequestErrorEnvelope,
+        ) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct DeleteLabelWhen(::httpmock::When);
+    impl DeleteLabelWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::DELETE)
+                    .path_matches(regex::Regex::new("^/labels/[^/]*/[^/]*$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn key(self, value: &str) -> Self {
+            let re = regex::Regex::new(&format!("^/labels/{}/.*$", value.to_string()))
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn value(self, value: &str) -> Self {
+            let re = regex::Regex::new(&format!("^/labels/.*/{}$", value.to_string()))
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+    }
+    pub struct DeleteLabelThen(::httpmock::Then);
+    impl DeleteLabelThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::DeleteLabel200Response) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn conflict(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(409u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn payload_too_large(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(413u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(
+            self,
+            status: u16,
+            value: &types::RequestErrorEnvelope,
+        ) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct ListSourcesWhen(::httpmock::When);
+    impl ListSourcesWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/sources$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn pagination_count<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU32>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("pagination.count", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("pagination.count"))
+            }
+        }
+        pub fn pagination_cursor<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("pagination.cursor", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("pagination.cursor"))
+            }
+        }
+    }
+    pub struct ListSourcesThen(::httpmock::Then);
+    impl ListSourcesThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::ListSources200Response) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn conflict(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(409u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn payload_too_large(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(413u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(
+            self,
+            status: u16,
+            value: &types::RequestErrorEnvelope,
+        ) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
 }
 /// An extension trait for [`MockServer`](::httpmock::MockServer) that
 /// adds a method for each operation. These are the equivalent of
@@ -2655,6 +3084,18 @@ pub trait MockServerExt {
     fn list_roles<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::ListRolesWhen, operations::ListRolesThen);
+    fn list_labels<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListLabelsWhen, operations::ListLabelsThen);
+    fn create_label<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CreateLabelWhen, operations::CreateLabelThen);
+    fn delete_label<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DeleteLabelWhen, operations::DeleteLabelThen);
+    fn list_sources<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListSourcesWhen, operations::ListSourcesThen);
 }
 impl MockServerExt for ::httpmock::MockServer {
     fn list_users<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
@@ -2937,6 +3378,50 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::ListRolesWhen::new(when),
                 operations::ListRolesThen::new(then),
+            )
+        })
+    }
+    fn list_labels<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListLabelsWhen, operations::ListLabelsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListLabelsWhen::new(when),
+                operations::ListLabelsThen::new(then),
+            )
+        })
+    }
+    fn create_label<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CreateLabelWhen, operations::CreateLabelThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CreateLabelWhen::new(when),
+                operations::CreateLabelThen::new(then),
+            )
+        })
+    }
+    fn delete_label<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DeleteLabelWhen, operations::DeleteLabelThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::DeleteLabelWhen::new(when),
+                operations::DeleteLabelThen::new(then),
+            )
+        })
+    }
+    fn list_sources<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListSourcesWhen, operations::ListSourcesThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListSourcesWhen::new(when),
+                operations::ListSourcesThen::new(then),
             )
         })
     }

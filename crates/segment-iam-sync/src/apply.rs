@@ -7,7 +7,7 @@
 //! `createInvites`) whose answer was lost is resolved by reading the workspace, never by
 //! sending it again: when the group or the invites are there, the apply goes on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,7 +17,7 @@ use segment_iam::email::key as email_key;
 use segment_iam::guard::RemovalCap;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam::jobs::{JobOptions, Progress, RunOptions};
-use segment_iam::{Client, Invite, Outcome, Permission, ResourceType};
+use segment_iam::{Client, Invite, Outcome, Permission};
 
 use crate::error::{Error, Result};
 use crate::grant::Grant;
@@ -372,24 +372,9 @@ impl Run {
     }
 }
 
-/// Grants as the facade's permissions, one per role.
+/// Grants as the facade's permissions, one per role, each resource with its labels.
 fn permissions(grants: &[Grant]) -> Vec<Permission> {
-    let mut by_role: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
-    for g in grants {
-        by_role.entry(g.role_id.as_str()).or_default().push(g);
-    }
-    by_role
-        .into_iter()
-        .map(|(role, grants)| {
-            grants.into_iter().fold(Permission::new(role), |p, g| {
-                let kind: ResourceType = g
-                    .resource_type
-                    .parse()
-                    .unwrap_or_else(|never: std::convert::Infallible| match never {});
-                p.resource(kind, &g.resource_id)
-            })
-        })
-        .collect()
+    segment_iam::permissions_of(grants)
 }
 
 #[cfg(test)]
@@ -722,11 +707,7 @@ mod tests {
 
     #[test]
     fn grants_become_one_permission_per_role() {
-        let grant = |role: &str, kind: &str, id: &str| Grant {
-            role_id: role.into(),
-            resource_type: kind.into(),
-            resource_id: id.into(),
-        };
+        let grant = |role: &str, kind: &str, id: &str| Grant::new(role, kind, id);
         let sent = permissions(&[
             grant("r1", "SOURCE", "a"),
             grant("r2", "WORKSPACE", "w"),

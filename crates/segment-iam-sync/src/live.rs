@@ -157,18 +157,9 @@ impl Live {
     }
 }
 
-/// Permissions as (role, resource) pairs.
+/// Permissions as grants: (role, resource, labels).
 fn grants(permissions: &[PermissionV1]) -> BTreeSet<Grant> {
-    permissions
-        .iter()
-        .flat_map(|p| {
-            p.resources.iter().map(|r| Grant {
-                role_id: p.role_id.clone(),
-                resource_type: r.type_.as_str().to_string(),
-                resource_id: r.id.clone(),
-            })
-        })
-        .collect()
+    Grant::of_permissions(permissions)
 }
 
 fn labelled(permissions: &[PermissionV1]) -> bool {

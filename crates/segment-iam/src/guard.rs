@@ -5,6 +5,12 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use segment_iam_api::ResourceType;
+use segment_iam_api::types::PermissionV1;
+
+use crate::directory::RoleDirectory;
+use crate::grant::Grant;
+
 /// The role the last-owner guard protects.
 pub const OWNER_ROLE: &str = "Workspace Owner";
 
@@ -85,6 +91,62 @@ impl RemovalCap {
     }
 }
 
+/// Who counts as an owner for the last-owner rule: a holder of a **plain** grant of a role
+/// named [`OWNER_ROLE`] (any case) on the token's workspace. A Workspace Owner grant narrowed
+/// by labels reaches only the labelled resources: it does not own the workspace, and counting
+/// it could lock the workspace out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    role_ids: BTreeSet<String>,
+    workspace_id: String,
+}
+
+impl Ownership {
+    /// Owners hold one of `role_ids` on workspace `workspace_id`.
+    pub fn new(
+        role_ids: impl IntoIterator<Item = impl Into<String>>,
+        workspace_id: impl Into<String>,
+    ) -> Self {
+        Ownership {
+            role_ids: role_ids.into_iter().map(Into::into).collect(),
+            workspace_id: workspace_id.into(),
+        }
+    }
+
+    /// Owners hold any role of `roles` named [`OWNER_ROLE`] (any case) on `workspace_id`.
+    pub fn from_roles(roles: &RoleDirectory, workspace_id: impl Into<String>) -> Self {
+        let ids = roles
+            .roles()
+            .iter()
+            .filter(|r| r.name.trim().eq_ignore_ascii_case(OWNER_ROLE))
+            .map(|r| r.id.clone());
+        Ownership::new(ids, workspace_id)
+    }
+
+    /// Whether this one grant makes its holder an owner: an owner role, on the workspace,
+    /// not narrowed by labels.
+    pub fn counts(&self, grant: &Grant) -> bool {
+        !grant.is_narrowed()
+            && grant.resource_type == ResourceType::Workspace.as_str()
+            && grant.resource_id == self.workspace_id
+            && self.role_ids.contains(&grant.role_id)
+    }
+
+    /// Whether any of these grants makes its holder an owner.
+    pub fn holds<'a>(&self, grants: impl IntoIterator<Item = &'a Grant>) -> bool {
+        grants.into_iter().any(|g| self.counts(g))
+    }
+
+    /// Whether any of these permissions, as the service returns them, makes its holder an
+    /// owner.
+    pub fn held_by(&self, permissions: &[PermissionV1]) -> bool {
+        permissions
+            .iter()
+            .flat_map(Grant::of_permission)
+            .any(|g| self.counts(&g))
+    }
+}
+
 /// The last-owner rule: refuses a change after which nobody holds [`OWNER_ROLE`] on the
 /// workspace while someone does now. `now` and `after` name the holders (emails or ids, the
 /// same kind in both), directly or through a group. A workspace with no owner now is left as
@@ -132,6 +194,22 @@ mod tests {
                 owners: vec!["a".into(), "b".into()]
             })
         );
+    }
+
+    #[test]
+    fn only_a_plain_owner_grant_on_this_workspace_counts() {
+        let owners = Ownership::new(["own"], "w");
+        let plain = Grant::new("own", "WORKSPACE", "w");
+        assert!(owners.counts(&plain));
+        let narrowed = plain
+            .clone()
+            .narrowed(["environment:prod".parse().expect("label")]);
+        assert!(!owners.counts(&narrowed));
+        assert!(!owners.counts(&Grant::new("own", "WORKSPACE", "other")));
+        assert!(!owners.counts(&Grant::new("own", "SOURCE", "w")));
+        assert!(!owners.counts(&Grant::new("reader", "WORKSPACE", "w")));
+        assert!(owners.holds([&narrowed, &plain]));
+        assert!(!owners.holds([&narrowed]));
     }
 
     #[test]

@@ -57,8 +57,10 @@ mod config;
 mod directory;
 pub mod email;
 mod error;
+mod grant;
 pub mod guard;
 pub mod jobs;
+pub mod label;
 mod lookup;
 mod model;
 mod paginate;
@@ -75,10 +77,12 @@ pub use config::{
 };
 pub use directory::RoleDirectory;
 pub use error::{Conflict, Error, Outcome, Result, ServiceError};
+pub use grant::{Grant, permissions_of};
+pub use label::{Label, Source, WorkspaceLabel};
 pub use lookup::Lookup;
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
-pub use resources::{Groups, Invites, Roles, Users};
+pub use resources::{Groups, Invites, Labels, Roles, Sources, Users};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
 pub use transport::{Call, Metrics, Wait};

@@ -1,10 +1,13 @@
 //! Inputs in natural Rust: a permission is a role on some resources, an invite is an email with
 //! permissions. They convert into the generated wire types.
 
+use std::collections::BTreeSet;
+
 use segment_iam_api::ResourceType;
-use segment_iam_api::types::{self, AllowedLabelBeta};
+use segment_iam_api::types;
 
 use crate::error::{Error, Result};
+use crate::label::Label;
 use crate::validate;
 
 /// Turns a role name (case-insensitive) or id into the role's id. The role directory is one;
@@ -80,15 +83,17 @@ impl std::fmt::Display for Resource {
     }
 }
 
-/// A resource with its kind, id and labels, as the wire carries it.
-type ResolvedResource = (ResourceType, String, Vec<AllowedLabelBeta>);
+/// A resource with its kind, id and the labels narrowing it.
+type ResolvedResource = (ResourceType, String, BTreeSet<Label>);
 
 /// A role granted on resources, e.g. `Permission::new(role_id).resource(ResourceType::Source,
 /// id)` or, resolving names, `Permission::role("Workspace Owner").on(Resource::ThisWorkspace)`.
+/// A resource may be narrowed by labels ([`Permission::on_narrowed`]): "Source Admin on the
+/// workspace, narrowed by `environment:prod`" reaches only the sources labelled so.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permission {
     role: RoleRef,
-    resources: Vec<(Resource, Vec<AllowedLabelBeta>)>,
+    resources: Vec<(Resource, BTreeSet<Label>)>,
 }
 
 impl Permission {
@@ -116,29 +121,30 @@ impl Permission {
     }
 
     /// Adds a resource, possibly the client's own workspace ([`Resource::ThisWorkspace`]).
-    pub fn on(mut self, resource: Resource) -> Self {
-        self.resources.push((resource, Vec::new()));
+    pub fn on(self, resource: Resource) -> Self {
+        self.on_narrowed(resource, [])
+    }
+
+    /// Adds a resource narrowed by labels: the role reaches only what carries all of them.
+    /// No labels is [`on`](Self::on).
+    pub fn on_narrowed(
+        mut self,
+        resource: Resource,
+        labels: impl IntoIterator<Item = Label>,
+    ) -> Self {
+        self.resources
+            .push((resource, labels.into_iter().collect()));
         self
     }
 
-    /// Adds a resource narrowed by labels (`key`, `value`).
+    /// Adds a resource of a kind, narrowed by labels.
     pub fn resource_with_labels(
-        mut self,
+        self,
         kind: ResourceType,
         id: impl Into<String>,
-        labels: impl IntoIterator<Item = (String, String)>,
+        labels: impl IntoIterator<Item = Label>,
     ) -> Self {
-        let labels = labels
-            .into_iter()
-            .map(|(key, value)| AllowedLabelBeta {
-                key,
-                value,
-                description: None,
-            })
-            .collect();
-        self.resources
-            .push((Resource::Given(kind, id.into()), labels));
-        self
+        self.on_narrowed(Resource::Given(kind, id.into()), labels)
     }
 
     /// The role as given: an id, or a name still to resolve.
@@ -151,6 +157,11 @@ impl Permission {
     /// The resources as given.
     pub fn resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources.iter().map(|(r, _)| r)
+    }
+
+    /// The resources as given, each with the labels narrowing it.
+    pub fn narrowed_resources(&self) -> impl Iterator<Item = (&Resource, &BTreeSet<Label>)> {
+        self.resources.iter().map(|(r, l)| (r, l))
     }
 
     /// Whether sending needs `listRoles` (a role by name).
@@ -244,16 +255,24 @@ impl Permission {
             role_id,
             resources: resources
                 .into_iter()
-                .map(|(type_, id, labels)| types::PermissionResourceV1 { id, type_, labels })
+                .map(|(type_, id, labels)| types::PermissionResourceV1 {
+                    id,
+                    type_,
+                    labels: labels.iter().map(Label::to_allowed).collect(),
+                })
                 .collect(),
         })
     }
 
     pub(crate) fn into_invite_permission(self) -> Result<types::InvitePermissionV1> {
         let (role_id, resources) = self.into_resolved()?;
+        // An invite's permission carries its labels once, beside plain resources.
         let labels = resources
             .iter()
-            .flat_map(|(_, _, l)| l.iter().cloned())
+            .flat_map(|(_, _, l)| l.iter())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(Label::to_allowed)
             .collect();
         Ok(types::InvitePermissionV1 {
             role_id,

@@ -29,11 +29,7 @@ pub fn client() -> Client {
 
 /// `role` on the workspace.
 pub fn on_workspace(role: &str) -> Grant {
-    Grant {
-        role_id: role.into(),
-        resource_type: "WORKSPACE".into(),
-        resource_id: WORKSPACE.into(),
-    }
+    Grant::new(role, "WORKSPACE", WORKSPACE)
 }
 
 /// A live user `id` with `email` and these pairs.

@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use segment_iam::ResourceType;
 use segment_iam::email::key as email_key;
-use segment_iam::guard::{self, OWNER_ROLE};
+use segment_iam::guard;
 
 use crate::error::{Error, Result};
 use crate::file::AccessFile;
@@ -42,8 +41,8 @@ pub(super) struct After<'a> {
 /// Refuses a plan after which no user holds [`OWNER_ROLE`] on the workspace, directly or
 /// through a group, while one does now. Invitees do not count: they cannot act yet.
 pub(super) fn last_owner(ix: &Index<'_>, after: &After<'_>) -> Result<()> {
-    let owner = owner_grants(ix.live);
-    let holds = |grants: &BTreeSet<Grant>| !grants.is_disjoint(&owner);
+    let ownership = guard::Ownership::from_roles(&ix.live.roles, ix.live.workspace_id.clone());
+    let holds = |grants: &BTreeSet<Grant>| ownership.holds(grants);
     // A member key as the user's email, when the member is a user.
     let user = |key: &String| ix.users_by_key.get(key).map(|u| u.email.clone());
     let mut now: BTreeSet<String> = ix
@@ -69,21 +68,6 @@ pub(super) fn last_owner(ix: &Index<'_>, after: &After<'_>) -> Result<()> {
         owners_after.extend(members.filter_map(user));
     }
     guard::last_owner(&now, &owners_after).map_err(Error::Refused)
-}
-
-/// The pairs that make someone an owner: any role named [`OWNER_ROLE`] (any case) on the
-/// token's workspace.
-fn owner_grants(live: &Live) -> BTreeSet<Grant> {
-    live.roles
-        .roles()
-        .iter()
-        .filter(|r| r.name.trim().eq_ignore_ascii_case(OWNER_ROLE))
-        .map(|r| Grant {
-            role_id: r.id.clone(),
-            resource_type: ResourceType::Workspace.as_str().to_string(),
-            resource_id: live.workspace_id.clone(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -33,11 +33,7 @@ pub(super) fn resolve(permissions: &[PermissionEntry], live: &Live) -> Result<BT
                 segment_iam::Resource::Given(kind, id) => (kind.as_str().to_string(), id),
                 other => return Err(resource.error(format!("unsupported resource {other}"))),
             };
-            grants.insert(Grant {
-                role_id: role.id.clone(),
-                resource_type,
-                resource_id,
-            });
+            grants.insert(Grant::new(role.id.clone(), resource_type, resource_id));
         }
     }
     Ok(grants)
@@ -108,11 +104,7 @@ mod tests {
         );
         let grants =
             resolve(&f.users.0[0].1.permissions, &live(vec![], &[], vec![])).expect("resolves");
-        let source = Grant {
-            role_id: OWNER.into(),
-            resource_type: "SOURCE".into(),
-            resource_id: "s1".into(),
-        };
+        let source = Grant::new(OWNER, "SOURCE", "s1");
         assert_eq!(
             grants,
             set(&[on_workspace(OWNER), source, on_workspace(READER)])

@@ -176,11 +176,7 @@ mod tests {
     use crate::plan::types::{GroupRef, NewInvite, PLAN_FORMAT, UserRef};
 
     fn grant(role: &str, kind: &str, id: &str) -> Grant {
-        Grant {
-            role_id: role.into(),
-            resource_type: kind.into(),
-            resource_id: id.into(),
-        }
+        Grant::new(role, kind, id)
     }
 
     fn strings(v: &[&str]) -> Vec<String> {

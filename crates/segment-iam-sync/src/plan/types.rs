@@ -222,11 +222,7 @@ mod tests {
     }
 
     fn grant(role: &str) -> Grant {
-        Grant {
-            role_id: role.into(),
-            resource_type: "WORKSPACE".into(),
-            resource_id: "ws1".into(),
-        }
+        Grant::new(role, "WORKSPACE", "ws1")
     }
 
     fn emails(n: usize) -> Vec<String> {

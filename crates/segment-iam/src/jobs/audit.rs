@@ -19,8 +19,10 @@ use serde::Serialize;
 use crate::client::Client;
 use crate::email::key as email_key;
 use crate::error::Result;
+use crate::grant::Grant;
 use crate::jobs::read::{self, GroupReads, Members, ReadOptions};
 use crate::jobs::{JobOptions, RunOptions};
+use crate::label::Label;
 use crate::lookup::distinct_emails;
 use crate::model::Resource;
 
@@ -142,6 +144,9 @@ pub struct AuditRow {
     pub resource_type: String,
     /// The resource's id, empty when there is none.
     pub resource_id: String,
+    /// The labels narrowing the grant (it reaches only resources carrying all of them);
+    /// empty for a plain grant.
+    pub labels: BTreeSet<Label>,
 }
 
 /// The audit's result.
@@ -199,7 +204,7 @@ impl Keep {
     /// The (type, id) pairs of `permission` the filters keep, or `None` when its role is
     /// filtered out. A permission on no resource yields one empty pair (unless a resource is
     /// asked for), so it still shows.
-    fn resources(&self, permission: &PermissionV1) -> Vec<(String, String)> {
+    fn resources(&self, permission: &PermissionV1) -> Vec<(String, String, BTreeSet<Label>)> {
         if self
             .role_id
             .as_ref()
@@ -207,16 +212,15 @@ impl Keep {
         {
             return Vec::new();
         }
-        let mut pairs: Vec<(String, String)> = permission
-            .resources
-            .iter()
-            .map(|r| (r.type_.to_string(), r.id.clone()))
+        let mut pairs: Vec<(String, String, BTreeSet<Label>)> = Grant::of_permission(permission)
+            .into_iter()
+            .map(|g| (g.resource_type, g.resource_id, g.labels))
             .collect();
         if pairs.is_empty() {
-            pairs.push((String::new(), String::new()));
+            pairs.push((String::new(), String::new(), BTreeSet::new()));
         }
-        if let Some(wanted) = &self.resource {
-            pairs.retain(|p| p == wanted);
+        if let Some((kind, id)) = &self.resource {
+            pairs.retain(|(k, i, _)| k == kind && i == id);
         }
         pairs
     }
@@ -287,7 +291,7 @@ pub async fn audit(
             continue;
         }
         for permission in &user.permissions {
-            for (resource_type, resource_id) in keep.resources(permission) {
+            for (resource_type, resource_id, labels) in keep.resources(permission) {
                 rows.insert(AuditRow {
                     email: user.email.clone(),
                     subject: SubjectKind::User,
@@ -297,6 +301,7 @@ pub async fn audit(
                     role_name: permission.role_name.clone(),
                     resource_type,
                     resource_id,
+                    labels,
                 });
             }
         }
@@ -319,7 +324,7 @@ pub async fn audit(
             .filter(|(email, _, _)| keep.email(email));
         for (email, subject, user_id) in subjects {
             for permission in &group.group.permissions {
-                for (resource_type, resource_id) in keep.resources(permission) {
+                for (resource_type, resource_id, labels) in keep.resources(permission) {
                     rows.insert(AuditRow {
                         email: email.to_string(),
                         subject,
@@ -329,6 +334,7 @@ pub async fn audit(
                         role_name: permission.role_name.clone(),
                         resource_type,
                         resource_id,
+                        labels,
                     });
                 }
             }

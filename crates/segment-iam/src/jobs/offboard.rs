@@ -171,21 +171,15 @@ pub async fn plan(
     if emails.is_empty() {
         return Err(Error::invalid("emails", "must not be empty"));
     }
-    let owner_role = client.roles().resolve(OWNER_ROLE);
+    let roles = client.roles().directory();
     let workspace = client.workspace();
     let users = client.users().list().page_size(MAX_PAGE_SIZE).collect();
     let groups = client.groups().list().page_size(MAX_PAGE_SIZE).collect();
-    let (owner_role, workspace, users, groups) =
-        futures::try_join!(owner_role, workspace, users, groups)?;
-    let owner_role = owner_role.id;
-    let holds_owner = |permissions: &[segment_iam_api::types::PermissionV1]| {
-        permissions.iter().any(|p| {
-            p.role_id == owner_role
-                && p.resources
-                    .iter()
-                    .any(|r| r.type_ == crate::ResourceType::Workspace && r.id == workspace.id)
-        })
-    };
+    let (roles, workspace, users, groups) = futures::try_join!(roles, workspace, users, groups)?;
+    // Only a plain Workspace Owner grant counts: one narrowed by labels does not own it.
+    let ownership = guard::Ownership::from_roles(&roles, workspace.id.clone());
+    let holds_owner =
+        |permissions: &[segment_iam_api::types::PermissionV1]| ownership.held_by(permissions);
 
     let users_by_email: HashMap<String, &segment_iam_api::types::UserV1> =
         users.iter().map(|u| (email_key(&u.email), u)).collect();

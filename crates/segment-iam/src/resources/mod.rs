@@ -144,12 +144,16 @@ macro_rules! paginator {
 
 mod groups;
 mod invites;
+mod labels;
 mod roles;
+mod sources;
 mod users;
 
 pub use groups::Groups;
 pub use invites::Invites;
+pub use labels::Labels;
 pub use roles::Roles;
+pub use sources::Sources;
 pub use users::Users;
 
 use segment_iam_api::types::PermissionInputV1;
@@ -178,6 +182,16 @@ impl Client {
     /// Roles of the workspace, and role names resolved to ids.
     pub fn roles(&self) -> Roles {
         Roles::new(self.clone())
+    }
+
+    /// Labels of the workspace: list, create, delete.
+    pub fn labels(&self) -> Labels {
+        Labels::new(self.clone())
+    }
+
+    /// Sources of the workspace and the labels they carry (read only).
+    pub fn sources(&self) -> Sources {
+        Sources::new(self.clone())
     }
 }
 
