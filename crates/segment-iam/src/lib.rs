@@ -2,7 +2,12 @@
 //! their permissions.
 //!
 //! * **Handlers per resource**: [`Client::users`], [`Client::invites`], [`Client::groups`],
-//!   [`Client::roles`]; [`Client::workspace`] for the token's workspace.
+//!   [`Client::roles`], [`Client::labels`], [`Client::sources`]; [`Client::workspace`] for the
+//!   token's workspace.
+//! * **Labels are part of a permission**: a [`Permission`] on the workspace may be narrowed by
+//!   [`Label`]s ([`Permission::on_narrowed`]); permissions read back compare as [`Grant`]s
+//!   (role, resource, label set), so a narrowed grant is never mistaken for the plain one — in
+//!   the audit, the planner and the owner guard ([`guard::Ownership`]).
 //! * **Names instead of ids**: [`Permission::role`] takes a role's name, resolved once per
 //!   client ([`RoleDirectory`]); [`Resource::ThisWorkspace`] is the token's workspace.
 //! * **Lists as streams**: every list returns a [`Paginator`], lazy and one page ahead,
@@ -41,8 +46,9 @@
 //!
 //! The crate root is what a caller uses: [`Client`] and its builder, the handlers, the values
 //! they take and answer, [`Error`]. Beside it, public modules for the rest: [`email`] (how
-//! addresses are checked and compared, for code built on the SDK), [`guard`] (the removal cap
-//! and the last-owner rule), [`jobs`] (audit, offboard, workspace reads), [`api`] (the
+//! addresses are checked and compared, for code built on the SDK), [`label`] (labels, sources and
+//! how label sets are written), [`guard`] (the removal cap, the last-owner rule and who counts
+//! as an owner), [`jobs`] (audit, offboard, workspace reads), [`api`] (the
 //! generated client, with its operation table [`api::Operation`]) and [`types`] (its models).
 //! [`ClientBuilder::http_client`] sends through a `reqwest::Client` of your own.
 //!
