@@ -69,7 +69,11 @@ async fn offboarding_the_only_plain_owner_while_only_narrowed_owners_remain_is_r
             .await
             .expect("plan");
         assert!(plan.removes_last_owner, "through a group: {through_group}");
-        assert_eq!(plan.owners, [owner.email.clone()], "only the plain owner");
+        assert_eq!(
+            plan.owners,
+            std::slice::from_ref(&owner.email),
+            "only the plain owner"
+        );
         emu.clear_journal();
         let err = offboard::execute(&client, &plan, &options)
             .await
