@@ -41,6 +41,7 @@ pub fn theme(file: &str) -> String {
         "reliability_secrets" => "Secrets".into(),
         "reliability_hostile" => "Hostile server data".into(),
         "reliability_sync" => "Access as code".into(),
+        "reliability_guards" => "Guards".into(),
         other => other.trim_start_matches("reliability_").replace('_', " "),
     }
 }
@@ -55,7 +56,7 @@ fn files_of(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 
 /// The `reliability_*.rs` files of `dir`, sorted by the order of the themes above.
 pub fn files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
-    const ORDER: [&str; 10] = [
+    const ORDER: [&str; 11] = [
         "reliability_transient",
         "reliability_exactly_once",
         "reliability_rate_limit_storm",
@@ -66,6 +67,7 @@ pub fn files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
         "reliability_secrets",
         "reliability_hostile",
         "reliability_sync",
+        "reliability_guards",
     ];
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {

@@ -1,6 +1,7 @@
 //! The library jobs end to end against the emulator: `offboard` (fewest DELETEs, no per-group
-//! removals, last-owner guard, convergence after an interruption) and `audit` (rows equal a
-//! brute-force computation from the emulator's state, in the fewest reads).
+//! removals, last-owner guard — where only a plain Workspace Owner counts, not one narrowed by
+//! labels —, convergence after an interruption) and `audit` (rows equal a brute-force
+//! computation from the emulator's state, in the fewest reads).
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -8,7 +9,7 @@ use segment_iam::guard::Refusal;
 use segment_iam::jobs::audit::{AuditFilter, AuditNote, AuditOptions, SubjectKind, Via, audit};
 use segment_iam::jobs::offboard::{self, OffboardOptions};
 use segment_iam::jobs::{JobOptions, Progress};
-use segment_iam::{Error, Resource};
+use segment_iam::{Error, Grant, Label, Resource};
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser, Operation};
 use segment_iam_tests::{OWNER_ROLE, WORKSPACE, client, client_builder, emulator, start};
 
@@ -244,6 +245,178 @@ async fn the_last_workspace_owner_is_not_removed_without_the_override() {
         .await
         .expect("allowed");
     assert_eq!(emu.user_count(), 3);
+}
+
+/// Workspace Owner on this workspace narrowed by environment:prod: it reaches the prod
+/// sources only, so it owns nothing.
+fn prod_owner() -> segment_iam::Permission {
+    segment_iam::Permission::role("Workspace Owner").on_narrowed(
+        Resource::ThisWorkspace,
+        ["environment:prod".parse::<Label>().expect("label")],
+    )
+}
+
+/// Plain Workspace Owner on this workspace.
+fn plain_owner() -> segment_iam::Permission {
+    segment_iam::Permission::role("Workspace Owner").on(Resource::ThisWorkspace)
+}
+
+/// Whether the service shows `user` holding Workspace Owner narrowed by environment:prod (so
+/// a test's narrowed owner really is one, not a plain owner by a dropped label).
+async fn holds_prod_owner(client: &segment_iam::Client, user: &str) -> bool {
+    let user = client.users().get(user).await.expect("user");
+    let narrowed = Grant::new(OWNER_ROLE, "WORKSPACE", WORKSPACE)
+        .narrowed(["environment:prod".parse::<Label>().expect("label")]);
+    Grant::of_permissions(&user.permissions).contains(&narrowed)
+}
+
+/// A group named `name` granting `permission`, with `members`.
+async fn group_granting(
+    client: &segment_iam::Client,
+    name: &str,
+    permission: segment_iam::Permission,
+    members: &[&str],
+) -> String {
+    let group = client.groups().create(name).await.expect("group").id;
+    client
+        .groups()
+        .add_permissions(&group, [permission])
+        .await
+        .expect("group permission");
+    client
+        .groups()
+        .add_members(&group, members)
+        .await
+        .expect("members");
+    group
+}
+
+#[tokio::test]
+async fn the_only_plain_owner_is_not_offboarded_while_only_a_narrowed_owner_remains() {
+    // Seeded user 1 is the only plain owner; user 2 gets Workspace Owner narrowed by prod.
+    let emu = start(emulator().users(5).groups(2)).await;
+    let client = client(&emu);
+    let state = emu.state();
+    let (owner, narrowed) = (&state.users[0], &state.users[1]);
+    client
+        .users()
+        .add_permissions(&narrowed.id, [prod_owner()])
+        .await
+        .expect("narrowed owner");
+    assert!(holds_prod_owner(&client, &narrowed.id).await);
+
+    let options = OffboardOptions::default();
+    let plan = offboard::plan(&client, [owner.email.clone()], &options)
+        .await
+        .expect("plan");
+    assert_eq!(
+        plan.owners,
+        std::slice::from_ref(&owner.email),
+        "the narrowed owner is no owner"
+    );
+    assert_eq!(plan.owners_remaining, 0);
+    assert!(plan.removes_last_owner);
+    assert!(plan.users[0].owner);
+    let refusal = Refusal::LastOwner {
+        owners: vec![owner.email.clone()],
+    };
+    assert_eq!(plan.check_guard(&options), Err(refusal.clone()));
+    emu.clear_journal();
+    let err = offboard::execute(&client, &plan, &options)
+        .await
+        .expect_err("guarded");
+    assert!(
+        matches!(&err, Error::Refused(r) if *r == refusal),
+        "{err:?}"
+    );
+    assert!(emu.journal().is_empty(), "nothing sent");
+    assert_eq!(emu.user_count(), 5);
+
+    // The narrowed owner is no owner to offboard either: leaving is allowed.
+    let plan = offboard::plan(&client, [narrowed.email.clone()], &options)
+        .await
+        .expect("plan");
+    assert!(!plan.users[0].owner);
+    assert!(!plan.removes_last_owner);
+    assert_eq!(plan.owners_remaining, 1);
+}
+
+#[tokio::test]
+async fn a_group_granting_a_narrowed_owner_does_not_keep_the_last_owner_but_a_plain_one_does() {
+    let emu = start(emulator().users(5).groups(2)).await;
+    let client = client(&emu);
+    let state = emu.state();
+    let owner = state.users[0].email.clone();
+    let (second, third) = (state.users[1].email.clone(), state.users[2].email.clone());
+    let options = OffboardOptions::default();
+
+    group_granting(&client, "Prod owners", prod_owner(), &[&second]).await;
+    let plan = offboard::plan(&client, [owner.clone()], &options)
+        .await
+        .expect("plan");
+    assert_eq!(plan.owners, std::slice::from_ref(&owner));
+    assert!(plan.removes_last_owner);
+    emu.clear_journal();
+    let err = offboard::execute(&client, &plan, &options)
+        .await
+        .expect_err("guarded");
+    assert!(
+        matches!(&err, Error::Refused(Refusal::LastOwner { owners }) if *owners == [owner.clone()]),
+        "{err:?}"
+    );
+    assert!(emu.journal().is_empty(), "nothing sent");
+
+    group_granting(&client, "Owners", plain_owner(), &[&third]).await;
+    let plan = offboard::plan(&client, [owner.clone()], &options)
+        .await
+        .expect("plan");
+    let mut owners = vec![owner.clone(), third];
+    owners.sort();
+    assert_eq!(plan.owners, owners, "only the plain owner group's member");
+    assert_eq!(plan.owners_remaining, 1);
+    assert!(!plan.removes_last_owner);
+    emu.clear_journal();
+    let report = offboard::execute(&client, &plan, &options)
+        .await
+        .expect("allowed");
+    assert_eq!(report.users_deleted, [owner]);
+    let sent: Vec<Option<Operation>> = emu.journal().iter().map(|e| e.operation).collect();
+    assert_eq!(sent, [Some(Operation::DeleteUsers)]);
+}
+
+#[tokio::test]
+async fn with_a_second_plain_owner_one_plain_owner_may_be_offboarded() {
+    let emu = start(emulator().users(5).groups(2)).await;
+    let client = client(&emu);
+    let state = emu.state();
+    let (owner, narrowed, second) = (&state.users[0], &state.users[1], &state.users[3]);
+    client
+        .users()
+        .add_permissions(&narrowed.id, [prod_owner()])
+        .await
+        .expect("narrowed owner");
+    client
+        .users()
+        .add_permissions(&second.id, [plain_owner()])
+        .await
+        .expect("second owner");
+    let options = OffboardOptions::default();
+    let plan = offboard::plan(&client, [owner.email.clone()], &options)
+        .await
+        .expect("plan");
+    let mut owners = vec![owner.email.clone(), second.email.clone()];
+    owners.sort();
+    assert_eq!(plan.owners, owners, "plain owners only");
+    assert_eq!(plan.owners_remaining, 1);
+    assert!(!plan.removes_last_owner);
+    assert_eq!(plan.check_guard(&options), Ok(()));
+    emu.clear_journal();
+    offboard::execute(&client, &plan, &options)
+        .await
+        .expect("allowed");
+    let sent: Vec<Option<Operation>> = emu.journal().iter().map(|e| e.operation).collect();
+    assert_eq!(sent, [Some(Operation::DeleteUsers)]);
+    assert!(emu.state().users.iter().all(|u| u.id != owner.id));
 }
 
 #[tokio::test]

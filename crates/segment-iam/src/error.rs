@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use segment_iam_api::types::RequestError;
 
-use crate::guard::Refusal;
+use crate::guard::refusal::Refusal;
 
 pub(crate) mod from_wire;
 

@@ -3,7 +3,6 @@
 //! asks, and reports a [`Refusal`] with the flag that overrides it.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use segment_iam_api::ResourceType;
 use segment_iam_api::types::PermissionV1;
@@ -11,49 +10,14 @@ use segment_iam_api::types::PermissionV1;
 use crate::directory::RoleDirectory;
 use crate::grant::Grant;
 
-/// The role the last-owner guard protects.
-pub const OWNER_ROLE: &str = "Workspace Owner";
+/// The refusal on its own, with nothing of the crate under it: the error vocabulary names it
+/// without depending on how guards read grants and roles.
+pub(crate) mod refusal;
+
+pub use refusal::{OWNER_ROLE, Refusal};
 
 /// The removal cap a job uses unless told otherwise.
 pub const DEFAULT_MAX_REMOVALS: u64 = 25;
-
-/// Why a guard refused a change. Nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The change removes more things (members, users, invites, groups, permission pairs)
-    /// than the cap allows.
-    RemovalCap {
-        /// What the change removes.
-        removals: u64,
-        /// The cap in force.
-        cap: u64,
-    },
-    /// Afterwards nobody would hold [`OWNER_ROLE`] on the workspace, directly or through a
-    /// group, while someone does now.
-    LastOwner {
-        /// Who holds it now (emails where known, else ids), sorted.
-        owners: Vec<String>,
-    },
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::RemovalCap { removals, cap } => write!(
-                f,
-                "the change removes {removals} things (members, users, invites, groups, permissions), over the cap of {cap}"
-            ),
-            Refusal::LastOwner { owners } => write!(
-                f,
-                "afterwards nobody would hold {OWNER_ROLE:?} on the workspace, directly or through a group (held now by {})",
-                owners.join(", ")
-            ),
-        }
-    }
-}
-
-impl std::error::Error for Refusal {}
 
 /// How many removals a change may make before it is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,5 +189,6 @@ mod tests {
         };
         assert!(owner.to_string().contains("Workspace Owner"));
         assert!(owner.to_string().contains("ana@example.com"));
+        assert!(owner.to_string().contains("unnarrowed"), "{owner}");
     }
 }
