@@ -8,10 +8,12 @@ use proptest::prelude::*;
 use segment_iam::email::key as email_key;
 use segment_iam_emulator::state::{PermissionInput, PermissionResource};
 use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser, Operation};
-use segment_iam_sync::file::AccessFile;
+use segment_iam_sync::file::{AccessFile, PermissionEntry, Text};
 use segment_iam_sync::{Action, Error};
+use segment_iam_tests::sync::plan as plan_fn;
 use segment_iam_tests::sync::{
-    export_yaml, live, mutations, owner_permission, plan, plan_and_apply,
+    export_yaml, labelled_workspace, live, mutations, narrowed_permission, owner_permission, plan,
+    plan_and_apply,
 };
 use segment_iam_tests::{WORKSPACE, client, emulator, start};
 
@@ -576,4 +578,180 @@ async fn file_errors_found_against_the_workspace_carry_their_line_and_send_nothi
         }
     }
     assert_eq!(mutations(&emu), 0);
+}
+
+/// The labelled workspace's export, as a file to edit.
+async fn labelled_export(client: &segment_iam::Client) -> AccessFile {
+    AccessFile::parse(&export_yaml(client).await).expect("the export parses")
+}
+
+/// A labelled workspace (narrowed grants on a user and a group, a labelled source) exports
+/// without refusal, listing every label and each grant's labels; applying the export sends
+/// nothing.
+#[tokio::test]
+async fn a_labelled_workspace_exports_and_applying_the_export_sends_nothing() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let yaml = export_yaml(&client).await;
+    assert!(
+        yaml.contains("labels:\n- environment:dev\n- environment:prod\n- region:emea\n- tier:gold"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("labels:\n      - environment:prod\n      - region:emea"),
+        "the group's grant carries both labels:\n{yaml}"
+    );
+    let before = mutations(&emu);
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert!(plan.is_empty(), "{plan}\n{yaml}");
+    assert_eq!(mutations(&emu), before, "nothing sent");
+}
+
+/// An edited export (a label added to a group's plain grant, a new narrowed grant using a new
+/// label) applies in the minimum number of requests, counted on the journal: one per new
+/// label and one per subject whose grants change; then a second plan is empty.
+#[tokio::test]
+async fn an_edited_labelled_file_applies_in_the_fewest_requests_and_converges() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let mut file = labelled_export(&client).await;
+    let plain = file.groups.get_mut("Plain").expect("listed");
+    plain.permissions[0] = plain.permissions[0].clone().labels(["region:emea"]);
+    let a = file.users.get_mut("a@x.io").expect("listed");
+    a.permissions
+        .push(PermissionEntry::new("Source Read-only", ["workspace"]).labels(["team:data"]));
+    file.labels.push(Text::new("team:data"));
+    let yaml = file.to_yaml().expect("writes");
+    // The minimum, from the edit: one new label, two subjects whose grants change.
+    let new_labels = 1;
+    let changed_subjects = ["Plain", "a@x.io"].len() as u64;
+    let minimum = new_labels + changed_subjects;
+
+    emu.clear_journal();
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert_eq!(plan.requests(), minimum, "{plan}");
+    assert_eq!(mutations(&emu), minimum);
+    let sent: Vec<Operation> = emu
+        .journal()
+        .into_iter()
+        .filter(|e| e.method != "GET")
+        .filter_map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            Operation::CreateLabel,
+            Operation::AddPermissionsToUser,
+            Operation::ReplacePermissionsForUserGroup
+        ],
+        "the label is created before the grant that uses it"
+    );
+    let shown = plan.to_string();
+    assert!(
+        shown.contains("Workspace Member on workspace narrowed by region:emea"),
+        "{shown}"
+    );
+    assert!(shown.contains("+ create label team:data"), "{shown}");
+    let again = plan_fn(&client, &yaml).await.expect("plan again");
+    assert!(again.is_empty(), "{again}");
+}
+
+/// `prune.labels` deletes only the unused labels, after the revocation that frees one: the
+/// group's grant narrowed by region:emea goes, so region:emea goes after it; tier:gold is
+/// unused; environment:prod is unlisted but kept (a grant and a source use it).
+#[tokio::test]
+async fn prune_labels_deletes_only_unused_labels_after_the_revocation_that_frees_them() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let mut file = labelled_export(&client).await;
+    file.prune.labels = true;
+    file.labels = vec![Text::new("environment:dev")];
+    file.groups
+        .get_mut("Prod")
+        .expect("listed")
+        .permissions
+        .clear();
+    let yaml = file.to_yaml().expect("writes");
+
+    emu.clear_journal();
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert!(
+        !emu.journal_for(Operation::ListSources).is_empty(),
+        "the sources were read to delete labels"
+    );
+    let sent: Vec<(Operation, String)> = emu
+        .journal()
+        .into_iter()
+        .filter(|e| e.method != "GET")
+        .filter_map(|e| e.operation.map(|o| (o, e.path)))
+        .collect();
+    assert_eq!(sent.len() as u64, plan.requests(), "{plan}");
+    assert_eq!(
+        sent[0].0,
+        Operation::ReplacePermissionsForUserGroup,
+        "{plan}"
+    );
+    let deleted: BTreeSet<&str> = sent[1..]
+        .iter()
+        .map(|(o, path)| {
+            assert_eq!(*o, Operation::DeleteLabel);
+            path.as_str()
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        ["/labels/region/emea", "/labels/tier/gold"]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(
+        emu.label_strings(),
+        ["environment:dev", "environment:prod"],
+        "environment:prod, in use, is kept"
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.contains("environment:prod")),
+        "{:?}",
+        plan.notes
+    );
+    let again = plan_fn(&client, &yaml).await.expect("plan again");
+    assert!(again.is_empty(), "{again}");
+
+    // Without prune.labels the sources are not read.
+    emu.clear_journal();
+    let unpruned = yaml.replace("labels: true", "labels: false");
+    plan_fn(&client, &unpruned).await.expect("planned");
+    assert!(emu.journal_for(Operation::ListSources).is_empty());
+}
+
+/// Only a plain Workspace Owner counts: removing the only plain owner while a narrowed owner
+/// remains is refused by plan and by apply, and nothing is sent.
+#[tokio::test]
+async fn removing_the_only_plain_owner_while_a_narrowed_owner_remains_is_refused() {
+    let mut fixture = labelled_workspace();
+    fixture.users[1].permissions.push(narrowed_permission(
+        segment_iam_tests::OWNER_ROLE,
+        &["environment:prod"],
+    ));
+    let emu = start(emulator().fixture(fixture)).await;
+    let client = client(&emu);
+    let mut file = labelled_export(&client).await;
+    file.users
+        .get_mut("own@x.io")
+        .expect("listed")
+        .permissions
+        .clear();
+    let yaml = file.to_yaml().expect("writes");
+    assert!(
+        yaml.contains("Workspace Owner"),
+        "the narrowed owner stays:\n{yaml}"
+    );
+    emu.clear_journal();
+    match plan_and_apply(&client, &yaml).await {
+        Err(Error::Refused(segment_iam::guard::Refusal::LastOwner { owners })) => {
+            assert_eq!(owners, ["own@x.io"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(mutations(&emu), 0, "nothing sent");
 }
