@@ -12,18 +12,33 @@ use segment_iam_sync::file::{AccessFile, PermissionEntry, Text};
 use segment_iam_sync::{Action, Error};
 use segment_iam_tests::sync::plan as plan_fn;
 use segment_iam_tests::sync::{
-    export_yaml, labelled_workspace, live, mutations, narrowed_permission, owner_permission, plan,
-    plan_and_apply,
+    export_yaml, fixture_label, labelled_workspace, live, mutations, narrowed_permission,
+    owner_permission, plan, plan_and_apply,
 };
 use segment_iam_tests::{WORKSPACE, client, emulator, start};
 
-/// The (role name, resource) pairs the random workspaces and files draw from.
-const GRANTS: [(&str, &str); 5] = [
-    ("Source Admin", "SOURCE:src1"),
-    ("Source Read-only", "workspace"),
-    ("Source Read-only", "SOURCE:src2"),
-    ("Workspace Member", "workspace"),
-    ("Engage Admin", "SPACE:sp1"),
+/// The (role name, resource, labels) grants the random workspaces and files draw from: some
+/// narrowed, one beside its plain twin, one by a label not every workspace has.
+const GRANTS: [(&str, &str, &[&str]); 7] = [
+    ("Source Admin", "SOURCE:src1", &[]),
+    ("Source Read-only", "workspace", &[]),
+    ("Source Read-only", "SOURCE:src2", &[]),
+    ("Workspace Member", "workspace", &[]),
+    ("Engage Admin", "SPACE:sp1", &[]),
+    ("Source Admin", "workspace", &["environment:prod"]),
+    (
+        "Source Read-only",
+        "workspace",
+        &["environment:dev", "region:emea"],
+    ),
+];
+
+/// The labels the random workspaces and files draw from (the first two every workspace has).
+const LABELS: [&str; 4] = [
+    "environment:dev",
+    "environment:prod",
+    "region:emea",
+    "tier:gold",
 ];
 
 /// The emulator's id of a role name of [`GRANTS`].
@@ -39,14 +54,14 @@ fn fixture_permissions(grants: &[usize]) -> Vec<PermissionInput> {
     grants
         .iter()
         .map(|&g| {
-            let (role, resource) = GRANTS[g];
+            let (role, resource, labels) = GRANTS[g];
             let (kind, id) = resource.split_once(':').unwrap_or(("WORKSPACE", WORKSPACE));
             PermissionInput {
                 role_id: role_id(role).to_string(),
                 resources: vec![PermissionResource {
                     id: id.to_string(),
                     resource_type: kind.to_string(),
-                    labels: vec![],
+                    labels: labels.iter().map(|l| fixture_label(l)).collect(),
                 }],
             }
         })
@@ -61,6 +76,8 @@ struct LiveSpec {
     users: Vec<Vec<usize>>,
     invites: usize,
     groups: Vec<(Vec<usize>, Vec<usize>)>,
+    /// Whether the workspace also has tier:gold (it always has the other [`LABELS`]).
+    gold: bool,
 }
 
 fn person(i: usize, users: usize) -> String {
@@ -109,6 +126,13 @@ impl LiveSpec {
                     ..FixtureGroup::default()
                 })
                 .collect(),
+            labels: Some(
+                LABELS
+                    .iter()
+                    .filter(|l| **l != "tier:gold" || self.gold)
+                    .map(|l| fixture_label(l))
+                    .collect(),
+            ),
             ..Fixture::default()
         }
     }
@@ -123,6 +147,9 @@ struct FileSpec {
     keep_invites: Vec<bool>,
     new_people: Vec<Vec<usize>>,
     groups: Vec<Option<(Vec<prop::sample::Index>, Vec<usize>)>>,
+    /// Which of [`LABELS`] the file lists (those its grants use are listed anyway).
+    labels: Vec<bool>,
+    prune_labels: bool,
 }
 
 impl FileSpec {
@@ -152,17 +179,18 @@ impl FileSpec {
 
     fn yaml(&self, live: &LiveSpec) -> String {
         let people = self.people(live);
-        let mut yaml = String::from("version: 1\nprune: { users: true, groups: true }\nusers:\n");
+        let mut yaml = format!(
+            "version: 1\nprune: {{ users: true, groups: true, labels: {} }}\nlabels: [{}]\nusers:\n",
+            self.prune_labels,
+            self.listed(live).into_iter().collect::<Vec<_>>().join(", ")
+        );
         for (email, grants, owner) in &people {
             yaml.push_str(&format!("  {email}:\n    permissions:\n"));
             if *owner {
                 yaml.push_str("      - role: Workspace Owner\n        resources: [workspace]\n");
             }
             for &g in grants {
-                let (role, resource) = GRANTS[g];
-                yaml.push_str(&format!(
-                    "      - role: {role}\n        resources: [\"{resource}\"]\n"
-                ));
+                yaml.push_str(&entry(g));
             }
         }
         yaml.push_str("groups:\n");
@@ -180,14 +208,37 @@ impl FileSpec {
             yaml.push_str(&chosen.into_iter().collect::<Vec<_>>().join(", "));
             yaml.push_str("]\n    permissions:\n");
             for &gr in grants {
-                let (role, resource) = GRANTS[gr];
-                yaml.push_str(&format!(
-                    "      - role: {role}\n        resources: [\"{resource}\"]\n"
-                ));
+                yaml.push_str(&entry(gr));
             }
         }
         yaml
     }
+
+    /// The labels the file lists: those drawn, and every label its grants use.
+    fn listed(&self, live: &LiveSpec) -> BTreeSet<&'static str> {
+        let mut listed: BTreeSet<&str> = LABELS
+            .iter()
+            .zip(&self.labels)
+            .filter(|(_, on)| **on)
+            .map(|(l, _)| *l)
+            .collect();
+        let people = self.people(live).into_iter().flat_map(|(_, g, _)| g);
+        let groups = self.groups.iter().flatten().flat_map(|(_, g)| g.clone());
+        for g in people.chain(groups) {
+            listed.extend(GRANTS[g].2.iter().copied());
+        }
+        listed
+    }
+}
+
+/// One grant of [`GRANTS`] as a file's permission entry.
+fn entry(g: usize) -> String {
+    let (role, resource, labels) = GRANTS[g];
+    let mut text = format!("      - role: {role}\n        resources: [\"{resource}\"]\n");
+    if !labels.is_empty() {
+        text.push_str(&format!("        labels: [{}]\n", labels.join(", ")));
+    }
+    text
 }
 
 fn grants() -> impl Strategy<Value = Vec<usize>> {
@@ -207,11 +258,13 @@ fn live_spec() -> impl Strategy<Value = LiveSpec> {
                 ),
                 0..4,
             ),
+            any::<bool>(),
         )
-            .prop_map(|(users, invites, groups)| LiveSpec {
+            .prop_map(|(users, invites, groups, gold)| LiveSpec {
                 users,
                 invites,
                 groups,
+                gold,
             })
     })
 }
@@ -231,16 +284,23 @@ fn file_spec() -> impl Strategy<Value = FileSpec> {
             ),
             6,
         ),
+        prop::collection::vec(any::<bool>(), LABELS.len()),
+        any::<bool>(),
     )
-        .prop_map(|(keep_users, keep_invites, new_people, groups)| FileSpec {
-            keep_users,
-            keep_invites,
-            new_people,
-            groups,
-        })
+        .prop_map(
+            |(keep_users, keep_invites, new_people, groups, labels, prune_labels)| FileSpec {
+                keep_users,
+                keep_invites,
+                new_people,
+                groups,
+                labels,
+                prune_labels,
+            },
+        )
 }
 
-type Pairs = BTreeSet<(String, String)>;
+/// (role, resource, labels joined) of each grant.
+type Pairs = BTreeSet<(String, String, String)>;
 
 /// Each person's pairs, and each group's members and pairs.
 type Normalised = (
@@ -255,9 +315,10 @@ fn normalise(file: &AccessFile, pending: &BTreeSet<String>) -> Normalised {
         permissions
             .iter()
             .flat_map(|p| {
+                let labels = segment_iam::label::joined(&p.parsed_labels().expect("labels"));
                 p.resources
                     .iter()
-                    .map(move |r| (p.role.value.to_lowercase(), r.value.clone()))
+                    .map(move |r| (p.role.value.to_lowercase(), r.value.clone(), labels.clone()))
             })
             .collect()
     };
@@ -326,6 +387,25 @@ proptest! {
                 normalise(&desired, &pending),
                 "export after apply differs from\n{yaml}\nplan:\n{plan}"
             );
+            // Every listed label is live; with prune.labels, every live label is listed or
+            // narrows a grant.
+            let listed = desired.listed_labels().expect("labels");
+            assert!(listed.is_subset(&now.labels), "{yaml}\n{plan}");
+            if desired.prune.labels {
+                let used: BTreeSet<segment_iam::Label> = now
+                    .users
+                    .iter()
+                    .flat_map(|u| &u.grants)
+                    .chain(now.groups.iter().flat_map(|g| &g.grants))
+                    .flat_map(|g| g.labels.iter().cloned())
+                    .collect();
+                for label in &now.labels {
+                    assert!(
+                        listed.contains(label) || used.contains(label),
+                        "{label} left unpruned by\n{yaml}\n{plan}"
+                    );
+                }
+            }
             let again = segment_iam_tests::sync::plan(&client, &yaml).await.expect("plan again");
             assert!(again.is_empty(), "second plan not empty for\n{yaml}\n{again}");
         });
