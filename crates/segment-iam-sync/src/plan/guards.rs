@@ -190,7 +190,7 @@ mod tests {
         let w = live(
             vec![
                 user("u1", "own@x.io", &[on_workspace(OWNER)]),
-                user("u2", "prod@x.io", &[narrowed.clone()]),
+                user("u2", "prod@x.io", std::slice::from_ref(&narrowed)),
             ],
             &[],
             vec![group("g1", "Prod owners", &["prod@x.io"], &[narrowed])],

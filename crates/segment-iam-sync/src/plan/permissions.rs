@@ -220,7 +220,8 @@ mod tests {
     fn a_label_added_to_a_grant_is_one_replace_and_a_new_narrowed_grant_one_add() {
         let plain = set(&[on_workspace(READER)]);
         let narrowed = on_workspace(READER).narrowed([label("environment:prod")]);
-        let step = permission_step(whose(), &plain, &set(&[narrowed.clone()])).expect("a step");
+        let step = permission_step(whose(), &plain, &set(std::slice::from_ref(&narrowed)))
+            .expect("a step");
         assert_eq!(step.requests, 1);
         assert_eq!(
             step.action,
