@@ -17,7 +17,7 @@ pub async fn live(client: &Client) -> Live {
 /// Parses `yaml`, reads the live workspace, and plans.
 pub async fn plan(client: &Client, yaml: &str) -> segment_iam_sync::Result<Plan> {
     let file = AccessFile::parse(yaml)?;
-    let live = Live::read(client, &ReadOptions::new()).await?;
+    let live = Live::read_for(client, &file, &ReadOptions::new()).await?;
     segment_iam_sync::plan(&file, &live, client)
 }
 
@@ -64,5 +64,94 @@ pub fn owner_permission() -> PermissionInput {
             resource_type: "WORKSPACE".to_string(),
             labels: vec![],
         }],
+    }
+}
+
+/// A fixture label `key:value`.
+pub fn fixture_label(text: &str) -> segment_iam_emulator::state::Label {
+    let (key, value) = text.split_once(':').expect("key:value");
+    segment_iam_emulator::state::Label {
+        key: key.to_string(),
+        value: value.to_string(),
+        description: None,
+    }
+}
+
+/// `role_id` on the emulator's workspace narrowed by `labels`, as a fixture permission.
+pub fn narrowed_permission(role_id: &str, labels: &[&str]) -> PermissionInput {
+    PermissionInput {
+        role_id: role_id.to_string(),
+        resources: vec![PermissionResource {
+            id: crate::WORKSPACE.to_string(),
+            resource_type: "WORKSPACE".to_string(),
+            labels: labels.iter().map(|l| fixture_label(l)).collect(),
+        }],
+    }
+}
+
+/// A labelled workspace: labels environment:dev/prod, region:emea, tier:gold; own@x.io owns
+/// it (plain); a@x.io holds Source Admin narrowed by environment:prod; group Prod (a@x.io)
+/// holds Source Read-only narrowed by environment:prod and region:emea; group Plain (b@x.io)
+/// holds Workspace Member, plain; source src1 carries environment:prod.
+pub fn labelled_workspace() -> segment_iam_emulator::Fixture {
+    use segment_iam_emulator::{Fixture, FixtureGroup, FixtureSource, FixtureUser};
+    let role = |name: &str| {
+        segment_iam_emulator::state::DEFAULT_ROLES
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(id, _, _)| id.to_string())
+            .expect("a default role")
+    };
+    let user = |email: &str, permissions: Vec<PermissionInput>| FixtureUser {
+        email: email.to_string(),
+        permissions,
+        ..FixtureUser::default()
+    };
+    Fixture {
+        users: vec![
+            user("own@x.io", vec![owner_permission()]),
+            user(
+                "a@x.io",
+                vec![narrowed_permission(
+                    &role("Source Admin"),
+                    &["environment:prod"],
+                )],
+            ),
+            user("b@x.io", vec![]),
+        ],
+        groups: vec![
+            FixtureGroup {
+                name: "Prod".into(),
+                members: vec!["a@x.io".into()],
+                permissions: vec![narrowed_permission(
+                    &role("Source Read-only"),
+                    &["environment:prod", "region:emea"],
+                )],
+                ..FixtureGroup::default()
+            },
+            FixtureGroup {
+                name: "Plain".into(),
+                members: vec!["b@x.io".into()],
+                permissions: vec![narrowed_permission(&role("Workspace Member"), &[])],
+                ..FixtureGroup::default()
+            },
+        ],
+        labels: Some(
+            [
+                "environment:dev",
+                "environment:prod",
+                "region:emea",
+                "tier:gold",
+            ]
+            .iter()
+            .map(|l| fixture_label(l))
+            .collect(),
+        ),
+        sources: vec![FixtureSource {
+            id: Some("src1".into()),
+            labels: vec![fixture_label("environment:prod")],
+            ..FixtureSource::default()
+        }],
+        ..Fixture::default()
     }
 }

@@ -1,14 +1,17 @@
 //! Access as code under failure: an apply stopped anywhere converges when re-run, creations
 //! whose answer was lost are looked up instead of re-sent, a second apply sends nothing, and
 //! the guards (last owner, removal cap, another workspace, a stale saved plan) refuse before
-//! anything is sent.
+//! anything is sent, and a labelled workspace round-trips.
 
 use segment_iam::guard::{Refusal, RemovalCap};
 use segment_iam_emulator::state::PermissionInput;
 use segment_iam_emulator::{Fault, Fixture, FixtureGroup, FixtureUser, Operation};
+use segment_iam_sync::file::{AccessFile, PermissionEntry, Text};
 use segment_iam_sync::{ApplyOptions, Error, Plan};
 use segment_iam_tests::reliability::fault_client;
-use segment_iam_tests::sync::{live, mutations, owner_permission, plan, plan_and_apply};
+use segment_iam_tests::sync::{
+    export_yaml, labelled_workspace, live, mutations, owner_permission, plan, plan_and_apply,
+};
 use segment_iam_tests::{client, emulator, start};
 
 fn owner() -> Vec<PermissionInput> {
@@ -266,4 +269,46 @@ async fn a_saved_plan_is_refused_once_the_workspace_changed() {
         .await
         .expect("fresh plan applies");
     assert!(plan(&client, FILE).await.expect("plan").is_empty());
+}
+
+/// Cases: a labelled workspace (narrowed grants on a user and a group, a labelled source)
+/// exported, the export applied; then the export edited (a new label, a grant narrowed by it
+/// for a@x.io) and applied with createLabel's answer lost once (connection dropped after the
+/// change). Asserts: applying the export sends no mutation; the edited file's plan is the
+/// minimum (one label creation, one permission add, computed from the edit) and exactly that
+/// many mutations are sent, the lost creation resolved by reading the labels, not re-sent;
+/// the second plan is empty.
+#[tokio::test]
+async fn a_labelled_workspace_round_trips_and_an_edit_costs_the_minimum() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let yaml = export_yaml(&client).await;
+    let before = mutations(&emu);
+    let (unchanged, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert!(unchanged.is_empty(), "{unchanged}");
+    assert_eq!(mutations(&emu), before, "the export applies as nothing");
+
+    let mut file = AccessFile::parse(&yaml).expect("the export parses");
+    file.labels.push(Text::new("team:data"));
+    file.users
+        .get_mut("a@x.io")
+        .expect("listed")
+        .permissions
+        .push(PermissionEntry::new("Source Read-only", ["workspace"]).labels(["team:data"]));
+    let edited = file.to_yaml().expect("writes");
+    let minimum = 1 + 1;
+    emu.inject(
+        Fault::drop_connection()
+            .on_operation(Operation::CreateLabel)
+            .after_apply()
+            .times(1),
+    );
+    let before = mutations(&emu);
+    let (edit, report) = plan_and_apply(&client, &edited).await.expect("applied");
+    assert_eq!(edit.requests(), minimum, "{edit}");
+    assert_eq!(mutations(&emu) - before, minimum);
+    assert_eq!(report.mutations_done, minimum);
+    assert_eq!(emu.applied_count(Operation::CreateLabel), 1);
+    let again = plan(&client, &edited).await.expect("plan again");
+    assert!(again.is_empty(), "{again}");
 }

@@ -8,20 +8,37 @@ use proptest::prelude::*;
 use segment_iam::email::key as email_key;
 use segment_iam_emulator::state::{PermissionInput, PermissionResource};
 use segment_iam_emulator::{Fixture, FixtureGroup, FixtureInvite, FixtureUser, Operation};
-use segment_iam_sync::file::AccessFile;
+use segment_iam_sync::file::{AccessFile, PermissionEntry, Text};
 use segment_iam_sync::{Action, Error};
+use segment_iam_tests::sync::plan as plan_fn;
 use segment_iam_tests::sync::{
-    export_yaml, live, mutations, owner_permission, plan, plan_and_apply,
+    export_yaml, fixture_label, labelled_workspace, live, mutations, narrowed_permission,
+    owner_permission, plan, plan_and_apply,
 };
 use segment_iam_tests::{WORKSPACE, client, emulator, start};
 
-/// The (role name, resource) pairs the random workspaces and files draw from.
-const GRANTS: [(&str, &str); 5] = [
-    ("Source Admin", "SOURCE:src1"),
-    ("Source Read-only", "workspace"),
-    ("Source Read-only", "SOURCE:src2"),
-    ("Workspace Member", "workspace"),
-    ("Engage Admin", "SPACE:sp1"),
+/// The (role name, resource, labels) grants the random workspaces and files draw from: some
+/// narrowed, one beside its plain twin, one by a label not every workspace has.
+const GRANTS: [(&str, &str, &[&str]); 7] = [
+    ("Source Admin", "SOURCE:src1", &[]),
+    ("Source Read-only", "workspace", &[]),
+    ("Source Read-only", "SOURCE:src2", &[]),
+    ("Workspace Member", "workspace", &[]),
+    ("Engage Admin", "SPACE:sp1", &[]),
+    ("Source Admin", "workspace", &["environment:prod"]),
+    (
+        "Source Read-only",
+        "workspace",
+        &["environment:dev", "region:emea"],
+    ),
+];
+
+/// The labels the random workspaces and files draw from (the first two every workspace has).
+const LABELS: [&str; 4] = [
+    "environment:dev",
+    "environment:prod",
+    "region:emea",
+    "tier:gold",
 ];
 
 /// The emulator's id of a role name of [`GRANTS`].
@@ -37,14 +54,14 @@ fn fixture_permissions(grants: &[usize]) -> Vec<PermissionInput> {
     grants
         .iter()
         .map(|&g| {
-            let (role, resource) = GRANTS[g];
+            let (role, resource, labels) = GRANTS[g];
             let (kind, id) = resource.split_once(':').unwrap_or(("WORKSPACE", WORKSPACE));
             PermissionInput {
                 role_id: role_id(role).to_string(),
                 resources: vec![PermissionResource {
                     id: id.to_string(),
                     resource_type: kind.to_string(),
-                    labels: vec![],
+                    labels: labels.iter().map(|l| fixture_label(l)).collect(),
                 }],
             }
         })
@@ -59,6 +76,8 @@ struct LiveSpec {
     users: Vec<Vec<usize>>,
     invites: usize,
     groups: Vec<(Vec<usize>, Vec<usize>)>,
+    /// Whether the workspace also has tier:gold (it always has the other [`LABELS`]).
+    gold: bool,
 }
 
 fn person(i: usize, users: usize) -> String {
@@ -107,6 +126,13 @@ impl LiveSpec {
                     ..FixtureGroup::default()
                 })
                 .collect(),
+            labels: Some(
+                LABELS
+                    .iter()
+                    .filter(|l| **l != "tier:gold" || self.gold)
+                    .map(|l| fixture_label(l))
+                    .collect(),
+            ),
             ..Fixture::default()
         }
     }
@@ -121,6 +147,9 @@ struct FileSpec {
     keep_invites: Vec<bool>,
     new_people: Vec<Vec<usize>>,
     groups: Vec<Option<(Vec<prop::sample::Index>, Vec<usize>)>>,
+    /// Which of [`LABELS`] the file lists (those its grants use are listed anyway).
+    labels: Vec<bool>,
+    prune_labels: bool,
 }
 
 impl FileSpec {
@@ -150,17 +179,18 @@ impl FileSpec {
 
     fn yaml(&self, live: &LiveSpec) -> String {
         let people = self.people(live);
-        let mut yaml = String::from("version: 1\nprune: { users: true, groups: true }\nusers:\n");
+        let mut yaml = format!(
+            "version: 1\nprune: {{ users: true, groups: true, labels: {} }}\nlabels: [{}]\nusers:\n",
+            self.prune_labels,
+            self.listed(live).into_iter().collect::<Vec<_>>().join(", ")
+        );
         for (email, grants, owner) in &people {
             yaml.push_str(&format!("  {email}:\n    permissions:\n"));
             if *owner {
                 yaml.push_str("      - role: Workspace Owner\n        resources: [workspace]\n");
             }
             for &g in grants {
-                let (role, resource) = GRANTS[g];
-                yaml.push_str(&format!(
-                    "      - role: {role}\n        resources: [\"{resource}\"]\n"
-                ));
+                yaml.push_str(&entry(g));
             }
         }
         yaml.push_str("groups:\n");
@@ -178,14 +208,37 @@ impl FileSpec {
             yaml.push_str(&chosen.into_iter().collect::<Vec<_>>().join(", "));
             yaml.push_str("]\n    permissions:\n");
             for &gr in grants {
-                let (role, resource) = GRANTS[gr];
-                yaml.push_str(&format!(
-                    "      - role: {role}\n        resources: [\"{resource}\"]\n"
-                ));
+                yaml.push_str(&entry(gr));
             }
         }
         yaml
     }
+
+    /// The labels the file lists: those drawn, and every label its grants use.
+    fn listed(&self, live: &LiveSpec) -> BTreeSet<&'static str> {
+        let mut listed: BTreeSet<&str> = LABELS
+            .iter()
+            .zip(&self.labels)
+            .filter(|(_, on)| **on)
+            .map(|(l, _)| *l)
+            .collect();
+        let people = self.people(live).into_iter().flat_map(|(_, g, _)| g);
+        let groups = self.groups.iter().flatten().flat_map(|(_, g)| g.clone());
+        for g in people.chain(groups) {
+            listed.extend(GRANTS[g].2.iter().copied());
+        }
+        listed
+    }
+}
+
+/// One grant of [`GRANTS`] as a file's permission entry.
+fn entry(g: usize) -> String {
+    let (role, resource, labels) = GRANTS[g];
+    let mut text = format!("      - role: {role}\n        resources: [\"{resource}\"]\n");
+    if !labels.is_empty() {
+        text.push_str(&format!("        labels: [{}]\n", labels.join(", ")));
+    }
+    text
 }
 
 fn grants() -> impl Strategy<Value = Vec<usize>> {
@@ -205,11 +258,13 @@ fn live_spec() -> impl Strategy<Value = LiveSpec> {
                 ),
                 0..4,
             ),
+            any::<bool>(),
         )
-            .prop_map(|(users, invites, groups)| LiveSpec {
+            .prop_map(|(users, invites, groups, gold)| LiveSpec {
                 users,
                 invites,
                 groups,
+                gold,
             })
     })
 }
@@ -229,16 +284,23 @@ fn file_spec() -> impl Strategy<Value = FileSpec> {
             ),
             6,
         ),
+        prop::collection::vec(any::<bool>(), LABELS.len()),
+        any::<bool>(),
     )
-        .prop_map(|(keep_users, keep_invites, new_people, groups)| FileSpec {
-            keep_users,
-            keep_invites,
-            new_people,
-            groups,
-        })
+        .prop_map(
+            |(keep_users, keep_invites, new_people, groups, labels, prune_labels)| FileSpec {
+                keep_users,
+                keep_invites,
+                new_people,
+                groups,
+                labels,
+                prune_labels,
+            },
+        )
 }
 
-type Pairs = BTreeSet<(String, String)>;
+/// (role, resource, labels joined) of each grant.
+type Pairs = BTreeSet<(String, String, String)>;
 
 /// Each person's pairs, and each group's members and pairs.
 type Normalised = (
@@ -253,9 +315,10 @@ fn normalise(file: &AccessFile, pending: &BTreeSet<String>) -> Normalised {
         permissions
             .iter()
             .flat_map(|p| {
+                let labels = segment_iam::label::joined(&p.parsed_labels().expect("labels"));
                 p.resources
                     .iter()
-                    .map(move |r| (p.role.value.to_lowercase(), r.value.clone()))
+                    .map(move |r| (p.role.value.to_lowercase(), r.value.clone(), labels.clone()))
             })
             .collect()
     };
@@ -324,6 +387,25 @@ proptest! {
                 normalise(&desired, &pending),
                 "export after apply differs from\n{yaml}\nplan:\n{plan}"
             );
+            // Every listed label is live; with prune.labels, every live label is listed or
+            // narrows a grant.
+            let listed = desired.listed_labels().expect("labels");
+            assert!(listed.is_subset(&now.labels), "{yaml}\n{plan}");
+            if desired.prune.labels {
+                let used: BTreeSet<segment_iam::Label> = now
+                    .users
+                    .iter()
+                    .flat_map(|u| &u.grants)
+                    .chain(now.groups.iter().flat_map(|g| &g.grants))
+                    .flat_map(|g| g.labels.iter().cloned())
+                    .collect();
+                for label in &now.labels {
+                    assert!(
+                        listed.contains(label) || used.contains(label),
+                        "{label} left unpruned by\n{yaml}\n{plan}"
+                    );
+                }
+            }
             let again = segment_iam_tests::sync::plan(&client, &yaml).await.expect("plan again");
             assert!(again.is_empty(), "second plan not empty for\n{yaml}\n{again}");
         });
@@ -576,4 +658,180 @@ async fn file_errors_found_against_the_workspace_carry_their_line_and_send_nothi
         }
     }
     assert_eq!(mutations(&emu), 0);
+}
+
+/// The labelled workspace's export, as a file to edit.
+async fn labelled_export(client: &segment_iam::Client) -> AccessFile {
+    AccessFile::parse(&export_yaml(client).await).expect("the export parses")
+}
+
+/// A labelled workspace (narrowed grants on a user and a group, a labelled source) exports
+/// without refusal, listing every label and each grant's labels; applying the export sends
+/// nothing.
+#[tokio::test]
+async fn a_labelled_workspace_exports_and_applying_the_export_sends_nothing() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let yaml = export_yaml(&client).await;
+    assert!(
+        yaml.contains("labels:\n- environment:dev\n- environment:prod\n- region:emea\n- tier:gold"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("labels:\n      - environment:prod\n      - region:emea"),
+        "the group's grant carries both labels:\n{yaml}"
+    );
+    let before = mutations(&emu);
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert!(plan.is_empty(), "{plan}\n{yaml}");
+    assert_eq!(mutations(&emu), before, "nothing sent");
+}
+
+/// An edited export (a label added to a group's plain grant, a new narrowed grant using a new
+/// label) applies in the minimum number of requests, counted on the journal: one per new
+/// label and one per subject whose grants change; then a second plan is empty.
+#[tokio::test]
+async fn an_edited_labelled_file_applies_in_the_fewest_requests_and_converges() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let mut file = labelled_export(&client).await;
+    let plain = file.groups.get_mut("Plain").expect("listed");
+    plain.permissions[0] = plain.permissions[0].clone().labels(["region:emea"]);
+    let a = file.users.get_mut("a@x.io").expect("listed");
+    a.permissions
+        .push(PermissionEntry::new("Source Read-only", ["workspace"]).labels(["team:data"]));
+    file.labels.push(Text::new("team:data"));
+    let yaml = file.to_yaml().expect("writes");
+    // The minimum, from the edit: one new label, two subjects whose grants change.
+    let new_labels = 1;
+    let changed_subjects = ["Plain", "a@x.io"].len() as u64;
+    let minimum = new_labels + changed_subjects;
+
+    emu.clear_journal();
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert_eq!(plan.requests(), minimum, "{plan}");
+    assert_eq!(mutations(&emu), minimum);
+    let sent: Vec<Operation> = emu
+        .journal()
+        .into_iter()
+        .filter(|e| e.method != "GET")
+        .filter_map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            Operation::CreateLabel,
+            Operation::AddPermissionsToUser,
+            Operation::ReplacePermissionsForUserGroup
+        ],
+        "the label is created before the grant that uses it"
+    );
+    let shown = plan.to_string();
+    assert!(
+        shown.contains("Workspace Member on workspace narrowed by region:emea"),
+        "{shown}"
+    );
+    assert!(shown.contains("+ create label team:data"), "{shown}");
+    let again = plan_fn(&client, &yaml).await.expect("plan again");
+    assert!(again.is_empty(), "{again}");
+}
+
+/// `prune.labels` deletes only the unused labels, after the revocation that frees one: the
+/// group's grant narrowed by region:emea goes, so region:emea goes after it; tier:gold is
+/// unused; environment:prod is unlisted but kept (a grant and a source use it).
+#[tokio::test]
+async fn prune_labels_deletes_only_unused_labels_after_the_revocation_that_frees_them() {
+    let emu = start(emulator().fixture(labelled_workspace())).await;
+    let client = client(&emu);
+    let mut file = labelled_export(&client).await;
+    file.prune.labels = true;
+    file.labels = vec![Text::new("environment:dev")];
+    file.groups
+        .get_mut("Prod")
+        .expect("listed")
+        .permissions
+        .clear();
+    let yaml = file.to_yaml().expect("writes");
+
+    emu.clear_journal();
+    let (plan, _) = plan_and_apply(&client, &yaml).await.expect("applied");
+    assert!(
+        !emu.journal_for(Operation::ListSources).is_empty(),
+        "the sources were read to delete labels"
+    );
+    let sent: Vec<(Operation, String)> = emu
+        .journal()
+        .into_iter()
+        .filter(|e| e.method != "GET")
+        .filter_map(|e| e.operation.map(|o| (o, e.path)))
+        .collect();
+    assert_eq!(sent.len() as u64, plan.requests(), "{plan}");
+    assert_eq!(
+        sent[0].0,
+        Operation::ReplacePermissionsForUserGroup,
+        "{plan}"
+    );
+    let deleted: BTreeSet<&str> = sent[1..]
+        .iter()
+        .map(|(o, path)| {
+            assert_eq!(*o, Operation::DeleteLabel);
+            path.as_str()
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        ["/labels/region/emea", "/labels/tier/gold"]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(
+        emu.label_strings(),
+        ["environment:dev", "environment:prod"],
+        "environment:prod, in use, is kept"
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.contains("environment:prod")),
+        "{:?}",
+        plan.notes
+    );
+    let again = plan_fn(&client, &yaml).await.expect("plan again");
+    assert!(again.is_empty(), "{again}");
+
+    // Without prune.labels the sources are not read.
+    emu.clear_journal();
+    let unpruned = yaml.replace("labels: true", "labels: false");
+    plan_fn(&client, &unpruned).await.expect("planned");
+    assert!(emu.journal_for(Operation::ListSources).is_empty());
+}
+
+/// Only a plain Workspace Owner counts: removing the only plain owner while a narrowed owner
+/// remains is refused by plan and by apply, and nothing is sent.
+#[tokio::test]
+async fn removing_the_only_plain_owner_while_a_narrowed_owner_remains_is_refused() {
+    let mut fixture = labelled_workspace();
+    fixture.users[1].permissions.push(narrowed_permission(
+        segment_iam_tests::OWNER_ROLE,
+        &["environment:prod"],
+    ));
+    let emu = start(emulator().fixture(fixture)).await;
+    let client = client(&emu);
+    let mut file = labelled_export(&client).await;
+    file.users
+        .get_mut("own@x.io")
+        .expect("listed")
+        .permissions
+        .clear();
+    let yaml = file.to_yaml().expect("writes");
+    assert!(
+        yaml.contains("Workspace Owner"),
+        "the narrowed owner stays:\n{yaml}"
+    );
+    emu.clear_journal();
+    match plan_and_apply(&client, &yaml).await {
+        Err(Error::Refused(segment_iam::guard::Refusal::LastOwner { owners })) => {
+            assert_eq!(owners, ["own@x.io"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(mutations(&emu), 0, "nothing sent");
 }

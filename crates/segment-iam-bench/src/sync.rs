@@ -7,7 +7,9 @@
 //!   members at page size 1,000), 4 hold about 300 and the rest about 33; direct permissions
 //!   on about a tenth of the users (2 "Workspace Owner" on the workspace, "Source Admin" on
 //!   sources, "Source Read-only" on the workspace), and group permissions ("Source Read-only",
-//!   "Source Admin" on 1–3 sources; a tenth of the groups none).
+//!   "Source Admin" on 1–3 sources; a tenth of the groups none); about a tenth of the
+//!   grants (owners aside) narrowed by `environment:prod` or `environment:dev`, so the
+//!   export, the plan and the minimum all compare grants with their labels.
 //! * Desired file: `export_from` the live read, then 2 % membership churn (half of it removals,
 //!   half additions, each on a group drawn uniformly, so spread over groups), 10 permission
 //!   changes (3 additions and 2 removals on users, the same on groups, 10 distinct subjects,
@@ -200,11 +202,40 @@ fn workspace(users: usize, groups: usize) -> Outcome<Fixture> {
             }
         })
         .collect();
-    Ok(Fixture {
+    let mut fixture = Fixture {
         users: fixture_users,
         groups: fixture_groups,
         ..Fixture::default()
-    })
+    };
+    narrow_a_tenth(&mut fixture);
+    Ok(fixture)
+}
+
+/// Narrows about a tenth of the grants (owners aside) by `environment:prod` or
+/// `environment:dev` (every workspace has both), drawn from a generator of their own so that
+/// the rest of the workspace is the one drawn before labels.
+fn narrow_a_tenth(fixture: &mut Fixture) {
+    let mut rng = Rng(SEED ^ 0x1abe1);
+    let Ok(owner) = role_id("Workspace Owner") else {
+        return;
+    };
+    let permissions = fixture
+        .users
+        .iter_mut()
+        .flat_map(|u| &mut u.permissions)
+        .chain(fixture.groups.iter_mut().flat_map(|g| &mut g.permissions));
+    for permission in permissions.filter(|p| p.role_id != owner) {
+        for resource in &mut permission.resources {
+            if rng.percent(10) {
+                let value = if rng.percent(50) { "prod" } else { "dev" };
+                resource.labels = vec![segment_iam_emulator::state::Label {
+                    key: "environment".into(),
+                    value: value.into(),
+                    description: None,
+                }];
+            }
+        }
+    }
 }
 
 /// What was changed in the file, for the notes.
@@ -347,15 +378,24 @@ fn change(file: &mut AccessFile) -> Outcome<Changes> {
     Ok(changes)
 }
 
-/// Permissions as (role, resource) pairs, compared case-insensitively on the role.
-fn pairs(permissions: &[PermissionEntry]) -> BTreeSet<(String, String)> {
+/// A grant as the file states it: role (compared case-insensitively), resource, labels.
+type FileGrant = (String, String, BTreeSet<String>);
+
+/// Permissions as grants: a narrowed grant is not the plain one.
+fn pairs(permissions: &[PermissionEntry]) -> BTreeSet<FileGrant> {
     permissions
         .iter()
         .flat_map(|p| {
-            p.resources.iter().map(|r| {
+            let labels: BTreeSet<String> = p
+                .labels
+                .iter()
+                .map(|l| l.value.trim().to_string())
+                .collect();
+            p.resources.iter().map(move |r| {
                 (
                     p.role.value.trim().to_lowercase(),
                     r.value.trim().to_string(),
+                    labels.clone(),
                 )
             })
         })
@@ -409,7 +449,7 @@ fn diff(
     group_ids: &HashMap<String, String>,
 ) -> Outcome<Diff> {
     let mut d = Diff::default();
-    let before_users: HashMap<String, BTreeSet<(String, String)>> = before
+    let before_users: HashMap<String, BTreeSet<FileGrant>> = before
         .users
         .iter()
         .map(|(e, u)| (key(&e.value), pairs(&u.permissions)))

@@ -36,7 +36,7 @@ pub fn schema() -> Result<(), Failure> {
 
 /// `export`: the live workspace as an access file, on stdout or in `--file`.
 pub(crate) async fn export(ctx: &Ctx, args: &ExportArgs) -> Result<(), Failure> {
-    let live = read_live(ctx).await?;
+    let live = read_live(ctx, &AccessFile::new()).await?;
     let file = segment_iam_sync::export::export_from(&live).map_err(|e| sync_failure(e, None))?;
     let yaml = file.to_yaml().map_err(|e| sync_failure(e, None))?;
     match &args.file {
@@ -69,7 +69,7 @@ pub(crate) async fn export(ctx: &Ctx, args: &ExportArgs) -> Result<(), Failure> 
 /// show; `--out` saves the plan for `apply PLAN.json`.
 pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     let file = read_access_file(&args.file)?;
-    let live = read_live(ctx).await?;
+    let live = read_live(ctx, &file).await?;
     let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
         .map_err(|e| sync_failure(e, Some(&args.file)))?;
     if let Some(out) = &args.out {
@@ -103,7 +103,7 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
     let (plan, saved) = match (&args.file, &args.plan) {
         (Some(path), _) => {
             let file = read_access_file(path)?;
-            let live = read_live(ctx).await?;
+            let live = read_live(ctx, &file).await?;
             let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
                 .map_err(|e| sync_failure(e, Some(path)))?;
             (plan, false)
@@ -269,11 +269,12 @@ pub fn interrupted(args: &ApplyArgs) -> Failure {
     }
 }
 
-/// Reads the whole workspace, with the progress line on a terminal.
-async fn read_live(ctx: &Ctx) -> Result<Live, Failure> {
+/// Reads the whole workspace as `file` needs it (the sources only when it may delete labels),
+/// with the progress line on a terminal.
+async fn read_live(ctx: &Ctx, file: &AccessFile) -> Result<Live, Failure> {
     let job = segment_iam::jobs::Progress::new();
     let _p = ctx.job_progress("reading the workspace", Some(job.clone()));
-    Live::read(&ctx.client, &ReadOptions::new().progress(job))
+    Live::read_for(&ctx.client, file, &ReadOptions::new().progress(job))
         .await
         .map_err(|e| sync_failure(e, None))
 }

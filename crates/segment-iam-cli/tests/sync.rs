@@ -230,6 +230,13 @@ fn schema_prints_valid_json_without_a_token() {
     let schema = json(&out.stdout);
     assert_eq!(schema["title"], "AccessFile");
     assert!(text(&out.stdout).contains("members_mode"));
+    assert!(schema["properties"]["labels"].is_object(), "{schema}");
+    for definition in ["Prune", "PermissionEntry"] {
+        assert!(
+            schema["definitions"][definition]["properties"]["labels"].is_object(),
+            "{definition}: {schema}"
+        );
+    }
 }
 
 #[test]
@@ -996,4 +1003,54 @@ fn apply_killed_after_some_mutations_converges_on_rerun() {
 #[test]
 fn apply_killed_twice_converges_on_rerun() {
     killed_and_rerun(&[KillAt::Mutations(1), KillAt::Mutations(3)]);
+}
+
+#[test]
+fn a_labelled_workspace_exports_its_labels_and_plans_show_them() {
+    let emu = Emu::with(|b| b.sources(2));
+    let (path, mut file) = emu.export("access.yaml");
+    let exported = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        exported.contains("labels:\n- environment:dev\n- environment:prod\n"),
+        "{exported}"
+    );
+    file.labels.push(Text::new("region:emea"));
+    set_user(
+        &mut file,
+        "user2@example.com",
+        vec![perm("Source Admin", "workspace").labels(["environment:prod", "region:emea"])],
+    );
+    write(&path, &file);
+    let out = emu
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-o", "table", "-f"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    let diff = text(&out.get_output().stdout);
+    for line in [
+        "+ create label region:emea (1 request)",
+        "Source Admin on workspace narrowed by environment:prod&region:emea",
+    ] {
+        assert!(diff.contains(line), "{line:?} in\n{diff}");
+    }
+    assert!(emu.mutations().is_empty(), "plan only reads");
+    emu.cmd()
+        .args(["apply", "--yes", "-f"])
+        .arg(&path)
+        .assert()
+        .success();
+    let (_, after) = emu.export("after.yaml");
+    let user2 = after.users.get("user2@example.com").expect("listed");
+    let labels: Vec<&str> = user2.permissions[0]
+        .labels
+        .iter()
+        .map(|t| t.value.as_str())
+        .collect();
+    assert_eq!(labels, ["environment:prod", "region:emea"]);
+    emu.cmd()
+        .args(["plan", "--detailed-exitcode", "-f"])
+        .arg(emu.path("after.yaml"))
+        .assert()
+        .code(0);
 }

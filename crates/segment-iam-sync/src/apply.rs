@@ -5,7 +5,9 @@
 //! After the first failure no new step starts; the steps already in flight finish, and the
 //! error reports exactly which steps were done. A creation (`createUserGroup`,
 //! `createInvites`) whose answer was lost is resolved by reading the workspace, never by
-//! sending it again: when the group or the invites are there, the apply goes on.
+//! sending it again: when the group or the invites are there, the apply goes on. A label
+//! creation answered "exists" (409) and a label deletion answered "not found" (404) are done:
+//! the label is as the plan wants it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -236,6 +238,22 @@ impl Run {
     async fn act(&self, action: &Action) -> segment_iam::Result<()> {
         let client = &self.client;
         match action {
+            Action::CreateLabel { label } => {
+                // 409: it exists (made by someone else, or our answer was lost): done.
+                if let Err(error) = client.labels().create(label, None).await
+                    && error.status() != Some(409)
+                {
+                    self.label_after_all(label, true, error).await?;
+                }
+            }
+            Action::DeleteLabel { label } => {
+                // 404: it is gone already (our answer was lost, or someone deleted it): done.
+                if let Err(error) = client.labels().delete(label).await
+                    && !error.is_not_found()
+                {
+                    self.label_after_all(label, false, error).await?;
+                }
+            }
             Action::CreateGroup { name } => {
                 let id = match client.groups().create(name).await {
                     Ok(group) => group.id,
@@ -342,6 +360,25 @@ impl Run {
         match found.as_slice() {
             [group] => Ok(group.id.clone()),
             _ => Err(error),
+        }
+    }
+
+    /// After a label creation (`exists`) or deletion (`!exists`) that failed: fine when it
+    /// may have arrived and a read finds the label as wanted; otherwise the failure.
+    async fn label_after_all(
+        &self,
+        label: &segment_iam::Label,
+        exists: bool,
+        error: segment_iam::Error,
+    ) -> segment_iam::Result<()> {
+        if error.outcome() == Outcome::NotApplied {
+            return Err(error);
+        }
+        let labels = self.client.labels().list().await?;
+        if labels.iter().any(|l| l.label == *label) == exists {
+            Ok(())
+        } else {
+            Err(error)
         }
     }
 

@@ -3,16 +3,17 @@
 //!
 //! Parsing refuses, with the line and column: YAML errors, unknown keys, duplicate keys
 //! (emails compared case-insensitively), a version other than [`FORMAT_VERSION`], malformed
-//! emails and resources, and files over [`MAX_FILE_BYTES`]. Role names are checked later,
-//! against the workspace's roles, still with their line.
+//! emails, resources and labels, and files over [`MAX_FILE_BYTES`]. Role names, and labels
+//! neither live nor listed, are checked later, against the workspace, still with their line.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use segment_iam::Label;
 use segment_iam::email::key as email_key;
 
 use crate::error::{Error, Result};
@@ -34,7 +35,7 @@ pub struct AccessFile {
     /// The workspace id this file is for: `apply` refuses a token of another workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
-    /// Delete what the file does not list (both off by default).
+    /// Delete what the file does not list (all off by default).
     #[serde(
         default,
         deserialize_with = "null_as_empty",
@@ -55,6 +56,15 @@ pub struct AccessFile {
         skip_serializing_if = "Entries::is_empty"
     )]
     pub groups: Entries<GroupEntry>,
+    /// The workspace's labels (`key:value`): created when missing; with `prune.labels`, the
+    /// unlisted ones no grant and no source uses are deleted.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Vec<LabelText>")]
+    pub labels: Vec<Text>,
 }
 
 /// What `apply` deletes when the file does not list it.
@@ -69,11 +79,15 @@ pub struct Prune {
     /// as a group member).
     #[serde(default)]
     pub users: bool,
+    /// Delete labels the file does not list under `labels`, once no grant and no source
+    /// uses them.
+    #[serde(default)]
+    pub labels: bool,
 }
 
 impl Prune {
     fn is_off(&self) -> bool {
-        !self.groups && !self.users
+        !self.groups && !self.users && !self.labels
     }
 }
 
@@ -150,7 +164,24 @@ pub struct PermissionEntry {
     pub role: Text,
     /// `workspace` (the token's workspace) or `TYPE:ID` (`SOURCE:qQEH...`).
     pub resources: Vec<Text>,
+    /// Labels (`key:value`) narrowing each resource: the role reaches only what carries all
+    /// of them. None: the plain permission.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Vec<LabelText>")]
+    pub labels: Vec<Text>,
 }
+
+/// A label as the file spells it, for the schema: `key:value`, each part a letter then
+/// letters, digits and hyphens.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct LabelText(
+    #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9-]*$"))] String,
+);
 
 impl PermissionEntry {
     /// A role (name or id) on resources (`workspace` or `TYPE:ID`), with no position in a
@@ -162,8 +193,32 @@ impl PermissionEntry {
         PermissionEntry {
             role: Text::new(role),
             resources: resources.into_iter().map(Text::new).collect(),
+            labels: Vec::new(),
         }
     }
+
+    /// This permission narrowed by labels (`key:value`, checked when the file is parsed or
+    /// planned), replacing any listed before.
+    pub fn labels(mut self, labels: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.labels = labels.into_iter().map(Text::new).collect();
+        self
+    }
+
+    /// The labels narrowing it, parsed; the first malformed one refused at its line.
+    pub fn parsed_labels(&self) -> Result<BTreeSet<Label>> {
+        parse_labels(&self.labels)
+    }
+}
+
+/// Labels as the file spells them, parsed; the first malformed one refused at its line.
+pub(crate) fn parse_labels(labels: &[Text]) -> Result<BTreeSet<Label>> {
+    labels.iter().map(parse_label).collect()
+}
+
+fn parse_label(text: &Text) -> Result<Label> {
+    text.value
+        .parse::<Label>()
+        .map_err(|e| text.error(e.to_string()))
 }
 
 impl UserEntry {
@@ -506,7 +561,21 @@ impl AccessFile {
             }
             check_permissions(&group.permissions)?;
         }
+        let mut labels: HashMap<Label, &Text> = HashMap::new();
+        for text in &self.labels {
+            if let Some(first) = labels.insert(parse_label(text)?, text) {
+                return Err(text.error(format!(
+                    "label {} is listed twice under `labels` (also line {})",
+                    text.value, first.line
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The labels listed under `labels`, parsed.
+    pub fn listed_labels(&self) -> Result<BTreeSet<Label>> {
+        parse_labels(&self.labels)
     }
 }
 
@@ -530,6 +599,7 @@ fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
                 .parse::<segment_iam::Resource>()
                 .map_err(|e| resource.error(e.to_string()))?;
         }
+        parse_labels(&permission.labels)?;
     }
     Ok(())
 }
@@ -743,5 +813,108 @@ groups:
         assert!(refusal("version: 1\nusers: [\n").1.len() > 3);
         let big = format!("version: 1\n#{}\n", "x".repeat(MAX_FILE_BYTES));
         assert!(refusal(&big).1.contains("over the"));
+    }
+
+    const LABELLED: &str = "version: 1
+prune: { labels: true }
+labels: [environment:prod, region:emea]
+groups:
+  Prod admins:
+    permissions:
+      - role: Source Admin
+        resources: [workspace]
+        labels: [environment:prod, region:emea]
+";
+
+    #[test]
+    fn labels_parse_on_permissions_and_at_the_top_with_positions() {
+        let file = parses(LABELLED);
+        assert!(file.prune.labels && !file.prune.groups && !file.prune.users);
+        let listed: Vec<(String, u64)> = file
+            .labels
+            .iter()
+            .map(|t| (t.value.clone(), t.line))
+            .collect();
+        assert_eq!(
+            listed,
+            [("environment:prod".into(), 3), ("region:emea".into(), 3)]
+        );
+        let permission = &file.groups.0[0].1.permissions[0];
+        assert_eq!(permission.labels[1].line, 9);
+        let parsed = permission.parsed_labels().expect("labels");
+        assert_eq!(
+            segment_iam::label::joined(&parsed),
+            "environment:prod&region:emea"
+        );
+        assert_eq!(file.listed_labels().expect("labels").len(), 2);
+        let again = parses(&file.to_yaml().expect("writes"));
+        assert_eq!(again, file);
+        assert!(file.to_yaml().expect("writes").contains("labels:"));
+    }
+
+    #[test]
+    fn a_file_without_labels_writes_no_labels_keys() {
+        let text = parses(EXAMPLE).to_yaml().expect("writes");
+        assert!(!text.contains("labels"), "{text}");
+        assert!(!parses(EXAMPLE).prune.labels);
+    }
+
+    #[test]
+    fn empty_labels_keys_are_no_labels() {
+        let file = parses(
+            "version: 1\nlabels:\nusers:\n  a@x.io:\n    permissions:\n      - role: R\n        resources: [workspace]\n        labels:\n",
+        );
+        assert!(file.labels.is_empty());
+        assert!(file.users.0[0].1.permissions[0].labels.is_empty());
+        assert_eq!(parses("version: 1\nlabels:\n"), AccessFile::new());
+    }
+
+    #[test]
+    fn malformed_and_repeated_labels_are_refused_at_their_line() {
+        let (line, message) = refusal(
+            "version: 1\ngroups:\n  G:\n    permissions:\n      - role: R\n        resources: [workspace]\n        labels:\n          - environment:prod\n          - region_emea\n",
+        );
+        assert_eq!(line, 9, "{message}");
+        assert!(message.contains("region_emea"), "{message}");
+        let (line, message) = refusal("version: 1\nlabels:\n  - environment:prod\n  - 1env:prod\n");
+        assert_eq!(line, 4, "{message}");
+        assert!(message.contains("not a letter"), "{message}");
+        let (line, message) =
+            refusal("version: 1\nlabels:\n  - environment:prod\n  - environment:prod\n");
+        assert_eq!(line, 4);
+        assert!(
+            message.contains("listed twice under `labels` (also line 3)"),
+            "{message}"
+        );
+        assert_eq!(
+            refusal("version: 1\nprune: { label: true }\n").0,
+            2,
+            "an unknown prune key"
+        );
+    }
+
+    #[test]
+    fn the_schema_shows_the_label_keys() {
+        let schema = serde_json::to_string(&schema()).expect("json");
+        for key in [
+            r#""labels":{"description":"The workspace's labels"#,
+            r#""labels":{"description":"Labels (`key:value`) narrowing each resource"#,
+            r#""labels":{"description":"Delete labels the file does not list"#,
+            "^[A-Za-z][A-Za-z0-9-]*:[A-Za-z][A-Za-z0-9-]*$",
+        ] {
+            assert!(schema.contains(key), "{key} in {schema}");
+        }
+    }
+
+    #[test]
+    fn a_permission_built_from_code_carries_its_labels() {
+        let entry =
+            PermissionEntry::new("Source Admin", ["workspace"]).labels(["environment:prod"]);
+        assert_eq!(entry.parsed_labels().expect("ok").len(), 1);
+        let bad = PermissionEntry::new("Source Admin", ["workspace"]).labels(["nope"]);
+        assert!(matches!(
+            bad.parsed_labels(),
+            Err(Error::File { line: 0, .. })
+        ));
     }
 }

@@ -7,7 +7,8 @@
 //! ```yaml
 //! version: 1
 //! workspace: 9aQ1Lj62S4bomZKLF4DPqW   # optional guard: a token of another workspace is refused
-//! prune: { groups: false, users: false }
+//! prune: { groups: false, users: false, labels: false }
+//! labels: [environment:dev, environment:prod]
 //! users:
 //!   ana@example.com:
 //!     permissions:
@@ -21,6 +22,9 @@
 //!     permissions:
 //!       - role: Source Read-only
 //!         resources: [workspace, "SOURCE:qQEHquLrjRDN9j1ByrChyn"]
+//!       - role: Source Admin
+//!         resources: [workspace]
+//!         labels: [environment:prod]     # only sources labelled environment:prod
 //! ```
 //!
 //! # Semantics
@@ -40,8 +44,13 @@
 //! * **Prune**: `prune.groups` deletes groups the file does not list; `prune.users` deletes
 //!   users and withdraws pending invites the file lists nowhere (neither under `users` nor as
 //!   a group member). Both are off by default.
-//! * Labels on permissions are not managed: a live permission narrowed by labels that the plan
-//!   would have to change is refused, never silently dropped.
+//! * **Labels**: a permission entry's `labels: [environment:prod, region:emea]` narrow each of
+//!   its resources (AND); a narrowed grant is another grant than the plain one, so adding or
+//!   dropping a label replaces the grant (one request). Top-level `labels:` lists the
+//!   workspace's labels: missing ones are created first; with `prune.labels`, unlisted ones
+//!   that no grant (after the plan) and no source uses are deleted last. A grant using a
+//!   label neither live nor listed is refused at its line. Only a plain Workspace Owner
+//!   counts for the last-owner guard.
 //!
 //! # Guarantees
 //!
@@ -89,7 +98,7 @@
 //! );
 //! file.users.insert("cy@example.com", UserEntry::new());
 //!
-//! let live = Live::read(&client, &ReadOptions::new()).await?;
+//! let live = Live::read_for(&client, &file, &ReadOptions::new()).await?;
 //! let plan = segment_iam_sync::plan(&file, &live, &client)?; // nothing sent yet
 //! print!("{plan}");
 //! let options = ApplyOptions::new().removal_cap(RemovalCap::at(10)).concurrency(1);

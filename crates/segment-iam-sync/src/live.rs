@@ -1,17 +1,21 @@
 //! The live workspace, read whole and normalised for comparison: every page of every listing
-//! (users, pending invites, groups, each group's members and invitees), the roles and the
-//! token's workspace id, the listings concurrently within the client's read limit.
+//! (users, pending invites, groups, each group's members and invitees), the roles, the labels
+//! and the token's workspace id, the listings concurrently within the client's read limit.
+//! The sources (for the labels they carry) only when a file may delete labels
+//! ([`Live::read_for`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use futures::TryStreamExt;
 use segment_iam::api::types::PermissionV1;
 use segment_iam::email::key as email_key;
 use segment_iam::jobs::read::{ReadOptions, read_workspace};
-use segment_iam::{Client, RoleDirectory};
+use segment_iam::{Client, Label, RoleDirectory, Source};
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::file::AccessFile;
 use crate::grant::Grant;
 
 /// A user as the plan sees them.
@@ -22,10 +26,8 @@ pub struct LiveUser {
     pub id: String,
     /// Their email, as the service spells it.
     pub email: String,
-    /// Their direct permissions, as (role, resource) pairs.
+    /// Their direct permissions, as grants (role, resource, labels).
     pub grants: BTreeSet<Grant>,
-    /// Whether some direct permission is narrowed by labels (not managed here).
-    pub labelled: bool,
 }
 
 /// A group as the plan sees it.
@@ -36,10 +38,8 @@ pub struct LiveGroup {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// Its permissions, as (role, resource) pairs.
+    /// Its permissions, as grants (role, resource, labels).
     pub grants: BTreeSet<Grant>,
-    /// Whether some permission is narrowed by labels (not managed here).
-    pub labelled: bool,
     /// Its users' emails (every page).
     pub members: Vec<String>,
     /// Its pending invitees' emails (every page).
@@ -71,22 +71,27 @@ pub struct Live {
     pub invites: Vec<String>,
     /// Every group, in the service's order.
     pub groups: Vec<LiveGroup>,
+    /// The workspace's labels.
+    pub labels: BTreeSet<Label>,
+    /// Every label some source carries; `None` when the sources were not read (they are
+    /// only needed to delete labels, see [`Live::read_for`]).
+    pub source_labels: Option<BTreeSet<Label>>,
 }
 
 impl Live {
     /// Reads the live workspace: every page of every listing, `options.concurrency` group
     /// listings at a time.
     pub async fn read(client: &Client, options: &ReadOptions) -> Result<Live> {
-        let (workspace, roles, state) = futures::try_join!(
+        let (workspace, roles, labels, state) = futures::try_join!(
             client.workspace(),
             client.roles().refresh(),
+            client.labels().list(),
             read_workspace(client, options)
         )?;
         let users = state
             .users
             .into_iter()
             .map(|u| LiveUser {
-                labelled: labelled(&u.permissions),
                 grants: grants(&u.permissions),
                 id: u.id,
                 email: u.email,
@@ -96,7 +101,6 @@ impl Live {
             .groups
             .into_iter()
             .map(|g| LiveGroup {
-                labelled: labelled(&g.group.permissions),
                 grants: grants(&g.group.permissions),
                 id: g.group.id,
                 name: g.group.name,
@@ -110,21 +114,58 @@ impl Live {
             users,
             invites: state.invites,
             groups,
+            labels: labels.into_iter().map(|l| l.label).collect(),
+            source_labels: None,
         })
     }
 
+    /// Reads the live workspace as `file` needs it: [`Live::read`], then the sources when
+    /// the file may delete labels ([`Live::needs_sources`]).
+    pub async fn read_for(
+        client: &Client,
+        file: &AccessFile,
+        options: &ReadOptions,
+    ) -> Result<Live> {
+        let mut live = Live::read(client, options).await?;
+        if live.needs_sources(file) {
+            live.read_sources(client).await?;
+        }
+        Ok(live)
+    }
+
+    /// Whether planning `file` needs the sources' labels: it prunes labels and some live
+    /// label is not listed (a deletion is considered, and a label on a source is in use).
+    pub fn needs_sources(&self, file: &AccessFile) -> bool {
+        if !file.prune.labels || self.source_labels.is_some() {
+            return false;
+        }
+        // A malformed listed label fails the plan anyway; reading more would not help.
+        let listed = file.listed_labels().unwrap_or_default();
+        self.labels.iter().any(|l| !listed.contains(l))
+    }
+
+    /// Reads every source (every page) for the labels they carry.
+    pub async fn read_sources(&mut self, client: &Client) -> Result<()> {
+        let sources: Vec<Source> = client.sources().list_labelled().try_collect().await?;
+        self.source_labels = Some(sources.into_iter().flat_map(|s| s.labels).collect());
+        Ok(())
+    }
+
     /// A digest of everything a plan depends on (not the service's listing order): two reads
-    /// with the same digest would give the same plan.
+    /// with the same digest would give the same plan. Labels are covered; the sources are not
+    /// (read only when a file deletes labels, and the service refuses to delete a label a
+    /// source took since).
     pub fn fingerprint(&self) -> String {
-        /// A group as digested: name, pairs, labelled, members.
-        type GroupDigest<'a> = (&'a str, &'a BTreeSet<Grant>, bool, BTreeSet<String>);
+        /// A group as digested: name, grants, members.
+        type GroupDigest<'a> = (&'a str, &'a BTreeSet<Grant>, BTreeSet<String>);
         #[derive(Serialize)]
         struct Canonical<'a> {
             workspace: &'a str,
             roles: BTreeMap<&'a str, &'a str>,
-            users: BTreeMap<&'a str, (&'a str, &'a BTreeSet<Grant>, bool)>,
+            users: BTreeMap<&'a str, (&'a str, &'a BTreeSet<Grant>)>,
             invites: BTreeSet<String>,
             groups: BTreeMap<&'a str, GroupDigest<'a>>,
+            labels: &'a BTreeSet<Label>,
         }
         let canonical = Canonical {
             workspace: &self.workspace_id,
@@ -137,19 +178,15 @@ impl Live {
             users: self
                 .users
                 .iter()
-                .map(|u| (u.id.as_str(), (u.email.as_str(), &u.grants, u.labelled)))
+                .map(|u| (u.id.as_str(), (u.email.as_str(), &u.grants)))
                 .collect(),
             invites: self.invites.iter().map(|e| email_key(e)).collect(),
             groups: self
                 .groups
                 .iter()
-                .map(|g| {
-                    (
-                        g.id.as_str(),
-                        (g.name.as_str(), &g.grants, g.labelled, g.member_keys()),
-                    )
-                })
+                .map(|g| (g.id.as_str(), (g.name.as_str(), &g.grants, g.member_keys())))
                 .collect(),
+            labels: &self.labels,
         };
         // Serialising owned, ordered maps of strings cannot fail.
         let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
@@ -160,12 +197,6 @@ impl Live {
 /// Permissions as grants: (role, resource, labels).
 fn grants(permissions: &[PermissionV1]) -> BTreeSet<Grant> {
     Grant::of_permissions(permissions)
-}
-
-fn labelled(permissions: &[PermissionV1]) -> bool {
-    permissions
-        .iter()
-        .any(|p| !p.labels.is_empty() || p.resources.iter().any(|r| !r.labels.is_empty()))
 }
 
 /// FNV-1a, 64 bits: a stable digest (the same on every platform and Rust version), enough to

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use segment_iam::api::types::RoleV1;
-use segment_iam::{Client, RoleDirectory};
+use segment_iam::{Client, Label, RoleDirectory};
 
 use crate::file::AccessFile;
 use crate::grant::Grant;
@@ -38,7 +38,6 @@ pub fn user(id: &str, email: &str, grants: &[Grant]) -> LiveUser {
         id: id.into(),
         email: email.into(),
         grants: grants.iter().cloned().collect(),
-        labelled: false,
     }
 }
 
@@ -48,7 +47,6 @@ pub fn group(id: &str, name: &str, members: &[&str], grants: &[Grant]) -> LiveGr
         id: id.into(),
         name: name.into(),
         grants: grants.iter().cloned().collect::<BTreeSet<_>>(),
-        labelled: false,
         members: members.iter().map(|m| m.to_string()).collect(),
         invitees: Vec::new(),
     }
@@ -71,7 +69,14 @@ pub fn live(users: Vec<LiveUser>, invites: &[&str], groups: Vec<LiveGroup>) -> L
         users,
         invites: invites.iter().map(|e| e.to_string()).collect(),
         groups,
+        labels: [label("environment:dev"), label("environment:prod")].into(),
+        source_labels: None,
     }
+}
+
+/// A label from its text.
+pub fn label(text: &str) -> Label {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 /// A file from its YAML.

@@ -46,7 +46,7 @@ pub(super) fn groups(
         after: Vec::new(),
     };
     for (name, entry) in file.groups.iter() {
-        let wanted = resolve(&entry.permissions, ix.live)?;
+        let wanted = resolve(&entry.permissions, ix)?;
         let members: BTreeMap<String, &str> = entry
             .members
             .iter()
@@ -137,7 +137,7 @@ fn existing_group(
     let whose = Subject::Group {
         group: group.clone(),
     };
-    if let Some(step) = permission_step(whose, &live.grants, live.labelled, &wanted.grants)? {
+    if let Some(step) = permission_step(whose, &live.grants, &wanted.grants) {
         groups.steps.push(step);
     }
     let mode = wanted.entry.members_mode;

@@ -73,7 +73,9 @@ pub(super) fn last_owner(ix: &Index<'_>, after: &After<'_>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::fixtures::{OWNER, READER, client, file, group, live, on_workspace, user};
+    use crate::plan::fixtures::{
+        OWNER, READER, client, file, group, label, live, on_workspace, user,
+    };
     use crate::plan::plan;
     use segment_iam::guard::Refusal;
 
@@ -180,6 +182,27 @@ mod tests {
             vec![],
         );
         assert!(planned("version: 1\nusers:\n  a@x.io:\n", &w).is_ok());
+    }
+
+    #[test]
+    fn removing_the_only_plain_owner_while_a_narrowed_owner_remains_is_refused() {
+        let narrowed = on_workspace(OWNER).narrowed([label("environment:prod")]);
+        let w = live(
+            vec![
+                user("u1", "own@x.io", &[on_workspace(OWNER)]),
+                user("u2", "prod@x.io", std::slice::from_ref(&narrowed)),
+            ],
+            &[],
+            vec![group("g1", "Prod owners", &["prod@x.io"], &[narrowed])],
+        );
+        let keep_narrowed = "version: 1\nusers:\n  own@x.io:\n  prod@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n        labels: [environment:prod]\n";
+        assert_eq!(refused_owners(planned(keep_narrowed, &w)), ["own@x.io"]);
+        // Narrowing the only plain owner's grant is losing it too.
+        let narrowed_too = "version: 1\nusers:\n  own@x.io:\n    permissions:\n      - role: Workspace Owner\n        resources: [workspace]\n        labels: [environment:prod]\n";
+        assert_eq!(refused_owners(planned(narrowed_too, &w)), ["own@x.io"]);
+        // Dropping a narrowed owner grant instead is fine.
+        let drop_narrowed = format!("{OWNER_FILE}  prod@x.io:\n");
+        assert!(planned(&drop_narrowed, &w).is_ok());
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The live workspace and the file indexed the way every phase looks them up: users and
-//! invites by email key, groups by name, and everyone the file names. Building it refuses a
-//! member who is nobody, before any phase runs.
+//! invites by email key, groups by name, everyone the file names, and the labels a grant may
+//! use. Building it refuses a member who is nobody, before any phase runs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
+use segment_iam::Label;
 use segment_iam::email::key as email_key;
 
 use crate::error::Result;
@@ -23,6 +24,10 @@ pub(super) struct Index<'a> {
     /// Everyone the file names, under `users` or as a member, by email key: who `prune.users`
     /// keeps.
     pub listed: HashSet<String>,
+    /// The labels the file lists under `labels`.
+    pub listed_labels: BTreeSet<Label>,
+    /// The labels a grant may use: live or listed (created by the plan).
+    pub known_labels: BTreeSet<Label>,
 }
 
 impl<'a> Index<'a> {
@@ -60,12 +65,16 @@ impl<'a> Index<'a> {
                 listed.insert(key);
             }
         }
+        let listed_labels = file.listed_labels()?;
+        let known_labels = live.labels.union(&listed_labels).cloned().collect();
         Ok(Index {
             live,
             users_by_key,
             invite_keys,
             groups_by_name,
             listed,
+            listed_labels,
+            known_labels,
         })
     }
 }

@@ -4,8 +4,9 @@
 //! [`plan()`] runs the phases in turn, each in its own file: the workspace guard, the people
 //! (`people.rs`: direct permissions, invites, pruned users and invites), the groups
 //! (`groups.rs`: created, changed or deleted, with each group's permissions by
-//! `permissions.rs` and members by `members.rs`), then the last-owner guard (`guards.rs`).
-//! The steps are then ordered by [`Action::phase`], so additions come before removals.
+//! `permissions.rs` and members by `members.rs`), the last-owner guard (`guards.rs`), then
+//! the labels (`labels.rs`: created, or pruned once unused). The steps are then ordered by
+//! [`Action::phase`], so creations and additions come before removals, label deletions last.
 
 use segment_iam::Client;
 
@@ -14,10 +15,11 @@ use crate::file::AccessFile;
 use crate::live::Live;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 mod groups;
 mod guards;
 mod index;
+mod labels;
 mod members;
 mod people;
 mod permissions;
@@ -28,25 +30,28 @@ pub(crate) mod types;
 pub use segment_iam::guard::OWNER_ROLE;
 pub use types::{Action, GroupRef, NewInvite, PLAN_FORMAT, Plan, Step, Subject, UserRef};
 
-/// Diffs `file` against `live` into a plan. Checks everything before returning: unknown roles
-/// and members that are nobody (with their line), a `workspace` guard for another workspace,
-/// two live groups sharing a listed name, labelled permissions it would change, and the
-/// last-owner guard. `client` only sizes the removals under its URL limit (nothing is sent).
+/// Diffs `file` against `live` into a plan. Checks everything before returning: unknown roles,
+/// unknown labels and members that are nobody (with their line), a `workspace` guard for
+/// another workspace, two live groups sharing a listed name, and the last-owner guard. With
+/// `prune.labels`, `live` must hold the sources' labels when a deletion is considered
+/// ([`Live::read_for`]). `client` only sizes the removals under its URL limit (nothing is sent).
 pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
     guards::workspace(file, live)?;
     let ix = index::Index::new(file, live)?;
     let people = people::people(file, &ix, client)?;
     let groups = groups::groups(file, &ix, &people.pruned, client)?;
-    guards::last_owner(
-        &ix,
-        &guards::After {
-            user_grants: &people.grants_after,
-            groups: &groups.after,
-            pruned: &people.pruned,
-        },
-    )?;
+    let after = guards::After {
+        user_grants: &people.grants_after,
+        groups: &groups.after,
+        pruned: &people.pruned,
+    };
+    guards::last_owner(&ix, &after)?;
     let mut steps = people.steps;
     steps.extend(groups.steps);
+    let labels = labels::labels(file, &ix, &after, &steps)?;
+    steps.extend(labels.steps);
+    let mut notes = people.notes;
+    notes.extend(labels.notes);
     // Stable: within a phase, steps keep the order the phases found them in.
     steps.sort_by_key(|s| s.action.phase());
     Ok(Plan {
@@ -60,7 +65,7 @@ pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
             .map(|r| (r.id.clone(), r.name.clone()))
             .collect(),
         steps,
-        notes: people.notes,
+        notes,
     })
 }
 

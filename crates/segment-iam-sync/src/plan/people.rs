@@ -54,13 +54,13 @@ fn listed(file: &AccessFile, ix: &Index<'_>) -> Result<People> {
         .collect();
     for (email, entry) in file.users.iter() {
         let key = email_key(&email.value);
-        let wanted = resolve(&entry.permissions, ix.live)?;
+        let wanted = resolve(&entry.permissions, ix)?;
         if let Some(user) = ix.users_by_key.get(&key) {
             let whose = Subject::User {
                 id: user.id.clone(),
                 email: user.email.clone(),
             };
-            if let Some(step) = permission_step(whose, &user.grants, user.labelled, &wanted)? {
+            if let Some(step) = permission_step(whose, &user.grants, &wanted) {
                 steps.push(step);
             }
             grants_after.insert(user.id.clone(), wanted);

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use segment_iam::label;
+
 use crate::grant::Grant;
 
 use super::types::{Action, Plan, Step, Subject};
@@ -17,7 +19,15 @@ impl Plan {
         } else {
             format!("{}:{}", g.resource_type, g.resource_id)
         };
-        format!("{} on {resource}", self.role_name(&g.role_id))
+        let role = self.role_name(&g.role_id);
+        if g.is_narrowed() {
+            format!(
+                "{role} on {resource} narrowed by {}",
+                label::joined(&g.labels)
+            )
+        } else {
+            format!("{role} on {resource}")
+        }
     }
 
     fn grants(&self, grants: &[Grant]) -> String {
@@ -51,6 +61,7 @@ impl Plan {
             format!("{n} requests")
         };
         match &step.action {
+            Action::CreateLabel { label } => writeln!(f, "+ create label {label} ({cost})")?,
             Action::CreateGroup { name } => writeln!(f, "+ create group {name:?} ({cost})")?,
             Action::Invite { invites } => {
                 let who = if invites.len() == 1 {
@@ -139,6 +150,7 @@ impl Plan {
             Action::DeleteGroup { group } => {
                 writeln!(f, "- delete group {:?} ({cost})", group.name)?
             }
+            Action::DeleteLabel { label } => writeln!(f, "- delete label {label} ({cost})")?,
         }
         Ok(())
     }
@@ -334,6 +346,47 @@ mod tests {
 note: a note
 Plan: 13 step(s), 14 request(s), 7 removal(s).
 "#;
+        assert_eq!(shown.to_string(), expected);
+    }
+
+    #[test]
+    fn narrowed_grants_and_label_steps_show_their_labels() {
+        let l = |t: &str| t.parse::<segment_iam::Label>().expect("label");
+        let narrowed =
+            grant("r1", "WORKSPACE", "ws1").narrowed([l("region:emea"), l("environment:prod")]);
+        let shown = plan(vec![
+            (
+                Action::CreateLabel {
+                    label: l("region:emea"),
+                },
+                1,
+            ),
+            (
+                Action::ReplacePermissions {
+                    subject: Subject::User {
+                        id: "u1".into(),
+                        email: "a@x.io".into(),
+                    },
+                    grants: vec![narrowed.clone()],
+                    added: vec![narrowed],
+                    removed: vec![grant("r1", "WORKSPACE", "ws1")],
+                },
+                1,
+            ),
+            (
+                Action::DeleteLabel {
+                    label: l("environment:dev"),
+                },
+                1,
+            ),
+        ]);
+        let expected = "+ create label region:emea (1 request)
+~ user a@x.io: replace permissions (1 request)
+    + Reader on workspace narrowed by environment:prod&region:emea
+    - Reader on workspace
+- delete label environment:dev (1 request)
+Plan: 3 step(s), 3 request(s), 2 removal(s).
+";
         assert_eq!(shown.to_string(), expected);
     }
 

@@ -65,4 +65,47 @@ mod tests {
         }
         assert!(matches!(Plan::from_json("{}"), Err(Error::PlanFormat(_))));
     }
+
+    #[test]
+    fn a_plan_with_labels_reads_back_equal_and_an_older_plan_still_reads() {
+        let l = |t: &str| t.parse::<segment_iam::Label>().expect("label");
+        let narrowed = crate::Grant::new("r1", "WORKSPACE", "ws1").narrowed([l("region:emea")]);
+        let mut labelled = plan();
+        labelled.steps = vec![
+            Step {
+                action: Action::CreateLabel {
+                    label: l("region:emea"),
+                },
+                requests: 1,
+            },
+            Step {
+                action: Action::AddPermissions {
+                    subject: crate::Subject::User {
+                        id: "u1".into(),
+                        email: "a@x.io".into(),
+                    },
+                    grants: vec![narrowed],
+                },
+                requests: 1,
+            },
+            Step {
+                action: Action::DeleteLabel {
+                    label: l("environment:dev"),
+                },
+                requests: 1,
+            },
+        ];
+        let json = labelled.to_json();
+        assert!(json.contains("\"labels\": [\n"), "{json}");
+        assert_eq!(Plan::from_json(&json).expect("reads back"), labelled);
+
+        // Written before labels: plain grants carry no `labels` key.
+        let older = r#"{"format":1,"workspace_id":"ws1","live_fingerprint":"0123456789abcdef","roles":{"r1":"Reader"},"steps":[{"action":"add_permissions","subject":{"kind":"group","group":{"name":"G","id":"g1"}},"grants":[{"role_id":"r1","resource_type":"WORKSPACE","resource_id":"ws1"}],"requests":1}],"notes":[]}"#;
+        let read = Plan::from_json(older).expect("an older plan reads");
+        match &read.steps[0].action {
+            Action::AddPermissions { grants, .. } => assert!(!grants[0].is_narrowed()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(Plan::from_json(&read.to_json()).expect("again"), read);
+    }
 }

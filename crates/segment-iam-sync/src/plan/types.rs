@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use segment_iam::Label;
 use serde::{Deserialize, Serialize};
 
 use crate::grant::Grant;
@@ -60,6 +61,11 @@ pub struct UserRef {
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Action {
+    /// `createLabel`, before any grant that uses it.
+    CreateLabel {
+        /// The label.
+        label: Label,
+    },
     /// `createUserGroup`.
     CreateGroup {
         /// The new group's name.
@@ -128,23 +134,29 @@ pub enum Action {
         /// The group.
         group: GroupRef,
     },
+    /// `deleteLabel` (`prune.labels`), after every step that frees it.
+    DeleteLabel {
+        /// The label.
+        label: Label,
+    },
 }
 
 impl Action {
     /// When the step runs: lower phases first, so additions come before removals.
     pub fn phase(&self) -> u8 {
         match self {
-            Action::CreateGroup { .. } => 0,
+            Action::CreateLabel { .. } | Action::CreateGroup { .. } => 0,
             Action::Invite { .. } => 1,
             Action::AddMembers { .. } | Action::AddPermissions { .. } => 2,
             Action::ReplaceMembers { .. } | Action::ReplacePermissions { .. } => 3,
             Action::RemoveMembers { .. } => 4,
             Action::DeleteUsers { .. } | Action::DeleteInvites { .. } => 5,
             Action::DeleteGroup { .. } => 6,
+            Action::DeleteLabel { .. } => 7,
         }
     }
 
-    /// How many things this step removes: members, users, invites, groups, permission pairs.
+    /// How many things this step removes: members, users, invites, groups, grants, labels.
     pub fn removals(&self) -> u64 {
         match self {
             Action::ReplaceMembers { removed, .. } => count(removed),
@@ -153,7 +165,7 @@ impl Action {
                 count(emails)
             }
             Action::DeleteUsers { users } => count(users),
-            Action::DeleteGroup { .. } => 1,
+            Action::DeleteGroup { .. } | Action::DeleteLabel { .. } => 1,
             _ => 0,
         }
     }
@@ -203,7 +215,7 @@ impl Plan {
         self.steps.iter().map(|s| s.requests).sum()
     }
 
-    /// Everything the plan removes (members, users, invites, groups, permission pairs), the
+    /// Everything the plan removes (members, users, invites, groups, grants, labels), the
     /// figure [`crate::ApplyOptions::removal_cap`] caps.
     pub fn removals(&self) -> u64 {
         self.steps.iter().map(|s| s.action.removals()).sum()
@@ -223,6 +235,24 @@ mod tests {
 
     fn grant(role: &str) -> Grant {
         Grant::new(role, "WORKSPACE", "ws1")
+    }
+
+    fn label() -> Label {
+        "environment:prod".parse().expect("a label")
+    }
+
+    #[test]
+    fn label_creations_run_first_and_deletions_last() {
+        let create = Action::CreateLabel { label: label() };
+        let delete = Action::DeleteLabel { label: label() };
+        let group_deleted = Action::DeleteGroup { group: group() };
+        assert_eq!(create.phase(), 0);
+        assert!(delete.phase() > group_deleted.phase());
+        let json = serde_json::to_string(&delete).expect("json");
+        assert_eq!(
+            json,
+            r#"{"action":"delete_label","label":"environment:prod"}"#
+        );
     }
 
     fn emails(n: usize) -> Vec<String> {
@@ -288,6 +318,8 @@ mod tests {
             ),
             (Action::DeleteInvites { emails: emails(6) }, 6),
             (Action::DeleteGroup { group: group() }, 1),
+            (Action::CreateLabel { label: label() }, 0),
+            (Action::DeleteLabel { label: label() }, 1),
         ];
         for (action, removals) in &cases {
             assert_eq!(action.removals(), *removals, "{action:?}");
@@ -306,8 +338,8 @@ mod tests {
                 .collect(),
             notes: vec![],
         };
-        assert_eq!(plan.removals(), 2 + 3 + 4 + 5 + 6 + 1);
-        assert_eq!(plan.requests(), 20);
+        assert_eq!(plan.removals(), 2 + 3 + 4 + 5 + 6 + 1 + 1);
+        assert_eq!(plan.requests(), 24);
         assert!(!plan.is_empty());
     }
 }
