@@ -1358,12 +1358,13 @@ fn audit_csv_parses_with_a_csv_reader_and_notes_what_it_cannot_read() {
     let headers = reader.headers().expect("header row").clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["EMAIL", "SUBJECT", "VIA", "ROLE", "RESOURCE"]
+        ["EMAIL", "SUBJECT", "VIA", "ROLE", "RESOURCE", "LABELS"]
     );
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
     assert!(rows.iter().any(|r| &r[3] == "Workspace Owner"
         && &r[2] == "direct"
-        && r[4] == format!("WORKSPACE:{WORKSPACE}")));
+        && r[4] == format!("WORKSPACE:{WORKSPACE}")
+        && r[5].is_empty()));
     assert!(rows.iter().any(|r| r[2].starts_with("group:")));
     let mut invites = emu.h().invite_emails();
     invites.sort();
@@ -1652,6 +1653,26 @@ fn changing_commands(emu: &Emu) -> Vec<Vec<String>> {
             "--resource",
             "workspace",
         ]),
+        owned(&[
+            "permissions",
+            "add",
+            "--user",
+            user,
+            "--role",
+            "Source Admin",
+            "--resource",
+            "workspace",
+            "--label",
+            "environment:prod",
+        ]),
+        owned(&[
+            "labels",
+            "create",
+            "team:data",
+            "--description",
+            "Data team",
+        ]),
+        owned(&["labels", "delete", "environment:dev"]),
     ]
 }
 
@@ -1828,4 +1849,278 @@ fn offboard_dry_run_names_the_guard_that_would_refuse() {
     assert_eq!(env["errors"][0]["type"], "last-owner", "{env}");
     assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
     assert_eq!(emu.h().user_count(), 12);
+}
+
+// ---- labels ------------------------------------------------------------------------------
+
+/// The permissions `user` holds on the workspace as (role name, labels `key:value`), from the
+/// emulator's state.
+fn workspace_grants(emu: &Emu, user: &str) -> Vec<(String, Vec<String>)> {
+    emu.h()
+        .user(user)
+        .expect("user")
+        .permissions
+        .iter()
+        .flat_map(|p| {
+            p.resources
+                .iter()
+                .filter(|r| r.resource_type == "WORKSPACE" && r.id == WORKSPACE)
+                .map(|r| {
+                    let labels = r
+                        .labels
+                        .iter()
+                        .map(|l| format!("{}:{}", l.key, l.value))
+                        .collect();
+                    (p.role_name.clone(), labels)
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn permissions_add_with_labels_reaches_the_wire_and_the_audit_shows_them() {
+    let emu = Emu::start(3, 0, 0);
+    let user = emu.h().user_ids()[2].clone();
+    let args = [
+        "permissions",
+        "add",
+        "--user",
+        &user,
+        "--role",
+        "Source Admin",
+        "--resource",
+        "workspace",
+        "--label",
+        "environment:prod",
+        "--label",
+        "region:emea",
+        "--role",
+        "Source Read-only",
+        "--resource",
+        "workspace",
+    ];
+    // The plan names the labels before anything is sent.
+    let out = emu
+        .cmd()
+        .args(args)
+        .args(["--dry-run", "-o", "table"])
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("Source Admin on workspace narrowed by environment:prod&region:emea"),
+        "{stderr}"
+    );
+    let out = emu
+        .cmd()
+        .args(args)
+        .args(["--dry-run", "-o", "json"])
+        .assert()
+        .success();
+    let plan = json(&out.get_output().stdout);
+    assert_eq!(
+        plan["plan"]["items"],
+        serde_json::json!([
+            "Source Admin on workspace narrowed by environment:prod&region:emea",
+            "Source Read-only on workspace"
+        ])
+    );
+    assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
+
+    emu.cmd().args(args).args(["--yes"]).assert().success();
+    let posts = emu.requests(Operation::AddPermissionsToUser);
+    assert_eq!(posts.len(), 1);
+    let body: Value =
+        serde_json::from_str(posts[0].body.as_deref().expect("a body")).expect("JSON body");
+    let sent: Vec<&Value> = body["permissions"]
+        .as_array()
+        .expect("permissions")
+        .iter()
+        .collect();
+    let narrowed = sent
+        .iter()
+        .find(|p| p["resources"][0]["labels"].is_array())
+        .expect("a narrowed permission was sent");
+    assert_eq!(
+        narrowed["resources"][0]["labels"],
+        serde_json::json!([
+            {"key": "environment", "value": "prod"},
+            {"key": "region", "value": "emea"}
+        ])
+    );
+    assert_eq!(narrowed["resources"][0]["type"], "WORKSPACE");
+    let mut held = workspace_grants(&emu, &user);
+    held.sort();
+    assert_eq!(
+        held,
+        vec![
+            (
+                "Source Admin".to_string(),
+                vec!["environment:prod".to_string(), "region:emea".to_string()]
+            ),
+            ("Source Read-only".to_string(), vec![]),
+        ],
+        "the narrowed grant and the plain one are both held, apart"
+    );
+
+    // The audit shows the narrowing: a LABELS column in CSV, an array in JSON.
+    let email = emu.h().user(&user).expect("user").email;
+    let out = emu
+        .cmd()
+        .args(["audit", "--email", &email, "-o", "csv"])
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    let labels_of = |role: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| &r[3] == role)
+            .map(|r| r[5].to_string())
+            .collect()
+    };
+    assert_eq!(labels_of("Source Admin"), ["environment:prod&region:emea"]);
+    assert_eq!(labels_of("Source Read-only"), [""]);
+    let out = emu
+        .cmd()
+        .args([
+            "audit",
+            "--email",
+            &email,
+            "--role",
+            "Source Admin",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(
+        v["rows"][0]["labels"],
+        serde_json::json!(["environment:prod", "region:emea"])
+    );
+    let out = emu
+        .cmd()
+        .args(["audit", "--email", &email, "-o", "table"])
+        .assert()
+        .success();
+    let table = text(&out.get_output().stdout);
+    assert!(
+        table.lines().next().is_some_and(|h| h.ends_with("LABELS")),
+        "{table}"
+    );
+    assert!(table.contains("environment:prod&region:emea"), "{table}");
+
+    // A user's table shows the narrowed resource with its labels.
+    let out = emu
+        .cmd()
+        .args(["users", "get", &user, "-o", "table"])
+        .assert()
+        .success();
+    let table = text(&out.get_output().stdout);
+    assert!(
+        table.contains(&format!(
+            "Source Admin[WORKSPACE:{WORKSPACE} (environment:prod&region:emea)]"
+        )),
+        "{table}"
+    );
+}
+
+#[test]
+fn permissions_replace_for_a_group_carries_labels() {
+    let emu = Emu::start(1, 1, 0);
+    let group = emu.h().group_ids()[0].clone();
+    emu.cmd()
+        .args([
+            "permissions",
+            "replace",
+            "--yes",
+            "--group",
+            &group,
+            "--role",
+            "Source Admin",
+            "--resource",
+            &format!("WORKSPACE:{WORKSPACE}"),
+            "--label",
+            "environment:dev",
+        ])
+        .assert()
+        .success();
+    let held = emu.h().group(&group).expect("group").permissions;
+    assert_eq!(held.len(), 1, "{held:?}");
+    let labels: Vec<(String, String)> = held[0].resources[0]
+        .labels
+        .iter()
+        .map(|l| (l.key.clone(), l.value.clone()))
+        .collect();
+    assert_eq!(labels, [("environment".to_string(), "dev".to_string())]);
+}
+
+#[test]
+fn label_usage_errors_exit_2_name_the_problem_and_send_nothing() {
+    let emu = Emu::start(2, 0, 0);
+    let user = emu.h().user_ids()[1].clone();
+    let run = |extra: &[&str]| {
+        let out = emu
+            .cmd()
+            .args(["permissions", "add", "--yes", "--user", &user])
+            .args(extra)
+            .args(["-o", "table"])
+            .assert()
+            .code(2);
+        text(&out.get_output().stderr)
+    };
+    let stderr = run(&[
+        "--role",
+        "Source Admin",
+        "--label",
+        "environment:prod",
+        "--resource",
+        "workspace",
+    ]);
+    assert!(
+        stderr.contains("--label environment:prod comes before any --resource"),
+        "{stderr}"
+    );
+    let stderr = run(&[
+        "--role",
+        "Source Admin",
+        "--resource",
+        "SOURCE:src1",
+        "--label",
+        "environment:prod",
+    ]);
+    assert!(
+        stderr.contains("labels narrow only a permission on the workspace"),
+        "{stderr}"
+    );
+    let stderr = run(&[
+        "--role",
+        "Source Admin",
+        "--resource",
+        "workspace",
+        "--label",
+        "environment:prod_1",
+    ]);
+    assert!(stderr.contains("label value"), "{stderr}");
+    let stderr = run(&[
+        "--role",
+        "Source Admin",
+        "--resource",
+        "workspace",
+        "--label",
+        "prod",
+    ]);
+    assert!(stderr.contains("key:value"), "{stderr}");
+    for bad in ["nocolon", "1env:prod", "env:"] {
+        emu.cmd()
+            .args(["labels", "create", bad, "--yes"])
+            .assert()
+            .code(2);
+        emu.cmd()
+            .args(["labels", "delete", bad, "--yes"])
+            .assert()
+            .code(2);
+    }
+    assert!(emu.h().journal().is_empty(), "nothing reached the service");
 }
