@@ -603,6 +603,9 @@ pub struct EmulatorArgs {
     /// Invites to create at start.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed_invites: usize,
+    /// Sources to create at start, labelled environment:prod and environment:dev in turn.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed_sources: usize,
     /// Seed of the random generator (same seed, same data).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,

@@ -20,7 +20,8 @@ pub async fn run(
         .port(args.port)
         .users(args.seed_users)
         .groups(args.seed_groups)
-        .invites(args.seed_invites);
+        .invites(args.seed_invites)
+        .sources(args.seed_sources);
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }

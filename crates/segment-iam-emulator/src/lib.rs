@@ -1,7 +1,8 @@
 //! Local emulator of the Segment Public API IAM surface, for tests, examples and benchmarks.
 //!
-//! An HTTP server (axum on tokio) with in-memory state that answers the 23 IAM operations
-//! (users, invites, user groups, permissions, roles and the workspace; see [`Operation`])
+//! An HTTP server (axum on tokio) with in-memory state that answers the 27 IAM operations
+//! (users, invites, user groups, permissions, roles, the workspace, its labels and its
+//! sources; see [`Operation`])
 //! with the documented wire format: `{"data": ...}` / `{"errors": [...]}` envelopes, Bearer
 //! authentication, opaque MAC-protected pagination cursors, per-token rate limits with
 //! `X-RateLimit-*` headers and the documented 429 body, a URL length limit (414), and both
@@ -51,10 +52,11 @@ pub use error::EmulatorError;
 pub use faults::{Fault, FaultKind, FaultSpec, Phase, Target};
 pub use journal::JournalEntry;
 pub use operations::{Operation, UnknownOperation};
-pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureUser};
+pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureSource, FixtureUser};
 pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
 pub use state::{
-    AuditEvent, GroupSnapshot, InviteSnapshot, Role, StateSnapshot, UserSnapshot, Workspace,
+    AuditEvent, GroupSnapshot, InviteSnapshot, Label, Role, Source, StateSnapshot, UserSnapshot,
+    Workspace,
 };
 pub use wire::is_valid_email;
 

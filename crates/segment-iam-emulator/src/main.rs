@@ -31,6 +31,9 @@ struct Args {
     /// Number of pending invites to generate.
     #[arg(long, default_value_t = 0)]
     seed_invites: usize,
+    /// Number of sources to generate (labelled environment:prod and environment:dev in turn).
+    #[arg(long, default_value_t = 0)]
+    seed_sources: usize,
     /// A JSON fixture file to load first.
     #[arg(long)]
     fixture: Option<PathBuf>,
@@ -99,6 +102,7 @@ async fn main() -> std::process::ExitCode {
         .users(args.seed_users)
         .groups(args.seed_groups)
         .invites(args.seed_invites)
+        .sources(args.seed_sources)
         .rate_limits(!args.no_rate_limits)
         .mutation_limit(args.mutation_limit)
         .read_limit(args.read_limit)

@@ -55,6 +55,14 @@ pub enum Operation {
     ListRoles,
     /// `get_workspace`.
     GetWorkspace,
+    /// `list_labels`.
+    ListLabels,
+    /// `create_label`.
+    CreateLabel,
+    /// `delete_label`.
+    DeleteLabel,
+    /// `list_sources`.
+    ListSources,
 }
 
 /// One row of the table.
@@ -64,7 +72,7 @@ struct Row {
     /// The public documentation's spelling of the id, e.g. `getUser`.
     camel: &'static str,
     method: &'static str,
-    /// The documented path; `{name}` segments are the path id.
+    /// The documented path; `{name}` segments are path parameters.
     path: &'static str,
 }
 
@@ -102,6 +110,10 @@ table! {
     ListInvitesFromUserGroup "list_invites_from_user_group" "listInvitesFromUserGroup" "GET" "/groups/{userGroupId}/invites";
     ListRoles "list_roles" "listRoles" "GET" "/roles";
     GetWorkspace "get_workspace" "getWorkspace" "GET" "/";
+    ListLabels "list_labels" "listLabels" "GET" "/labels";
+    CreateLabel "create_label" "createLabel" "POST" "/labels";
+    DeleteLabel "delete_label" "deleteLabel" "DELETE" "/labels/{key}/{value}";
+    ListSources "list_sources" "listSources" "GET" "/sources";
 }
 
 impl Operation {
@@ -130,9 +142,10 @@ impl Operation {
         self.method() != "GET"
     }
 
-    /// Whether the operation answers a page of a list.
+    /// Whether the operation answers a page of a list (`listLabels` is a list but not
+    /// paginated: it answers every label at once).
     pub fn is_list(self) -> bool {
-        self.method() == "GET" && self.id().starts_with("list_")
+        self.method() == "GET" && self.id().starts_with("list_") && self != Self::ListLabels
     }
 
     /// The array query parameter the operation reads, if any.
@@ -214,20 +227,21 @@ impl<'de> serde::Deserialize<'de> for Operation {
 }
 
 /// Finds the operation for a method and a raw (still percent-encoded) path, with its decoded
-/// path id: the first row whose method matches and whose template's segments match the path's
-/// (a `{...}` segment takes any segment, even empty, as the id). `None` for unknown routes.
-pub(crate) fn route(method: &str, path: &str) -> Option<(Operation, Option<String>)> {
+/// path parameters in order: the first row whose method matches and whose template's segments
+/// match the path's (a `{...}` segment takes any segment, even empty). `None` for unknown
+/// routes.
+pub(crate) fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
     let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
     TABLE.iter().filter(|r| r.method == method).find_map(|row| {
         let template: Vec<&str> = row.path.trim_start_matches('/').split('/').collect();
         if template.len() != segments.len() {
             return None;
         }
-        let mut id = None;
+        let mut params = Vec::new();
         for (t, s) in template.iter().zip(&segments) {
             if t.starts_with('{') {
-                // An empty id is routed: the handler refuses it with a 422 naming the field.
-                id = Some(
+                // An empty parameter is routed: the handler refuses it with a 422 naming it.
+                params.push(
                     percent_encoding::percent_decode_str(s)
                         .decode_utf8_lossy()
                         .into_owned(),
@@ -236,7 +250,7 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(Operation, Option<Strin
                 return None;
             }
         }
-        Some((row.op, id))
+        Some((row.op, params))
     })
 }
 
@@ -251,21 +265,34 @@ mod tests {
             let path = op
                 .path()
                 .replace("{userId}", "u%201")
-                .replace("{userGroupId}", "u%201");
-            let id = op.path().contains('{').then(|| "u 1".to_string());
-            assert_eq!(route(op.method(), &path), Some((*op, id)), "{op:?}");
+                .replace("{userGroupId}", "u%201")
+                .replace("{key}", "u%201")
+                .replace("{value}", "u%201");
+            let params = vec!["u 1".to_string(); op.path().matches('{').count()];
+            assert_eq!(route(op.method(), &path), Some((*op, params)), "{op:?}");
             assert_eq!(op.id().parse(), Ok(*op));
         }
         assert_eq!(
             route("GET", "/users/"),
-            Some((Operation::GetUser, Some(String::new())))
+            Some((Operation::GetUser, vec![String::new()]))
         );
+        assert_eq!(
+            route("DELETE", "/labels/environment/prod"),
+            Some((
+                Operation::DeleteLabel,
+                vec!["environment".to_string(), "prod".to_string()]
+            ))
+        );
+        assert_eq!(route("DELETE", "/labels/environment"), None);
         assert_eq!(route("GET", "/nope"), None);
         assert_eq!(route("POST", "/"), None);
         assert_eq!(
             route("GET", "/").map(|r| r.0),
             Some(Operation::GetWorkspace)
         );
+        assert!(Operation::ListSources.is_list());
+        assert!(!Operation::ListLabels.is_list());
+        assert!(Operation::CreateLabel.is_mutation() && Operation::DeleteLabel.is_mutation());
     }
 
     #[test]

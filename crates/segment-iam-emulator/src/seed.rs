@@ -5,7 +5,10 @@
 //! user has an empty name, as the service allows), invite `n` is `invitee{n}@example.com`,
 //! group `n` is `Group n` with up to 5 seeded users and up to 2 seeded invitees as members
 //! and a `Source Read-only` policy. User 1 holds the `Workspace Owner` role on the
-//! workspace. Ids are random base62 strings drawn from the seed.
+//! workspace. Source `n` (from 1, [`crate::EmulatorBuilder::sources`]) is `Source n` /
+//! `source-n`, enabled, labelled `environment:prod` when `n` is odd and `environment:dev`
+//! when even (the first prod, the second dev, ...). Ids are random base62 strings drawn from
+//! the seed.
 //!
 //! A fixture is loaded first, then the generated data is added after it.
 //!
@@ -17,11 +20,16 @@
 //!                "permissions": [{"roleId": "1WDUuRLxv84rrfCNUwvkrRtkxnS",
 //!                                 "resources": [{"id": "ws", "type": "WORKSPACE"}]}]}],
 //!   "invites": [{"email": "bob@example.com"}],
-//!   "groups":  [{"id": "g1", "name": "Admins", "members": ["ada@example.com", "bob@example.com"]}]
+//!   "groups":  [{"id": "g1", "name": "Admins", "members": ["ada@example.com", "bob@example.com"]}],
+//!   "labels":  [{"key": "environment", "value": "prod"}, {"key": "region", "value": "emea", "description": "EU"}],
+//!   "sources": [{"id": "s1", "slug": "web", "name": "Web", "labels": [{"key": "region", "value": "emea"}]}]
 //! }
 //! ```
 //! Every field but `email` (users, invites), `name` (groups, roles) and a role's `id` is
-//! optional; a `workspace` has all three of its fields.
+//! optional; a `workspace` has all three of its fields. `labels`, when given, are exactly the
+//! workspace's labels (absent: `environment:dev` and `environment:prod`); a source or a
+//! permission (a resource's `labels`, an invite permission's `labels`) using a label the
+//! workspace does not have is refused, as is a source with two values of one key.
 
 use std::path::Path;
 
@@ -30,8 +38,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EmulatorError;
 use crate::state::{
-    InvitePermission, Member, PermissionInput, PermissionResource, Role, State, Workspace,
-    email_key,
+    InvitePermission, Label, Member, PermissionInput, PermissionResource, Role, Source, State,
+    Workspace, email_key,
 };
 
 /// The workspace resource id of the documentation's examples (defined with the default
@@ -58,6 +66,34 @@ pub struct Fixture {
     /// User groups.
     #[serde(default)]
     pub groups: Vec<FixtureGroup>,
+    /// The workspace's labels: exactly these when given (replacing those before), the two
+    /// default ones (`environment:dev`, `environment:prod`) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<Label>>,
+    /// Sources.
+    #[serde(default)]
+    pub sources: Vec<FixtureSource>,
+}
+
+/// A source of a [`Fixture`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FixtureSource {
+    /// Id; generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Slug; `source-N` (N its position among the sources, from 1) when absent.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Display name; none when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether it is enabled; `true` when absent.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Labels it carries: the workspace's, at most one value per key.
+    #[serde(default)]
+    pub labels: Vec<Label>,
 }
 
 /// A user of a [`Fixture`].
@@ -142,10 +178,92 @@ fn check_perm_roles(
     Ok(())
 }
 
+/// The workspace's labels as a fixture gives them: each well formed, none twice.
+fn check_fixture_labels(labels: &[Label]) -> Result<(), EmulatorError> {
+    for (i, l) in labels.iter().enumerate() {
+        for (what, part) in [("key", &l.key), ("value", &l.value)] {
+            if let Some(problem) = Label::part_problem(part) {
+                return Err(fixture_err(format!("label `{l}`: the {what} {problem}")));
+            }
+        }
+        if labels[..i].iter().any(|o| o.is(&l.key, &l.value)) {
+            return Err(fixture_err(format!("label `{l}` is given twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Adds a fixture's sources: ids and slugs unique, labels the workspace's, one value per key.
+fn add_fixture_sources(st: &mut State, sources: &[FixtureSource]) -> Result<(), EmulatorError> {
+    for s in sources {
+        let id = match &s.id {
+            Some(id) if st.source_by_id.contains_key(id) => {
+                return Err(fixture_err(format!("source id `{id}` is given twice")));
+            }
+            Some(id) if id.is_empty() || id.chars().count() > 255 => {
+                return Err(fixture_err(format!(
+                    "source id `{id}` must be 1..255 characters"
+                )));
+            }
+            Some(id) => id.clone(),
+            None => st.new_source_id(),
+        };
+        let slug = match &s.slug {
+            Some(slug) if slug.is_empty() => {
+                return Err(fixture_err(format!("source `{id}`: the slug is empty")));
+            }
+            Some(slug) if st.sources.values().any(|o| &o.slug == slug) => {
+                return Err(fixture_err(format!("source slug `{slug}` is given twice")));
+            }
+            Some(slug) => slug.clone(),
+            None => free_slug(st, st.sources.len() + 1),
+        };
+        for (i, l) in s.labels.iter().enumerate() {
+            if !st.has_label(&l.key, &l.value) {
+                return Err(fixture_err(format!(
+                    "source `{id}`: label `{l}` is not one of the workspace's labels"
+                )));
+            }
+            if s.labels[..i].iter().any(|o| o.key == l.key) {
+                return Err(fixture_err(format!(
+                    "source `{id}`: two values of the label key `{}` (a source has one value a key)",
+                    l.key
+                )));
+            }
+        }
+        st.insert_source(Source {
+            id,
+            slug,
+            name: s.name.clone(),
+            enabled: s.enabled.unwrap_or(true),
+            write_keys: Vec::new(),
+            labels: s.labels.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// `source-n`, or `source-n-k` with the first free `k` when a fixture took it.
+fn free_slug(st: &State, n: usize) -> String {
+    let taken = |slug: &str| st.sources.values().any(|s| s.slug == slug);
+    let first = format!("source-{n}");
+    if !taken(&first) {
+        return first;
+    }
+    (1..=st.sources.len() + 1)
+        .map(|k| format!("source-{n}-{k}"))
+        .find(|s| !taken(s))
+        .unwrap_or(first)
+}
+
 /// Loads a fixture into the state.
 pub(crate) fn apply_fixture(st: &mut State, f: &Fixture) -> Result<(), EmulatorError> {
     if let Some(w) = &f.workspace {
         st.workspace = w.clone();
+    }
+    if let Some(labels) = &f.labels {
+        check_fixture_labels(labels)?;
+        st.labels = labels.clone();
     }
     for r in &f.roles {
         st.add_role(&r.id, &r.name, &r.description);
@@ -229,6 +347,37 @@ pub(crate) fn apply_fixture(st: &mut State, f: &Fixture) -> Result<(), EmulatorE
         if let Some(group) = st.groups.get_mut(&seq) {
             group.policies = policies;
         }
+    }
+    add_fixture_sources(st, &f.sources)?;
+    match st.dangling_label() {
+        None => Ok(()),
+        Some((label, on)) => Err(fixture_err(format!(
+            "label `{label}` on {on} is not one of the workspace's labels"
+        ))),
+    }
+}
+
+/// Adds `n` sources, deterministically: source `k` (from 1) is labelled `environment:prod`
+/// when `k` is odd and `environment:dev` when even. Refused when the workspace's labels (a
+/// fixture's) lack one the sources need.
+pub(crate) fn seed_sources(st: &mut State, n: usize) -> Result<(), EmulatorError> {
+    for k in 1..=n {
+        let value = if k % 2 == 1 { "prod" } else { "dev" };
+        if !st.has_label("environment", value) {
+            return Err(fixture_err(format!(
+                "seeded sources carry the label `environment:{value}`, which the fixture's labels leave out"
+            )));
+        }
+        let id = st.new_source_id();
+        let slug = free_slug(st, k);
+        st.insert_source(Source {
+            id,
+            slug,
+            name: Some(format!("Source {k}")),
+            enabled: true,
+            write_keys: Vec::new(),
+            labels: vec![Label::new("environment", value)],
+        });
     }
     Ok(())
 }

@@ -37,8 +37,8 @@ use crate::operations::{Operation, route};
 use crate::pagination::CursorCodec;
 use crate::query::DecodedQuery;
 use crate::ratelimit::{Bucket, Limits, RateLimiter};
-use crate::seed::{Fixture, apply_fixture, seed};
-use crate::state::{AuditEvent, State, StateSnapshot, Workspace};
+use crate::seed::{Fixture, apply_fixture, seed, seed_sources};
+use crate::state::{AuditEvent, Source, State, StateSnapshot, Workspace};
 use crate::wire::ApiError;
 
 /// The token used when none is configured.
@@ -63,6 +63,7 @@ pub struct EmulatorBuilder {
     users: usize,
     groups: usize,
     invites: usize,
+    sources: usize,
     fixtures: Vec<Fixture>,
     limits: Limits,
     max_url_len: usize,
@@ -82,6 +83,7 @@ impl Default for EmulatorBuilder {
             users: 0,
             groups: 0,
             invites: 0,
+            sources: 0,
             fixtures: Vec::new(),
             limits: Limits::default(),
             max_url_len: 8192,
@@ -119,6 +121,12 @@ impl EmulatorBuilder {
     /// Generates `n` pending invites.
     pub fn invites(mut self, n: usize) -> Self {
         self.invites = n;
+        self
+    }
+    /// Generates `n` sources, labelled `environment:prod` and `environment:dev` in turn (the
+    /// first prod).
+    pub fn sources(mut self, n: usize) -> Self {
+        self.sources = n;
         self
     }
     /// Loads a fixture (before the generated data). May be called several times.
@@ -206,6 +214,7 @@ impl EmulatorBuilder {
             apply_fixture(&mut state, f)?;
         }
         seed(&mut state, self.users, self.invites, self.groups);
+        seed_sources(&mut state, self.sources)?;
         let tokens = if self.tokens.is_empty() {
             vec![DEFAULT_TOKEN.to_string()]
         } else {
@@ -388,6 +397,28 @@ impl EmulatorHandle {
     /// permissions; [`crate::seed::WORKSPACE_ID`] unless the builder set another).
     pub fn workspace_id(&self) -> String {
         self.inner.lock_state().workspace.id.clone()
+    }
+    /// Source ids in creation order.
+    pub fn source_ids(&self) -> Vec<String> {
+        self.inner
+            .lock_state()
+            .sources
+            .values()
+            .map(|s| s.id.clone())
+            .collect()
+    }
+    /// The sources, in creation order, with the labels they carry.
+    pub fn sources(&self) -> Vec<Source> {
+        self.inner.lock_state().sources.values().cloned().collect()
+    }
+    /// The workspace's labels as `key:value`, in `list_labels` order.
+    pub fn label_strings(&self) -> Vec<String> {
+        self.inner
+            .lock_state()
+            .labels
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
     /// The audit trail, oldest first.
     pub fn audit_events(&self) -> Vec<AuditEvent> {
@@ -618,7 +649,7 @@ async fn process(
         }
     }
 
-    let Some((op, id)) = routed else {
+    let Some((op, params)) = routed else {
         return Reply::error(&ApiError::not_found(format!(
             "no route for {method} {path}"
         )));
@@ -715,7 +746,8 @@ async fn process(
     entry.nonstandard_query = decoded.nonstandard_for(&arrays, objects);
     let call = Call {
         op,
-        id: id.as_deref(),
+        id: params.first().map(String::as_str),
+        params: &params,
         query: &decoded,
         body: &body,
         strict: inner.strict,

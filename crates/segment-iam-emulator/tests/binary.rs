@@ -22,6 +22,8 @@ async fn binary_serves_and_stops_on_ctrl_c() {
             "T",
             "--seed-users",
             "5",
+            "--seed-sources",
+            "3",
             "--window-ms",
             "1000",
             "--strict",
@@ -59,6 +61,21 @@ async fn binary_serves_and_stops_on_ctrl_c() {
         .unwrap();
     assert_eq!(r.status(), 422, "strict mode");
     let r = http
+        .get(format!("{base}/sources?pagination.count=10"))
+        .bearer_auth("T")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let labels: Vec<&str> = v["data"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["labels"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["prod", "dev", "prod"], "--seed-sources alternates");
+    let r = http
         .get(format!("{base}/users"))
         .bearer_auth("emulator-token")
         .send()
@@ -80,6 +97,24 @@ async fn binary_serves_and_stops_on_ctrl_c() {
         assert!(start.elapsed() < Duration::from_secs(10), "did not stop");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[test]
+fn a_fixture_with_an_unknown_label_fails_naming_it() {
+    let fixture = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        fixture.path(),
+        r#"{"sources":[{"labels":[{"key":"env","value":"prod"}]}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_segment-iam-emulator"))
+        .arg("--fixture")
+        .arg(fixture.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`env:prod`"), "{stderr}");
 }
 
 #[test]

@@ -70,10 +70,12 @@ pub(super) fn create(st: &mut State, call: &Call) -> Result<Success, ApiError> {
                         });
                     }
                 }
+                let labels = parse_labels(po, &pp)?;
+                check_known_labels(st, &labels, &format!("{pp}.labels"))?;
                 perms.push(InvitePermission {
                     role_id: role.to_string(),
                     resources,
-                    labels: parse_labels(po, &pp)?,
+                    labels,
                 });
             }
         }

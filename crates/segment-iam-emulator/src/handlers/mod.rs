@@ -1,5 +1,6 @@
 //! Each operation's semantics, one small function per operation grouped by resource (`users`,
-//! `invites`, `groups`, `permissions`, `workspace`; shared helpers in `support`). Routing is the
+//! `invites`, `groups`, `permissions`, `workspace`, `labels`, `sources`; shared helpers in
+//! `support`). Routing is the
 //! table in `operations.rs`; `execute` dispatches.
 //!
 //! Semantics, where the documentation leaves room:
@@ -21,10 +22,15 @@
 //! * Role ids must name a known role (the default roles plus fixture roles), else 422;
 //!   resource types must be one of the documented five in input.
 //! * Lists are ordered by creation; `pagination.count` is optional (default 200, 1..1000).
+//! * Labels: a permission (of a user, a group or an invite) may only be narrowed by a label
+//!   the workspace has (else 422); a label in use on a source or narrowing a permission is
+//!   not deleted (409, nothing changed).
 
 mod groups;
 mod invites;
+mod labels;
 mod permissions;
+mod sources;
 mod support;
 mod users;
 mod workspace;
@@ -38,7 +44,10 @@ use crate::wire::ApiError;
 /// One request, ready to run against the state.
 pub(crate) struct Call<'a> {
     pub op: Operation,
+    /// The first path parameter (a user or group id), when the path has one.
     pub id: Option<&'a str>,
+    /// Every path parameter, in the path's order (`deleteLabel` has two).
+    pub params: &'a [String],
     pub query: &'a DecodedQuery,
     pub body: &'a [u8],
     pub strict: bool,
@@ -78,6 +87,10 @@ pub(crate) fn execute(st: &mut State, call: &Call) -> Result<Success, ApiError> 
         ListInvitesFromUserGroup => groups::invitees(st, call),
         ListRoles => workspace::roles(st, call),
         GetWorkspace => workspace::get(st, call),
+        ListLabels => labels::list(st, call),
+        CreateLabel => labels::create(st, call),
+        DeleteLabel => labels::delete(st, call),
+        ListSources => sources::list(st, call),
     }
 }
 
@@ -88,14 +101,17 @@ mod tests {
 
     #[test]
     fn routes_decode_the_path_id_and_refuse_unknown_paths() {
-        assert_eq!(route("GET", "/users"), Some((Operation::ListUsers, None)));
+        assert_eq!(
+            route("GET", "/users"),
+            Some((Operation::ListUsers, Vec::new()))
+        );
         assert_eq!(
             route("GET", "/users/a%2Fb"),
-            Some((Operation::GetUser, Some("a/b".into())))
+            Some((Operation::GetUser, vec!["a/b".into()]))
         );
         assert_eq!(
             route("PUT", "/group/g1/users"),
-            Some((Operation::ReplaceUsersInUserGroup, Some("g1".into())))
+            Some((Operation::ReplaceUsersInUserGroup, vec!["g1".into()]))
         );
         assert_eq!(route("PUT", "/groups/g1/users"), None);
         assert_eq!(route("GET", "/nope"), None);

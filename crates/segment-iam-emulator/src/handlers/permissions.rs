@@ -115,10 +115,12 @@ fn parse_permissions(
             let rp = format!("{pp}.resources.{j}");
             let ro = as_object(r, &rp)?;
             let (id, ty) = parse_resource(RESOURCE_TYPES, ro, &rp)?;
+            let labels = parse_labels(ro, &rp)?;
+            check_known_labels(st, &labels, &format!("{rp}.labels"))?;
             res.push(PermissionResource {
                 id,
                 resource_type: ty,
-                labels: parse_labels(ro, &rp)?,
+                labels,
             });
         }
         out.push((role.to_string(), res));

@@ -150,6 +150,21 @@ pub(super) fn parse_labels(obj: &Map<String, Value>, path: &str) -> Result<Vec<L
     Ok(out)
 }
 
+/// Refuses (422, nothing changed) a permission narrowed by a label the workspace does not
+/// have; `path` names the `labels` array.
+pub(super) fn check_known_labels(st: &State, labels: &[Label], path: &str) -> Result<(), ApiError> {
+    match st.unknown_label(labels) {
+        None => Ok(()),
+        Some(l) => {
+            let k = labels.iter().position(|x| x == l).unwrap_or(0);
+            Err(ApiError::invalid(
+                format!("{path}.{k}"),
+                format!("\"{path}.{k}\": the workspace has no label `{l}`"),
+            ))
+        }
+    }
+}
+
 pub(super) fn check_role(st: &State, role: &str, path: &str) -> Result<(), ApiError> {
     if role.is_empty() {
         return Err(ApiError::invalid(

@@ -28,6 +28,8 @@ pub enum ListKind {
     InvitesOfGroup = 6,
     /// `list_roles`.
     Roles = 7,
+    /// `list_sources`.
+    Sources = 8,
 }
 
 /// A decoded cursor: the page starts after sequence number `after`.

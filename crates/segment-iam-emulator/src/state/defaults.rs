@@ -1,4 +1,4 @@
-//! What every emulator starts with: the default roles and the default workspace.
+//! What every emulator starts with: the default roles, labels and workspace.
 
 use super::values::Workspace;
 
@@ -58,3 +58,6 @@ impl Default for Workspace {
         }
     }
 }
+
+/// The labels every workspace has (`key`, `value`), as the documentation says.
+pub const DEFAULT_LABELS: &[(&str, &str)] = &[("environment", "dev"), ("environment", "prod")];

@@ -1,5 +1,5 @@
-//! The in-memory workspace: users, pending invites, user groups, roles, policies and the
-//! audit trail, plus the public snapshot types that describe it.
+//! The in-memory workspace: users, pending invites, user groups, roles, policies, labels,
+//! sources and the audit trail, plus the public snapshot types that describe it.
 //!
 //! Every collection is a `BTreeMap` keyed by a creation sequence number (one counter for the
 //! whole workspace), with hash indexes by id and by email, so lookups are O(1) and a list
@@ -7,18 +7,21 @@
 //! `Group::invites` / `Invite::groups`) so that every list is a range over an ordered set.
 //!
 //! One concern a file: `values` (the public value types), `defaults` (default roles and
-//! workspace), `store` (the store and its changes) and `snapshot` (copies of it).
+//! workspace), `store` (the store and its changes), `labels` (which labels exist and where
+//! they are used) and `snapshot` (copies of it).
 
 mod defaults;
+mod labels;
 mod snapshot;
 mod store;
 mod values;
 
-pub use defaults::{DEFAULT_ROLES, WORKSPACE_ID};
+pub use defaults::{DEFAULT_LABELS, DEFAULT_ROLES, WORKSPACE_ID};
+pub(crate) use labels::LabelUse;
 pub use snapshot::{GroupSnapshot, InviteSnapshot, PolicySnapshot, StateSnapshot, UserSnapshot};
 pub(crate) use store::{Member, Policy, State, email_key};
 pub(crate) use values::unix_ms;
 pub use values::{
     AuditEvent, InvitePermission, Label, PermissionInput, PermissionResource, RESOURCE_TYPES,
-    Resource, Role, Workspace,
+    Resource, Role, Source, Workspace,
 };

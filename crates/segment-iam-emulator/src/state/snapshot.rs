@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::store::{Group, Invite, Policy, State, User};
-use super::values::{AuditEvent, InvitePermission, PermissionResource, Role, Workspace};
+use super::values::{
+    AuditEvent, InvitePermission, Label, PermissionResource, Role, Source, Workspace,
+};
 
 /// A policy (an attached permission) as the snapshot shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +83,12 @@ pub struct StateSnapshot {
     /// The workspace `get_workspace` answers.
     #[serde(default)]
     pub workspace: Workspace,
+    /// The workspace's labels, in `list_labels` order (creation).
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    /// Sources in creation order, with the labels they carry.
+    #[serde(default)]
+    pub sources: Vec<Source>,
     /// The audit trail, oldest first.
     pub audit: Vec<AuditEvent>,
 }
@@ -167,6 +175,8 @@ impl State {
                 })
                 .collect(),
             workspace: self.workspace.clone(),
+            labels: self.labels.clone(),
+            sources: self.sources.values().cloned().collect(),
             audit: self.audit.clone(),
         }
     }

@@ -1,5 +1,6 @@
-//! The store: users, pending invites, user groups, roles, policies and the audit trail, with
-//! the indexes that keep lookups O(1) and every list a range over an ordered set.
+//! The store: users, pending invites, user groups, roles, policies, labels, sources and the
+//! audit trail, with the indexes that keep lookups O(1) and every list a range over an ordered
+//! set.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
@@ -7,8 +8,8 @@ use std::time::SystemTime;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
-use super::defaults::DEFAULT_ROLES;
-use super::values::{AuditEvent, InvitePermission, PermissionResource, Workspace};
+use super::defaults::{DEFAULT_LABELS, DEFAULT_ROLES};
+use super::values::{AuditEvent, InvitePermission, Label, PermissionResource, Source, Workspace};
 
 /// An attached permission.
 #[derive(Debug, Clone)]
@@ -71,6 +72,10 @@ pub(crate) struct State {
     pub role_descriptions: HashMap<String, String>,
     pub role_order: Vec<String>,
     pub workspace: Workspace,
+    /// The workspace's labels, in creation order (`listLabels` answers them all).
+    pub labels: Vec<Label>,
+    pub sources: BTreeMap<u64, Source>,
+    pub source_by_id: HashMap<String, u64>,
     pub audit: Vec<AuditEvent>,
     policy_ids: std::collections::HashSet<String>,
 }
@@ -99,6 +104,12 @@ impl State {
             role_descriptions: HashMap::new(),
             role_order: Vec::new(),
             workspace: Workspace::default(),
+            labels: DEFAULT_LABELS
+                .iter()
+                .map(|(key, value)| Label::new(*key, *value))
+                .collect(),
+            sources: BTreeMap::new(),
+            source_by_id: HashMap::new(),
             audit: Vec::new(),
             policy_ids: Default::default(),
         };
@@ -166,6 +177,23 @@ impl State {
                 return id;
             }
         }
+    }
+
+    pub fn new_source_id(&mut self) -> String {
+        loop {
+            let id = self.random_id(27);
+            if !self.source_by_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Inserts a source; the caller guarantees the id is free and its labels exist.
+    pub fn insert_source(&mut self, source: Source) -> u64 {
+        let seq = self.next_seq();
+        self.source_by_id.insert(source.id.clone(), seq);
+        self.sources.insert(seq, source);
+        seq
     }
 
     pub fn new_policy(&mut self, role_id: String, resources: Vec<PermissionResource>) -> Policy {

@@ -1,11 +1,13 @@
-//! The values the workspace holds and shows: permissions, resources, labels, roles, the
-//! workspace itself and audit events, as the wire format and fixtures spell them.
+//! The values the workspace holds and shows: permissions, resources, labels, sources, roles,
+//! the workspace itself and audit events, as the wire format and fixtures spell them.
 
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-/// A label narrowing a permission (`AllowedLabelBeta`).
+/// A label: one of the workspace's (`LabelV1`), one narrowing a permission
+/// (`AllowedLabelBeta`) or one a source carries. Its identity is `key:value`; the description
+/// is what the workspace says of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
     /// Label key.
@@ -15,6 +17,63 @@ pub struct Label {
     /// Optional description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+impl Label {
+    /// The label `key:value`, without a description.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Label {
+            key: key.into(),
+            value: value.into(),
+            description: None,
+        }
+    }
+
+    /// Whether this is the label `key:value` (descriptions aside).
+    pub fn is(&self, key: &str, value: &str) -> bool {
+        self.key == key && self.value == value
+    }
+
+    /// Why `part` (a key or a value) is not well formed, as the documentation says labels
+    /// are: an ASCII letter first, then ASCII letters, digits and hyphens. `None` when it is.
+    pub fn part_problem(part: &str) -> Option<String> {
+        let mut chars = part.chars();
+        match chars.next() {
+            None => Some("is empty".to_string()),
+            Some(c) if !c.is_ascii_alphabetic() => Some(format!("starts with {c:?}, not a letter")),
+            Some(_) => chars
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+                .map(|c| format!("holds {c:?}; only letters, digits and hyphens are allowed")),
+        }
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.key, self.value)
+    }
+}
+
+/// A source of the workspace (the part of `SourceV1` the emulator keeps; `listSources` adds
+/// the catalogue metadata every source answers with).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// Source id (the resource id of `SOURCE` permissions).
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Display name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Its write keys.
+    #[serde(default)]
+    pub write_keys: Vec<String>,
+    /// The labels it carries, at most one value per key.
+    #[serde(default)]
+    pub labels: Vec<Label>,
 }
 
 /// A resource a permission applies to (`PermissionResourceV1`).

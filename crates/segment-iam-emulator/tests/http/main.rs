@@ -3,6 +3,7 @@
 
 mod errors;
 mod faults;
+mod labels;
 mod operations;
 mod pagination;
 mod ratelimit;

@@ -131,7 +131,7 @@ async fn add_permissions_to_user() {
 #[tokio::test]
 async fn replace_permissions_for_user() {
     let api = Api::fixture().await;
-    let labels = json!([{"key": "env", "value": "prod", "description": "Production"}]);
+    let labels = json!([{"key": "environment", "value": "prod", "description": "Production"}]);
     let r = api
         .put(
             "/users/u1/permissions",
