@@ -1927,6 +1927,11 @@ fn permissions_add_with_labels_reaches_the_wire_and_the_audit_shows_them() {
     );
     assert!(emu.h().journal().iter().all(|e| e.method == "GET"));
 
+    // A permission narrowed by a label the workspace lacks is refused by the service.
+    emu.cmd()
+        .args(["labels", "create", "region:emea", "--yes"])
+        .assert()
+        .success();
     emu.cmd().args(args).args(["--yes"]).assert().success();
     let posts = emu.requests(Operation::AddPermissionsToUser);
     assert_eq!(posts.len(), 1);
@@ -2123,4 +2128,332 @@ fn label_usage_errors_exit_2_name_the_problem_and_send_nothing() {
             .code(2);
     }
     assert!(emu.h().journal().is_empty(), "nothing reached the service");
+}
+
+#[test]
+fn labels_list_in_each_format() {
+    let emu = Emu::start(1, 0, 0);
+    let run = |format: &str| {
+        let out = emu
+            .cmd()
+            .args(["labels", "list", "-o", format])
+            .assert()
+            .success();
+        text(&out.get_output().stdout)
+    };
+    let v: Value = serde_json::from_str(&run("json")).expect("JSON");
+    let labels: Vec<&str> = v
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|l| l["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["environment:dev", "environment:prod"], "{v}");
+    assert_eq!(
+        emu.h().label_strings(),
+        labels,
+        "as the workspace holds them"
+    );
+    let table = run("table");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[0].starts_with("KEY:VALUE") && lines[0].ends_with("DESCRIPTION"),
+        "{table}"
+    );
+    assert!(lines[2].starts_with("environment:prod"), "{table}");
+    let csv = run("csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        reader
+            .headers()
+            .expect("headers")
+            .iter()
+            .collect::<Vec<_>>(),
+        ["KEY:VALUE", "DESCRIPTION"]
+    );
+    assert_eq!(reader.records().count(), 2);
+    let ndjson = run("ndjson");
+    assert_eq!(ndjson.lines().count(), 2, "{ndjson}");
+    assert_eq!(
+        emu.requests(Operation::ListLabels).len(),
+        4,
+        "one request a listing: not paginated"
+    );
+}
+
+#[test]
+fn labels_create_and_delete_go_through_the_confirm_path() {
+    let emu = Emu::start(1, 0, 0);
+    let before = emu.h().state();
+    let create = [
+        "labels",
+        "create",
+        "region:emea",
+        "--description",
+        "EU data",
+    ];
+    // No terminal, no --yes: refused, nothing sent.
+    let out = emu
+        .cmd()
+        .args(create)
+        .args(["-o", "table"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("create label region:emea described as \"EU data\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("labels create changes the workspace: pass --yes"),
+        "{stderr}"
+    );
+    // --dry-run: the plan, nothing sent.
+    let out = emu
+        .cmd()
+        .args(create)
+        .args(["--dry-run", "-o", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["dryRun"], true);
+    assert_eq!(v["plan"]["items"], serde_json::json!(["region:emea"]));
+    assert_eq!(v["plan"]["requests"], 1);
+    assert!(emu.h().journal().is_empty(), "nothing reached the service");
+    assert_eq!(emu.h().state(), before);
+
+    // --yes: created, printed as the service answered.
+    let out = emu
+        .cmd()
+        .args(create)
+        .args(["--yes", "-o", "json"])
+        .assert()
+        .success();
+    assert_eq!(
+        json(&out.get_output().stdout),
+        serde_json::json!({"label": "region:emea", "description": "EU data"})
+    );
+    assert_eq!(emu.requests(Operation::CreateLabel).len(), 1);
+    assert!(emu.h().label_strings().contains(&"region:emea".to_string()));
+    // Creating it again is the service's conflict: exit 1.
+    emu.cmd()
+        .args(["labels", "create", "region:emea", "--yes"])
+        .assert()
+        .code(1);
+
+    // Delete: refused without --yes, shown by --dry-run, done by --yes.
+    let delete = ["labels", "delete", "region:emea"];
+    emu.cmd().args(delete).write_stdin("").assert().code(2);
+    let out = emu
+        .cmd()
+        .args(delete)
+        .args(["--dry-run", "-o", "table"])
+        .assert()
+        .success();
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("plan: 1 label to delete, 1 request to send"),
+        "{stderr}"
+    );
+    assert!(emu.requests(Operation::DeleteLabel).is_empty());
+    let out = emu
+        .cmd()
+        .args(delete)
+        .args(["--yes", "-o", "table"])
+        .assert()
+        .success();
+    assert_eq!(
+        text(&out.get_output().stdout),
+        "deleted 1 label in 1 request: region:emea\n"
+    );
+    let deletes = emu.requests(Operation::DeleteLabel);
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].path, "/labels/region/emea");
+    assert!(!emu.h().label_strings().contains(&"region:emea".to_string()));
+}
+
+#[test]
+fn deleting_a_label_in_use_is_a_clear_error_and_nothing_changes() {
+    let emu = Emu::with(|b| b.users(2).sources(2));
+    // On a source.
+    let before = emu.h().state();
+    let out = emu
+        .cmd()
+        .args([
+            "labels",
+            "delete",
+            "environment:prod",
+            "--yes",
+            "-o",
+            "table",
+        ])
+        .assert()
+        .code(1);
+    let stderr = text(&out.get_output().stderr);
+    for part in [
+        "label environment:prod is in use",
+        "cannot be deleted",
+        "take it off those first",
+        "the service said: label environment:prod is in use by 1 source",
+        "nothing changed",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    let out = emu
+        .cmd()
+        .args([
+            "labels",
+            "delete",
+            "environment:prod",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .code(1);
+    let env = json(&out.get_output().stderr);
+    assert_eq!(env["status"], 409, "{env}");
+    assert_eq!(emu.h().state().labels, before.labels);
+    assert_eq!(emu.h().state().sources, before.sources);
+
+    // Narrowing a permission (and on no source).
+    let user = emu.h().user_ids()[1].clone();
+    emu.cmd()
+        .args(["labels", "create", "team:data", "--yes"])
+        .assert()
+        .success();
+    emu.cmd()
+        .args([
+            "permissions",
+            "add",
+            "--yes",
+            "--user",
+            &user,
+            "--role",
+            "Source Read-only",
+            "--resource",
+            "workspace",
+            "--label",
+            "team:data",
+        ])
+        .assert()
+        .success();
+    let out = emu
+        .cmd()
+        .args(["labels", "delete", "team:data", "--yes", "-o", "table"])
+        .assert()
+        .code(1);
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("label team:data is in use"), "{stderr}");
+    assert!(emu.h().label_strings().contains(&"team:data".to_string()));
+    assert_eq!(
+        workspace_grants(&emu, &user),
+        [(
+            "Source Read-only".to_string(),
+            vec!["team:data".to_string()]
+        )]
+    );
+    // An unknown label is said so too.
+    let out = emu
+        .cmd()
+        .args(["labels", "delete", "team:nope", "--yes", "-o", "table"])
+        .assert()
+        .code(1);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("the workspace has no label team:nope"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sources_list_in_each_format() {
+    let emu = Emu::with(|b| b.sources(5));
+    let out = emu
+        .cmd()
+        .args(["sources", "list", "--page-size", "2", "-o", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(ids_of(&v), emu.h().source_ids());
+    assert_eq!(
+        emu.requests(Operation::ListSources).len(),
+        3,
+        "5 sources at 2 per page"
+    );
+    let labels: Vec<Value> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s["labels"].clone())
+        .collect();
+    assert_eq!(labels[0], serde_json::json!(["environment:prod"]));
+    assert_eq!(labels[1], serde_json::json!(["environment:dev"]));
+    assert!(
+        v[0]["enabled"].is_boolean() && v[0]["slug"].is_string(),
+        "{v}"
+    );
+
+    let out = emu
+        .cmd()
+        .args(["sources", "ls", "-o", "table"])
+        .assert()
+        .success();
+    let table = text(&out.get_output().stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 6, "{table}");
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(header, ["ID", "SLUG", "NAME", "ENABLED", "LABELS"]);
+    assert!(lines[1].ends_with("environment:prod"), "{table}");
+
+    let out = emu
+        .cmd()
+        .args(["sources", "list", "-o", "csv"])
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert_eq!(rows.len(), 5);
+    let sources = emu.h().sources();
+    assert_eq!(&rows[1][0], sources[1].id.as_str());
+    assert_eq!(&rows[1][4], "environment:dev");
+
+    let out = emu
+        .cmd()
+        .args(["sources", "list", "--page-size", "2", "-o", "ndjson"])
+        .assert()
+        .success();
+    let lines: Vec<Value> = text(&out.get_output().stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON value per line"))
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[4]["labels"], serde_json::json!(["environment:prod"]));
+}
+
+#[test]
+fn labels_and_sources_have_help() {
+    for args in [
+        vec!["labels", "--help"],
+        vec!["labels", "list", "--help"],
+        vec!["labels", "create", "--help"],
+        vec!["labels", "delete", "--help"],
+        vec!["sources", "list", "--help"],
+    ] {
+        Command::new(BIN).args(&args).assert().success();
+    }
+    let out = Command::new(BIN)
+        .args(["audit", "--help"])
+        .assert()
+        .success();
+    let help = text(&out.get_output().stdout);
+    assert!(help.contains("who can reach this source"), "{help}");
+    let out = Command::new(BIN)
+        .args(["permissions", "add", "--help"])
+        .assert()
+        .success();
+    let help = text(&out.get_output().stdout);
+    assert!(help.contains("--label <LABEL>"), "{help}");
 }
