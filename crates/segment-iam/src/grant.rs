@@ -9,7 +9,7 @@ use segment_iam_api::ResourceType;
 use segment_iam_api::types::{PermissionResourceV1, PermissionV1};
 use serde::{Deserialize, Serialize};
 
-use crate::label::{self, Label};
+use crate::label::{self, Label, Source};
 use crate::model::{Permission, Resource};
 
 /// One role on one resource, narrowed by labels (none: the plain grant).
@@ -97,6 +97,21 @@ impl Grant {
         let kind: ResourceType = ResourceType::from(self.resource_type.as_str());
         Resource::Given(kind, self.resource_id.clone())
     }
+
+    /// Whether this grant reaches `source`, a source of workspace `workspace_id`: a grant on
+    /// the source itself does (whatever labels it shows: labels narrow grants on the
+    /// workspace, and an audit must not hide access the service may give), and so does a
+    /// grant on the workspace whose labels the source all carries (a plain one reaches every
+    /// source). Nothing else does.
+    pub fn reaches_source(&self, workspace_id: &str, source: &Source) -> bool {
+        match ResourceType::from(self.resource_type.as_str()) {
+            ResourceType::Source => self.resource_id == source.id,
+            ResourceType::Workspace => {
+                self.resource_id == workspace_id && source.carries_all(&self.labels)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Grants sharing a role as permissions to send: one [`Permission`] per role, holding every
@@ -174,6 +189,40 @@ mod tests {
         assert_eq!(serde_json::from_str::<Grant>(old).expect("reads"), plain);
         let json = serde_json::to_string(&narrowed).expect("json");
         assert!(json.contains(r#""labels":["environment:prod"]"#), "{json}");
+    }
+
+    #[test]
+    fn a_source_is_reached_by_grants_on_it_and_by_workspace_grants_whose_labels_it_carries() {
+        let l = |t: &str| t.parse::<Label>().expect("ok");
+        let source = Source {
+            id: "s1".into(),
+            slug: "s1".into(),
+            name: None,
+            enabled: true,
+            labels: [l("environment:prod"), l("region:emea")].into(),
+        };
+        let on_ws = |labels: &[&str]| {
+            Grant::new("r", "WORKSPACE", "w").narrowed(labels.iter().map(|t| l(t)))
+        };
+        // The workspace, plain or narrowed by labels the source all carries.
+        assert!(on_ws(&[]).reaches_source("w", &source));
+        assert!(on_ws(&["environment:prod"]).reaches_source("w", &source));
+        assert!(on_ws(&["environment:prod", "region:emea"]).reaches_source("w", &source));
+        // A label it lacks, alone or beside one it carries (AND), does not.
+        assert!(!on_ws(&["environment:dev"]).reaches_source("w", &source));
+        assert!(!on_ws(&["environment:prod", "region:us"]).reaches_source("w", &source));
+        // Another workspace does not, plain or not.
+        assert!(!on_ws(&[]).reaches_source("other", &source));
+        // The source itself does, even showing labels; another source or kind does not.
+        assert!(Grant::new("r", "SOURCE", "s1").reaches_source("w", &source));
+        assert!(
+            Grant::new("r", "SOURCE", "s1")
+                .narrowed([l("environment:dev")])
+                .reaches_source("w", &source)
+        );
+        assert!(!Grant::new("r", "SOURCE", "s2").reaches_source("w", &source));
+        assert!(!Grant::new("r", "SPACE", "s1").reaches_source("w", &source));
+        assert!(!Grant::new("r", "SOURCE", "w").reaches_source("s1", &source));
     }
 
     #[test]

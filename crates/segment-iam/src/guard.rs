@@ -29,8 +29,8 @@ pub enum Refusal {
         /// The cap in force.
         cap: u64,
     },
-    /// Afterwards nobody would hold [`OWNER_ROLE`] on the workspace, directly or through a
-    /// group, while someone does now.
+    /// Afterwards nobody would hold a plain [`OWNER_ROLE`] on the workspace ([`Ownership`]),
+    /// directly or through a group, while someone does now.
     LastOwner {
         /// Who holds it now (emails where known, else ids), sorted.
         owners: Vec<String>,
@@ -46,7 +46,7 @@ impl fmt::Display for Refusal {
             ),
             Refusal::LastOwner { owners } => write!(
                 f,
-                "afterwards nobody would hold {OWNER_ROLE:?} on the workspace, directly or through a group (held now by {})",
+                "afterwards nobody would hold {OWNER_ROLE:?} on the workspace unnarrowed by labels, directly or through a group (held now by {})",
                 owners.join(", ")
             ),
         }
@@ -225,5 +225,6 @@ mod tests {
         };
         assert!(owner.to_string().contains("Workspace Owner"));
         assert!(owner.to_string().contains("ana@example.com"));
+        assert!(owner.to_string().contains("unnarrowed"), "{owner}");
     }
 }

@@ -1,18 +1,33 @@
 //! `audit`: every subject (a user, or a pending invitee) with every path to access — a direct
 //! permission, or membership of a group that holds one — one row per (email, via, role,
-//! resource).
+//! resource, labels). A grant narrowed by labels is its own row, beside the plain grant of the
+//! same role and resource, with its labels: it reaches only what carries all of them.
+//!
+//! **The resource filter.** `SOURCE:<id>` asks "who can reach this source": the rows are the
+//! grants on that source, plus every grant on the token's workspace whose labels the source
+//! carries, all of them (a plain workspace grant, of any role, reaches every source) —
+//! directly or through a group. Rows keep their real resource: a workspace grant's row says
+//! `WORKSPACE:<ws>` with its labels, so the reader sees why it reaches the source. The
+//! source's labels come from `listSources`, read a page at a time until it is found; an
+//! unknown source id is [`Error::InvalidInput`](crate::Error::InvalidInput), not an empty
+//! answer. Any other resource (`workspace`, `SPACE:<id>`, `WORKSPACE:<id>`, ...) keeps only
+//! the grants on exactly that resource, narrowed or not.
 //!
 //! Reads, and nothing more: the users list (direct permissions come with it), the groups list
 //! (group permissions come with it) and, for each group that holds a permission the filters
-//! keep and has members (`memberCount` > 0), its member and invitee listings, concurrently.
+//! keep (for a source: one that reaches it) and has members (`memberCount` > 0), its member
+//! and invitee listings, concurrently.
 //! The pending-invites list is read too: an invite's own permissions cannot be read back (the
 //! API lists invite emails only), so each pending invitee the email filter keeps is reported in
 //! [`AuditReport::notes`] — with or without a role or resource filter, since the invite may
 //! grant what the filter asks about — never as a row with a made-up role. A role filter by name
-//! costs one `listRoles`; `--resource workspace` one `getWorkspace` (both cached by the client).
+//! costs one `listRoles`; `--resource workspace` one `getWorkspace`; `SOURCE:<id>` one
+//! `getWorkspace` and the `listSources` pages up to the source's (the lookups are cached by
+//! the client, the sources are not).
 
 use std::collections::BTreeSet;
 
+use segment_iam_api::ResourceType;
 use segment_iam_api::types::{PermissionV1, UserGroupV1};
 use serde::Serialize;
 
@@ -22,7 +37,7 @@ use crate::error::Result;
 use crate::grant::Grant;
 use crate::jobs::read::{self, GroupReads, Members, ReadOptions};
 use crate::jobs::{JobOptions, RunOptions};
-use crate::label::Label;
+use crate::label::{Label, Source};
 use crate::lookup::distinct_emails;
 use crate::model::Resource;
 
@@ -154,7 +169,8 @@ pub struct AuditRow {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuditReport {
-    /// Every row, sorted by email, then path, role and resource; no duplicates.
+    /// Every row, sorted by email, then path, role, resource and labels; no duplicates (rows
+    /// differing only in labels are two rows).
     pub rows: Vec<AuditRow>,
     /// What could not be read, so the rows may not show all access (sorted; empty when the
     /// rows are complete).
@@ -191,7 +207,34 @@ impl std::fmt::Display for AuditNote {
 struct Keep {
     emails: Option<BTreeSet<String>>,
     role_id: Option<String>,
-    resource: Option<(String, String)>,
+    resource: Wanted,
+}
+
+/// Which grants the resource filter keeps.
+enum Wanted {
+    /// Every grant.
+    Every,
+    /// The grants on exactly this resource (type, id).
+    Exactly(String, String),
+    /// The grants that reach this source of workspace `workspace_id`
+    /// ([`Grant::reaches_source`]).
+    Reaching {
+        workspace_id: String,
+        source: Source,
+    },
+}
+
+impl Wanted {
+    fn keeps(&self, grant: &Grant) -> bool {
+        match self {
+            Wanted::Every => true,
+            Wanted::Exactly(kind, id) => grant.resource_type == *kind && grant.resource_id == *id,
+            Wanted::Reaching {
+                workspace_id,
+                source,
+            } => grant.reaches_source(workspace_id, source),
+        }
+    }
 }
 
 impl Keep {
@@ -201,10 +244,10 @@ impl Keep {
             .is_none_or(|emails| emails.contains(&email_key(email)))
     }
 
-    /// The (type, id) pairs of `permission` the filters keep, or `None` when its role is
-    /// filtered out. A permission on no resource yields one empty pair (unless a resource is
+    /// The grants of `permission` the filters keep; none when its role is filtered out. A
+    /// permission on no resource yields one grant on an empty resource (unless a resource is
     /// asked for), so it still shows.
-    fn resources(&self, permission: &PermissionV1) -> Vec<(String, String, BTreeSet<Label>)> {
+    fn grants(&self, permission: &PermissionV1) -> Vec<Grant> {
         if self
             .role_id
             .as_ref()
@@ -212,26 +255,50 @@ impl Keep {
         {
             return Vec::new();
         }
-        let mut pairs: Vec<(String, String, BTreeSet<Label>)> = Grant::of_permission(permission)
-            .into_iter()
-            .map(|g| (g.resource_type, g.resource_id, g.labels))
-            .collect();
-        if pairs.is_empty() {
-            pairs.push((String::new(), String::new(), BTreeSet::new()));
+        let mut grants = Grant::of_permission(permission);
+        if grants.is_empty() {
+            // On no resource: kept by no resource filter.
+            grants.push(Grant::new(permission.role_id.clone(), "", ""));
         }
-        if let Some((kind, id)) = &self.resource {
-            pairs.retain(|(k, i, _)| k == kind && i == id);
-        }
-        pairs
+        grants.retain(|g| self.resource.keeps(g));
+        grants
     }
 
     fn group_matters(&self, group: &UserGroupV1) -> bool {
-        group.member_count > 0
-            && group
-                .permissions
-                .iter()
-                .any(|p| !self.resources(p).is_empty())
+        group.member_count > 0 && group.permissions.iter().any(|p| !self.grants(p).is_empty())
     }
+}
+
+/// The rows of one subject's permissions the filters keep, one per kept grant.
+fn rows_of<'a>(
+    keep: &'a Keep,
+    subject: Subject<'a>,
+    permissions: &'a [PermissionV1],
+) -> impl Iterator<Item = AuditRow> + 'a {
+    permissions.iter().flat_map(move |permission| {
+        keep.grants(permission)
+            .into_iter()
+            .map(move |grant| AuditRow {
+                email: subject.email.to_string(),
+                subject: subject.kind,
+                user_id: subject.user_id.map(str::to_string),
+                via: subject.via.clone(),
+                role_id: permission.role_id.clone(),
+                role_name: permission.role_name.clone(),
+                resource_type: grant.resource_type,
+                resource_id: grant.resource_id,
+                labels: grant.labels,
+            })
+    })
+}
+
+/// Who holds a list of permissions, and how.
+#[derive(Clone, Copy)]
+struct Subject<'a> {
+    email: &'a str,
+    kind: SubjectKind,
+    user_id: Option<&'a str>,
+    via: &'a Via,
 }
 
 /// Runs the audit. Bad filters (an email that is not one, an unknown role name) fail before
@@ -257,11 +324,20 @@ pub async fn audit(
         None => None,
     };
     let resource = match &filter.resource {
-        None => None,
-        Some(Resource::ThisWorkspace) => {
-            Some(("WORKSPACE".to_string(), client.workspace().await?.id))
+        None => Wanted::Every,
+        Some(Resource::ThisWorkspace) => Wanted::Exactly(
+            ResourceType::Workspace.as_str().to_string(),
+            client.workspace().await?.id,
+        ),
+        Some(Resource::Given(ResourceType::Source, id)) => {
+            let (workspace, source) =
+                futures::try_join!(client.workspace(), read::find_source(client, id))?;
+            Wanted::Reaching {
+                workspace_id: workspace.id,
+                source,
+            }
         }
-        Some(Resource::Given(kind, id)) => Some((kind.to_string(), id.clone())),
+        Some(Resource::Given(kind, id)) => Wanted::Exactly(kind.to_string(), id.clone()),
     };
     let keep = Keep {
         emails,
@@ -286,58 +362,34 @@ pub async fn audit(
     .await?;
 
     let mut rows = BTreeSet::new();
-    for user in &state.users {
-        if !keep.email(&user.email) {
-            continue;
-        }
-        for permission in &user.permissions {
-            for (resource_type, resource_id, labels) in keep.resources(permission) {
-                rows.insert(AuditRow {
-                    email: user.email.clone(),
-                    subject: SubjectKind::User,
-                    user_id: Some(user.id.clone()),
-                    via: Via::Direct,
-                    role_id: permission.role_id.clone(),
-                    role_name: permission.role_name.clone(),
-                    resource_type,
-                    resource_id,
-                    labels,
-                });
-            }
-        }
+    for user in state.users.iter().filter(|u| keep.email(&u.email)) {
+        let subject = Subject {
+            email: &user.email,
+            kind: SubjectKind::User,
+            user_id: Some(&user.id),
+            via: &Via::Direct,
+        };
+        rows.extend(rows_of(&keep, subject, &user.permissions));
     }
     for group in &groups {
         let via = Via::Group {
             id: group.group.id.clone(),
             name: group.group.name.clone(),
         };
-        let subjects = group
-            .members
-            .iter()
-            .map(|m| (m.email.as_str(), SubjectKind::User, Some(&m.id)))
-            .chain(
-                group
-                    .invitees
-                    .iter()
-                    .map(|e| (e.as_str(), SubjectKind::Invitee, None)),
-            )
-            .filter(|(email, _, _)| keep.email(email));
-        for (email, subject, user_id) in subjects {
-            for permission in &group.group.permissions {
-                for (resource_type, resource_id, labels) in keep.resources(permission) {
-                    rows.insert(AuditRow {
-                        email: email.to_string(),
-                        subject,
-                        user_id: user_id.cloned(),
-                        via: via.clone(),
-                        role_id: permission.role_id.clone(),
-                        role_name: permission.role_name.clone(),
-                        resource_type,
-                        resource_id,
-                        labels,
-                    });
-                }
-            }
+        let members = group.members.iter().map(|m| Subject {
+            email: &m.email,
+            kind: SubjectKind::User,
+            user_id: Some(&m.id),
+            via: &via,
+        });
+        let invitees = group.invitees.iter().map(|e| Subject {
+            email: e,
+            kind: SubjectKind::Invitee,
+            user_id: None,
+            via: &via,
+        });
+        for subject in members.chain(invitees).filter(|s| keep.email(s.email)) {
+            rows.extend(rows_of(&keep, subject, &group.group.permissions));
         }
     }
     let notes: BTreeSet<AuditNote> = state
@@ -353,4 +405,190 @@ pub async fn audit(
         notes: notes.into_iter().collect(),
         requests: client.metrics().requests.saturating_sub(before),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use segment_iam_api::types::{AllowedLabelBeta, PermissionResourceV1};
+
+    use super::*;
+
+    fn label(text: &str) -> Label {
+        text.parse().expect("label")
+    }
+
+    /// `role` on (type, id, labels) resources.
+    fn permission(role: &str, resources: &[(ResourceType, &str, &[&str])]) -> PermissionV1 {
+        PermissionV1 {
+            role_id: role.into(),
+            role_name: format!("Role {role}"),
+            labels: vec![],
+            resources: resources
+                .iter()
+                .map(|(kind, id, labels)| PermissionResourceV1 {
+                    id: (*id).into(),
+                    type_: kind.clone(),
+                    labels: labels
+                        .iter()
+                        .map(|t| {
+                            let l = label(t);
+                            AllowedLabelBeta {
+                                key: l.key().into(),
+                                value: l.value().into(),
+                                description: None,
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn keep(resource: Wanted) -> Keep {
+        Keep {
+            emails: None,
+            role_id: None,
+            resource,
+        }
+    }
+
+    /// Source `s1` of workspace `w`, labelled environment:prod and region:emea.
+    fn reaching_s1() -> Wanted {
+        Wanted::Reaching {
+            workspace_id: "w".into(),
+            source: Source {
+                id: "s1".into(),
+                slug: "s1".into(),
+                name: None,
+                enabled: true,
+                labels: [label("environment:prod"), label("region:emea")].into(),
+            },
+        }
+    }
+
+    use ResourceType::{Source as Src, Space, Workspace as Ws};
+
+    #[test]
+    fn a_source_filter_keeps_grants_on_it_and_workspace_grants_whose_labels_it_carries() {
+        let keep = keep(reaching_s1());
+        let p = permission(
+            "r",
+            &[
+                (Ws, "w", &["environment:prod"]),
+                (Src, "s1", &[]),
+                (Src, "s2", &[]),
+                (Space, "s1", &[]),
+                (Ws, "other", &[]),
+            ],
+        );
+        let kept: Vec<(String, String)> = keep
+            .grants(&p)
+            .into_iter()
+            .map(|g| (g.resource_type, g.resource_id))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("WORKSPACE".to_string(), "w".to_string()),
+                ("SOURCE".into(), "s1".into())
+            ],
+            "the workspace grant keeps its real resource"
+        );
+        assert!(
+            keep.grants(&permission("r", &[(Ws, "w", &[])]))[0]
+                .labels
+                .is_empty()
+        );
+        assert!(
+            keep.grants(&permission("r", &[(Ws, "w", &["environment:dev"])]))
+                .is_empty()
+        );
+        assert!(
+            keep.grants(&permission(
+                "r",
+                &[(Ws, "w", &["environment:prod", "region:us"])]
+            ))
+            .is_empty(),
+            "every label must be carried"
+        );
+        assert!(
+            keep.grants(&permission("r", &[])).is_empty(),
+            "a permission on nothing reaches no source"
+        );
+    }
+
+    #[test]
+    fn other_resource_filters_keep_exactly_their_resource_narrowed_or_not() {
+        let exactly = keep(Wanted::Exactly("WORKSPACE".into(), "w".into()));
+        let p = permission(
+            "r",
+            &[
+                (Ws, "w", &["environment:dev"]),
+                (Src, "s1", &[]),
+                (Ws, "other", &[]),
+            ],
+        );
+        let kept = exactly.grants(&p);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].labels, [label("environment:dev")].into());
+        assert!(exactly.grants(&permission("r", &[])).is_empty());
+        let every = keep(Wanted::Every);
+        assert_eq!(every.grants(&p).len(), 3);
+        let nothing = every.grants(&permission("r", &[]));
+        assert_eq!(nothing.len(), 1, "a permission on nothing still shows");
+        assert_eq!(nothing[0].resource_type, "");
+    }
+
+    #[test]
+    fn a_group_is_listed_only_when_one_of_its_grants_reaches_the_source() {
+        let keep = keep(reaching_s1());
+        let group = |member_count: u64, permissions: Vec<PermissionV1>| UserGroupV1 {
+            id: "g".into(),
+            name: "G".into(),
+            member_count,
+            permissions,
+        };
+        let dev_only = permission("r", &[(Ws, "w", &["environment:dev"])]);
+        let prod = permission("r", &[(Ws, "w", &["environment:prod"])]);
+        assert!(!keep.group_matters(&group(3, vec![dev_only.clone()])));
+        assert!(keep.group_matters(&group(3, vec![dev_only.clone(), prod.clone()])));
+        assert!(!keep.group_matters(&group(0, vec![prod])));
+        assert!(keep.group_matters(&group(1, vec![permission("r", &[(Src, "s1", &[])])])));
+    }
+
+    #[test]
+    fn rows_differing_only_in_labels_are_distinct_and_the_plain_one_sorts_first() {
+        let keep = keep(Wanted::Every);
+        let permissions = [
+            permission("r", &[(Ws, "w", &["region:emea", "environment:prod"])]),
+            permission("r", &[(Ws, "w", &["environment:prod"])]),
+            permission("r", &[(Ws, "w", &[])]),
+            permission("r", &[(Ws, "w", &["environment:prod"])]),
+        ];
+        let subject = Subject {
+            email: "ana@example.com",
+            kind: SubjectKind::User,
+            user_id: Some("u1"),
+            via: &Via::Direct,
+        };
+        let rows: BTreeSet<AuditRow> = rows_of(&keep, subject, &permissions).collect();
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| crate::label::joined(&r.labels))
+            .collect();
+        assert_eq!(
+            labels,
+            ["", "environment:prod", "environment:prod&region:emea"],
+            "three distinct rows, the duplicate merged"
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.resource_id == "w" && r.role_id == "r")
+        );
+        let json = serde_json::to_value(rows.iter().nth(2).expect("row")).expect("json");
+        assert_eq!(
+            json["labels"],
+            serde_json::json!(["environment:prod", "region:emea"])
+        );
+    }
 }

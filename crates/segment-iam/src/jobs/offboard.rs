@@ -10,7 +10,9 @@
 //! **Last-owner guard**: a plan that would leave nobody holding "Workspace Owner" on the
 //! workspace (directly or through a group) is refused by [`execute`] with the library's rule
 //! ([`guard::last_owner`], a typed [`Refusal`](crate::guard::Refusal)) unless
-//! [`OffboardOptions::allow_owner_removal`].
+//! [`OffboardOptions::allow_owner_removal`]. Only a plain grant counts
+//! ([`guard::Ownership`]): a Workspace Owner narrowed by labels reaches only the labelled
+//! resources, so a workspace left with only such owners would be locked out.
 //!
 //! **Converges**: a plan is computed from the live workspace, so re-running after an
 //! interruption only deletes who is still there; a deletion retried after it may have arrived
@@ -86,7 +88,7 @@ pub struct Leaver {
     pub email: String,
     /// Names of the groups they leave (by the deletion itself), sorted.
     pub groups: Vec<String>,
-    /// Whether they hold "Workspace Owner" on the workspace.
+    /// Whether they hold a plain "Workspace Owner" on the workspace ([`guard::Ownership`]).
     pub owner: bool,
 }
 
@@ -112,10 +114,11 @@ pub struct OffboardPlan {
     pub invites: Vec<WithdrawnInvite>,
     /// Emails that match no user and no pending invite (nothing to do for them).
     pub unmatched: Vec<String>,
-    /// Who holds "Workspace Owner" on the workspace now, directly or through a group (emails,
-    /// sorted).
+    /// Who holds a plain "Workspace Owner" on the workspace now, directly or through a group
+    /// (emails, sorted); holders of one narrowed by labels are not owners
+    /// ([`guard::Ownership`]).
     pub owners: Vec<String>,
-    /// Holders of "Workspace Owner" on the workspace who stay.
+    /// Of [`owners`](Self::owners), how many stay.
     pub owners_remaining: u64,
     /// Whether the plan removes the last of them (the guard refuses it by default).
     pub removes_last_owner: bool,

@@ -2,13 +2,18 @@
 //! page size the service allows, the workspace-wide lists together and the per-group listings
 //! concurrently (bounded; the client's pacing keeps the total within the read limit).
 
+use std::collections::HashSet;
+
 use futures::{StreamExt, TryStreamExt, stream};
+use segment_iam_api::ClientSourcesExt;
 use segment_iam_api::types::{MinimalUserV1, UserGroupV1, UserV1};
 
 use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::jobs::{JobOptions, RunOptions};
+use crate::label::Source;
+use crate::paginate::Page;
 
 pub use super::DEFAULT_CONCURRENCY;
 
@@ -199,4 +204,44 @@ pub(crate) async fn read_groups(
         .buffered(options.run.concurrency())
         .try_collect()
         .await
+}
+
+/// The source `id` with its labels, reading `listSources` a page at a time (the largest
+/// size) and stopping at the page that holds it: page by page, not through a
+/// [`Paginator`](crate::Paginator), whose one-page-ahead fetch would send a read this answer
+/// does not need. A source the workspace does not have is [`Error::InvalidInput`] naming the
+/// id; a repeated cursor ends the reading with [`Error::RepeatedCursor`].
+pub(crate) async fn find_source(client: &Client, id: &str) -> Result<Source> {
+    let mut cursor: Option<String> = None;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut read: u64 = 0;
+    loop {
+        let call = client.call();
+        let request = call.api().list_sources().pagination_count(MAX_PAGE_SIZE);
+        let request = match cursor.take() {
+            Some(c) => request.pagination_cursor(c),
+            None => request,
+        };
+        let data = call.send(request).await?.data;
+        let page = Page::new(data.sources, data.pagination);
+        read += page.items.len() as u64;
+        if let Some(found) = page.items.into_iter().find(|s| s.id == id) {
+            return Ok(Source::from(found));
+        }
+        match page.next {
+            None => {
+                return Err(Error::invalid(
+                    "resource",
+                    format!(
+                        "SOURCE:{id} is not a source of the workspace (none of its {read} sources has that id)"
+                    ),
+                ));
+            }
+            // The seen set bounds the loop: every page needs a cursor not met before.
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(Error::RepeatedCursor { cursor: next });
+            }
+            Some(next) => cursor = Some(next),
+        }
+    }
 }
