@@ -2457,3 +2457,78 @@ fn labels_and_sources_have_help() {
     let help = text(&out.get_output().stdout);
     assert!(help.contains("--label <LABEL>"), "{help}");
 }
+
+#[test]
+fn audit_of_a_source_shows_who_can_reach_it() {
+    let emu = Emu::with(|b| b.users(3).sources(2));
+    let (prod, dev) = (
+        emu.h().source_ids()[0].clone(),
+        emu.h().source_ids()[1].clone(),
+    );
+    let user = emu.h().user_ids()[2].clone();
+    let email = emu.h().user(&user).expect("user").email;
+    emu.cmd()
+        .args([
+            "permissions",
+            "add",
+            "--yes",
+            "--user",
+            &user,
+            "--role",
+            "Source Admin",
+            "--resource",
+            "workspace",
+            "--label",
+            "environment:prod",
+        ])
+        .assert()
+        .success();
+    let reach = |source: &str| -> Vec<(String, String, String)> {
+        let out = emu
+            .cmd()
+            .args([
+                "audit",
+                "--resource",
+                &format!("SOURCE:{source}"),
+                "-o",
+                "csv",
+            ])
+            .assert()
+            .success();
+        let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+        reader
+            .records()
+            .map(|r| {
+                let r = r.expect("a row");
+                (r[0].to_string(), r[3].to_string(), r[5].to_string())
+            })
+            .collect()
+    };
+    let owner = emu.h().state().users[0].email.clone();
+    let on_prod = reach(&prod);
+    assert!(
+        on_prod.contains(&(
+            email.clone(),
+            "Source Admin".to_string(),
+            "environment:prod".to_string()
+        )),
+        "{on_prod:?}"
+    );
+    assert!(
+        on_prod
+            .iter()
+            .any(|(e, role, labels)| *e == owner && role == "Workspace Owner" && labels.is_empty()),
+        "{on_prod:?}"
+    );
+    let on_dev = reach(&dev);
+    assert!(
+        on_dev.iter().all(|(e, _, _)| *e != email),
+        "the prod-narrowed grant does not reach a dev source: {on_dev:?}"
+    );
+    assert!(on_dev.iter().any(|(e, _, _)| *e == owner), "{on_dev:?}");
+    // A source the workspace lacks is refused before any row is made.
+    emu.cmd()
+        .args(["audit", "--resource", "SOURCE:nope"])
+        .assert()
+        .code(2);
+}
