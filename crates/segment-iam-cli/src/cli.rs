@@ -3,16 +3,17 @@
 //!
 //! Parsing only: nothing here talks to the network, so `Cli::try_parse_from` is unit tested.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use segment_iam::Resource;
 use segment_iam::guard::RemovalCap;
+use segment_iam::{Label, Permission, Resource, ResourceType, label};
 
-use crate::input::parse_resource;
+use crate::input::{parse_label, parse_resource};
 
 /// The environment variable the token is read from when neither `--token` nor `--token-file`
 /// is given (the same one the library reads).
@@ -133,6 +134,13 @@ pub enum Command {
     /// Roles of the workspace (the names `--role` accepts).
     #[command(subcommand, visible_alias = "role")]
     Roles(RolesCmd),
+    /// Labels of the workspace (`key:value`): they mark sources and narrow a permission on
+    /// the workspace to the sources carrying them (`permissions add ... --label`).
+    #[command(subcommand, visible_alias = "label")]
+    Labels(LabelsCmd),
+    /// Sources of the workspace with the labels they carry. Reads only.
+    #[command(subcommand, visible_alias = "source")]
+    Sources(SourcesCmd),
     /// The workspace the token belongs to (id, slug, name).
     Workspace,
     /// Remove people by email: delete their users and withdraw their pending invites, in the
@@ -242,6 +250,45 @@ pub enum RolesCmd {
     List,
 }
 
+/// `labels ...`
+#[derive(Debug, Subcommand)]
+pub enum LabelsCmd {
+    /// List every label of the workspace with its description.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Create a label.
+    Create {
+        /// The label, `key:value` (each part a letter first, then letters, digits, hyphens).
+        #[arg(value_name = "LABEL", value_parser = parse_label)]
+        label: Label,
+        /// What the label means, shown beside it.
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Delete a label. The service refuses to delete a label in use (on a source or a space,
+    /// or narrowing a permission); labels cannot be renamed.
+    #[command(visible_alias = "rm")]
+    Delete {
+        /// The label, `key:value`.
+        #[arg(value_name = "LABEL", value_parser = parse_label)]
+        label: Label,
+        /// `--yes`, `--dry-run`.
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+}
+
+/// `sources ...`
+#[derive(Debug, Subcommand)]
+pub enum SourcesCmd {
+    /// List every source (all pages): id, slug, name, whether enabled, its labels.
+    #[command(visible_alias = "ls")]
+    List,
+}
+
 /// `offboard` options.
 #[derive(Debug, Args)]
 pub struct OffboardArgs {
@@ -265,7 +312,9 @@ pub struct AuditArgs {
     /// Only this role, by name (case-insensitive) or id.
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
-    /// Only this resource: `workspace` (the token's) or TYPE:ID.
+    /// Only this resource: `workspace` (the token's) or TYPE:ID. `SOURCE:<id>` answers "who
+    /// can reach this source": grants on the source itself, and grants on the workspace,
+    /// plain or narrowed by labels the source carries.
     #[arg(long, value_name = "RESOURCE", value_parser = parse_resource)]
     pub resource: Option<Resource>,
 }
@@ -290,12 +339,17 @@ impl Command {
             Command::Permissions(PermissionsCmd::Add(p) | PermissionsCmd::Replace(p)) => {
                 Some(p.confirm)
             }
+            Command::Labels(
+                LabelsCmd::Create { confirm, .. } | LabelsCmd::Delete { confirm, .. },
+            ) => Some(*confirm),
             Command::Offboard(args) => Some(args.confirm),
             Command::Apply(args) => Some(args.confirm),
             Command::Users(_)
             | Command::Invites(_)
             | Command::Groups(_)
             | Command::Roles(_)
+            | Command::Labels(LabelsCmd::List)
+            | Command::Sources(_)
             | Command::Workspace
             | Command::Audit(_)
             | Command::Schema
@@ -512,6 +566,10 @@ pub struct PermissionArgs {
     /// SOURCE:qQEHquLrjRDN9j1ByrChyn).
     #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, required = true)]
     pub resources: Vec<Resource>,
+    /// Narrow the preceding --resource (the workspace) to the sources carrying this label,
+    /// `key:value` (e.g. environment:prod); repeat for several: all of them (AND).
+    #[arg(long = "label", value_name = "LABEL", value_parser = parse_label)]
+    pub labels: Vec<Label>,
     /// `--yes`, `--dry-run`.
     #[command(flatten)]
     pub confirm: ConfirmArgs,
@@ -560,52 +618,150 @@ pub struct EmulatorArgs {
     pub list_delay_ms: Option<u64>,
 }
 
-/// One role and the resources it is granted on, after pairing each `--resource` with the
-/// `--role` before it.
+/// One `--resource` and the `--label`s written after it (none: the plain grant).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    /// The role, by name or id as written (the facade resolves it).
-    pub role: String,
-    /// Resources of this grant.
-    pub resources: Vec<Resource>,
+pub struct ResourceArg {
+    /// The resource.
+    pub resource: Resource,
+    /// The labels narrowing it.
+    pub labels: BTreeSet<Label>,
 }
 
-/// Pairs `--resource` values with the `--role` that precedes each on the command line, using
-/// clap's argument indices (derive alone loses the interleaving). With a single `--role`, every
-/// resource belongs to it wherever it was written. A resource before the first of several roles
-/// is ambiguous and refused.
+impl fmt::Display for ResourceArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.labels.is_empty() {
+            write!(f, "{}", self.resource)
+        } else {
+            write!(
+                f,
+                "{} narrowed by {}",
+                self.resource,
+                label::joined(&self.labels)
+            )
+        }
+    }
+}
+
+/// One `--role` and the resources written for it, as the command line pairs them: what
+/// becomes one facade [`Permission`] (compared and counted as the facade's `Grant`s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArg {
+    /// The role, by name or id as written (the facade resolves it).
+    pub role: String,
+    /// Its resources, each with its labels.
+    pub resources: Vec<ResourceArg>,
+}
+
+impl RoleArg {
+    /// The facade permission to send: the role on each resource, narrowed by its labels.
+    pub fn permission(&self) -> Permission {
+        self.resources
+            .iter()
+            .fold(Permission::role(self.role.clone()), |p, r| {
+                p.on_narrowed(r.resource.clone(), r.labels.iter().cloned())
+            })
+    }
+}
+
+impl fmt::Display for RoleArg {
+    /// `ROLE on RESOURCE, RESOURCE narrowed by LABEL&LABEL`, for previews.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on: Vec<String> = self.resources.iter().map(ToString::to_string).collect();
+        write!(f, "{} on {}", self.role, on.join(", "))
+    }
+}
+
+/// Repeated values of one option and where each was written on the command line (clap's
+/// indices: derive alone loses the interleaving of different options).
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a, T> {
+    /// The values, in order.
+    pub values: &'a [T],
+    /// The index of each value on the command line.
+    pub at: &'a [usize],
+}
+
+impl<'a, T> Placed<'a, T> {
+    /// `values` written at `at`.
+    pub fn new(values: &'a [T], at: &'a [usize]) -> Self {
+        Placed { values, at }
+    }
+
+    /// The position in `values` of the last one written before index `at`.
+    fn last_before(&self, at: usize) -> Option<usize> {
+        self.at.iter().rposition(|i| *i < at)
+    }
+}
+
+/// Pairs `--resource` values with the `--role` that precedes each, and `--label` values with
+/// the `--resource` that precedes each. With a single `--role`, every resource belongs to it
+/// wherever it was written; a resource before the first of several roles is ambiguous and
+/// refused, and so is a label before any resource. Labels narrow only the workspace.
 pub fn pair_grants(
-    roles: &[String],
-    role_indices: &[usize],
-    resources: &[Resource],
-    resource_indices: &[usize],
-) -> Result<Vec<Grant>, String> {
-    let mut grants: Vec<Grant> = roles
+    roles: Placed<'_, String>,
+    resources: Placed<'_, Resource>,
+    labels: Placed<'_, Label>,
+) -> Result<Vec<RoleArg>, String> {
+    let mut narrowed: Vec<ResourceArg> = resources
+        .values
         .iter()
-        .map(|r| Grant {
+        .map(|r| ResourceArg {
+            resource: r.clone(),
+            labels: BTreeSet::new(),
+        })
+        .collect();
+    for (label, at) in labels.values.iter().zip(labels.at) {
+        let Some(target) = resources.last_before(*at).and_then(|i| narrowed.get_mut(i)) else {
+            return Err(format!(
+                "--label {label} comes before any --resource; write each --label after the \
+                 --resource it narrows (e.g. --resource workspace --label {label})"
+            ));
+        };
+        if !narrows(&target.resource) {
+            return Err(format!(
+                "--label {label} follows --resource {}, but labels narrow only a permission on \
+                 the workspace (--resource workspace)",
+                target.resource
+            ));
+        }
+        target.labels.insert(label.clone());
+    }
+    let mut grants: Vec<RoleArg> = roles
+        .values
+        .iter()
+        .map(|r| RoleArg {
             role: r.clone(),
             resources: Vec::new(),
         })
         .collect();
     if grants.len() == 1 {
         if let Some(g) = grants.first_mut() {
-            g.resources = resources.to_vec();
+            g.resources = narrowed;
         }
         return Ok(grants);
     }
-    for (res, at) in resources.iter().zip(resource_indices) {
-        let owner = role_indices.iter().rposition(|ri| ri < at);
-        match owner.and_then(|i| grants.get_mut(i)) {
-            Some(g) => g.resources.push(res.clone()),
+    for (res, at) in narrowed.into_iter().zip(resources.at) {
+        match roles.last_before(*at).and_then(|i| grants.get_mut(i)) {
+            Some(g) => g.resources.push(res),
             None => {
                 return Err(format!(
-                    "--resource {res} comes before any --role; with several roles, write each \
-                     --resource after the --role it belongs to"
+                    "--resource {} comes before any --role; with several roles, write each \
+                     --resource after the --role it belongs to",
+                    res.resource
                 ));
             }
         }
     }
     Ok(grants)
+}
+
+/// Whether labels can narrow a permission on `resource`: only on the workspace.
+fn narrows(resource: &Resource) -> bool {
+    match resource {
+        Resource::ThisWorkspace => true,
+        Resource::Given(kind, _) => *kind == ResourceType::Workspace,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -818,6 +974,8 @@ mod tests {
             ],
             &["offboard", "a@x.com"],
             &["apply", "-f", "a.yaml"],
+            &["labels", "create", "region:emea"],
+            &["labels", "delete", "region:emea"],
         ];
         let with = |args: &[&str], flag: &'static str| -> Result<Command, clap::Error> {
             let all: Vec<&str> = args.iter().copied().chain([flag]).collect();
@@ -908,28 +1066,179 @@ mod tests {
         Resource::Given(kind.into(), id.into())
     }
 
+    fn plain(resource: Resource) -> ResourceArg {
+        ResourceArg {
+            resource,
+            labels: BTreeSet::new(),
+        }
+    }
+
+    fn label(text: &str) -> Label {
+        text.parse().expect("a well-formed label")
+    }
+
+    const NO_LABELS: Placed<'static, Label> = Placed {
+        values: &[],
+        at: &[],
+    };
+
     #[test]
     fn grants_pair_by_position() {
         let roles = vec!["r1".to_string(), "r2".to_string()];
         let resources = vec![res("SOURCE", "a"), res("SPACE", "b"), res("WORKSPACE", "c")];
-        let got = pair_grants(&roles, &[1, 5], &resources, &[3, 7, 9]);
+        let got = pair_grants(
+            Placed::new(&roles, &[1, 5]),
+            Placed::new(&resources, &[3, 7, 9]),
+            NO_LABELS,
+        );
         assert_eq!(
             got,
             Ok(vec![
-                Grant {
+                RoleArg {
                     role: "r1".into(),
-                    resources: vec![res("SOURCE", "a")]
+                    resources: vec![plain(res("SOURCE", "a"))]
                 },
-                Grant {
+                RoleArg {
                     role: "r2".into(),
-                    resources: vec![res("SPACE", "b"), res("WORKSPACE", "c")]
+                    resources: vec![plain(res("SPACE", "b")), plain(res("WORKSPACE", "c"))]
                 },
             ])
         );
         // A single role takes everything, even resources written before it.
-        let got = pair_grants(&roles[..1], &[5], &resources[..1], &[1]);
+        let got = pair_grants(
+            Placed::new(&roles[..1], &[5]),
+            Placed::new(&resources[..1], &[1]),
+            NO_LABELS,
+        );
         assert_eq!(got.map(|g| g.len()), Ok(1));
         // Ambiguous with several roles.
-        assert!(pair_grants(&roles, &[3, 5], &resources[..1], &[1]).is_err());
+        assert!(
+            pair_grants(
+                Placed::new(&roles, &[3, 5]),
+                Placed::new(&resources[..1], &[1]),
+                NO_LABELS
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn labels_narrow_the_resource_written_before_them() {
+        let roles = vec!["Source Admin".to_string(), "Source Read-only".to_string()];
+        let resources = vec![Resource::ThisWorkspace, res("WORKSPACE", "w")];
+        let labels = vec![
+            label("environment:prod"),
+            label("region:emea"),
+            label("environment:dev"),
+        ];
+        // --role A --resource workspace --label prod --label emea --role B --resource
+        // WORKSPACE:w --label dev
+        let got = pair_grants(
+            Placed::new(&roles, &[1, 9]),
+            Placed::new(&resources, &[3, 11]),
+            Placed::new(&labels, &[5, 7, 13]),
+        )
+        .expect("pairs");
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].resources,
+            vec![ResourceArg {
+                resource: Resource::ThisWorkspace,
+                labels: [label("environment:prod"), label("region:emea")].into(),
+            }]
+        );
+        assert_eq!(
+            got[1].resources[0].labels,
+            [label("environment:dev")].into()
+        );
+        assert_eq!(
+            got[0].to_string(),
+            "Source Admin on workspace narrowed by environment:prod&region:emea"
+        );
+        assert_eq!(
+            got[1].to_string(),
+            "Source Read-only on WORKSPACE:w narrowed by environment:dev"
+        );
+        // The permission carries the labels on its resource.
+        assert_eq!(got[0].permission().role_id(), "Source Admin");
+
+        // A label before any resource is refused, naming it.
+        let err = pair_grants(
+            Placed::new(&roles[..1], &[1]),
+            Placed::new(&resources[..1], &[5]),
+            Placed::new(&labels[..1], &[3]),
+        )
+        .expect_err("refused");
+        assert!(
+            err.contains("--label environment:prod comes before any --resource"),
+            "{err}"
+        );
+        // Labels narrow only the workspace.
+        let err = pair_grants(
+            Placed::new(&roles[..1], &[1]),
+            Placed::new(&[res("SOURCE", "s")], &[3]),
+            Placed::new(&labels[..1], &[5]),
+        )
+        .expect_err("refused");
+        assert!(err.contains("only a permission on the workspace"), "{err}");
+    }
+
+    #[test]
+    fn label_flags_parse_and_malformed_ones_are_refused() -> Result<(), clap::Error> {
+        let cli = parse(&[
+            "permissions",
+            "add",
+            "--user",
+            "u",
+            "--role",
+            "Source Admin",
+            "--resource",
+            "workspace",
+            "--label",
+            "environment:prod",
+            "--label",
+            "region:emea",
+        ])?;
+        match cli.command {
+            Command::Permissions(PermissionsCmd::Add(args)) => {
+                assert_eq!(
+                    args.labels,
+                    vec![label("environment:prod"), label("region:emea")]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = parse(&[
+            "permissions",
+            "add",
+            "--user",
+            "u",
+            "--role",
+            "r",
+            "--resource",
+            "workspace",
+            "--label",
+            "env:prod_1",
+        ])
+        .expect_err("malformed");
+        assert_eq!(bad.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(bad.to_string().contains("label value"), "{bad}");
+        let cli = parse(&["labels", "create", "region:emea", "--description", "EU"])?;
+        match cli.command {
+            Command::Labels(LabelsCmd::Create {
+                label: l,
+                description,
+                ..
+            }) => {
+                assert_eq!(l, label("region:emea"));
+                assert_eq!(description.as_deref(), Some("EU"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["labels", "delete", "nocolon"]).is_err());
+        assert!(parse(&["labels", "rm", "environment:dev"]).is_ok());
+        assert!(!parse(&["labels", "ls"])?.command.is_mutation());
+        assert!(!parse(&["sources", "list"])?.command.is_mutation());
+        Ok(())
     }
 }

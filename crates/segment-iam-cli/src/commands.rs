@@ -6,13 +6,14 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 use clap::ArgMatches;
-use segment_iam::{Client, Invite, Permission, Region, Resource};
+use segment_iam::{Client, Invite, Label, Permission, Region, Resource};
 
 use crate::cli::{
-    Cli, Command, GlobalArgs, GroupEmails, GroupsCmd, InvitesCmd, MembersCmd, OutputFormat,
-    PermissionArgs, PermissionsCmd, RegionArg, RolesCmd, TOKEN_ENV, UsersCmd, pair_grants,
+    Cli, Command, GlobalArgs, GroupEmails, GroupsCmd, InvitesCmd, LabelsCmd, MembersCmd,
+    OutputFormat, PermissionArgs, PermissionsCmd, Placed, RegionArg, RolesCmd, SourcesCmd,
+    TOKEN_ENV, UsersCmd, pair_grants,
 };
-use crate::exit::{Failure, failure};
+use crate::exit::{Failure, failure, label_delete_failure};
 use crate::input;
 use crate::shell::{Change, Ctx, confirm_change, emails, ids};
 
@@ -54,33 +55,34 @@ fn leaf(m: &ArgMatches) -> &ArgMatches {
     m
 }
 
-/// The facade permissions for `--role`/`--resource` groups, each resource under the role
-/// written before it, with each one for people (`ROLE on RESOURCE, RESOURCE`, for previews).
+/// The facade permissions for `--role`/`--resource`/`--label` groups, each resource under the
+/// role written before it and each label on the resource written before it, with each one for
+/// people (`ROLE on RESOURCE narrowed by LABEL`, for previews).
 fn permissions(
     matches: &ArgMatches,
     roles: &[String],
     resources: &[Resource],
+    labels: &[Label],
 ) -> Result<(Vec<Permission>, Vec<String>), Failure> {
     let m = leaf(matches);
-    let idx =
-        |id: &str| -> Vec<usize> { m.indices_of(id).map(Iterator::collect).unwrap_or_default() };
-    let grants =
-        pair_grants(roles, &idx("roles"), resources, &idx("resources")).map_err(Failure::usage)?;
-    let texts = grants
-        .iter()
-        .map(|g| {
-            let on: Vec<String> = g.resources.iter().map(ToString::to_string).collect();
-            format!("{} on {}", g.role, on.join(", "))
-        })
-        .collect();
-    let perms = grants
-        .into_iter()
-        .map(|g| {
-            g.resources
-                .iter()
-                .fold(Permission::role(g.role.clone()), |p, r| p.on(r.clone()))
-        })
-        .collect();
+    // Looked up only for values given: `invites create` has no `--label` to look up.
+    let idx = |id: &str, given: bool| -> Vec<usize> {
+        match given.then(|| m.indices_of(id)).flatten() {
+            Some(at) => at.collect(),
+            None => Vec::new(),
+        }
+    };
+    let role_at = idx("roles", !roles.is_empty());
+    let resource_at = idx("resources", !resources.is_empty());
+    let label_at = idx("labels", !labels.is_empty());
+    let grants = pair_grants(
+        Placed::new(roles, &role_at),
+        Placed::new(resources, &resource_at),
+        Placed::new(labels, &label_at),
+    )
+    .map_err(Failure::usage)?;
+    let texts = grants.iter().map(ToString::to_string).collect();
+    let perms = grants.iter().map(|g| g.permission()).collect();
     Ok((perms, texts))
 }
 
@@ -155,6 +157,11 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
         Command::Roles(RolesCmd::List) => {
             ctx.list("listing roles", ctx.client.roles().list()).await
         }
+        Command::Labels(cmd) => labels(&ctx, cmd).await,
+        Command::Sources(SourcesCmd::List) => {
+            ctx.stream("listing sources", ctx.client.sources().list_labelled())
+                .await
+        }
         Command::Workspace => {
             let workspace = ctx.client.workspace().await.map_err(failure)?;
             ctx.one(&workspace)
@@ -223,7 +230,7 @@ async fn invites(ctx: &Ctx, cmd: &InvitesCmd, matches: &ArgMatches) -> Result<()
             grants,
             confirm,
         } => {
-            let (perms, texts) = permissions(matches, &grants.roles, &grants.resources)?;
+            let (perms, texts) = permissions(matches, &grants.roles, &grants.resources, &[])?;
             let emails = emails(e).await?;
             let change = Change {
                 verb: "send",
@@ -437,13 +444,70 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
     }
 }
 
+/// `labels ...`: list, and the two changes, each one request behind the confirm path.
+async fn labels(ctx: &Ctx, cmd: &LabelsCmd) -> Result<(), Failure> {
+    let labels = ctx.client.labels();
+    match cmd {
+        LabelsCmd::List => {
+            let p = ctx.progress("listing labels");
+            let all = labels.list().await.map_err(failure)?;
+            drop(p);
+            ctx.many(all)
+        }
+        LabelsCmd::Create {
+            label,
+            description,
+            confirm,
+        } => {
+            let change = Change {
+                verb: "create",
+                noun: "label",
+                target: description
+                    .as_ref()
+                    .map(|d| format!("described as {d:?}"))
+                    .unwrap_or_default(),
+                items: vec![label.to_string()],
+                requests: Some(1),
+            };
+            if !confirm_change(ctx, "labels create", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let _p = ctx.progress(format!("creating label {label}"));
+            let created = labels
+                .create(label, description.as_deref())
+                .await
+                .map_err(failure)?;
+            ctx.one(&created)
+        }
+        LabelsCmd::Delete { label, confirm } => {
+            let change = Change {
+                verb: "delete",
+                noun: "label",
+                target: String::new(),
+                items: vec![label.to_string()],
+                requests: Some(1),
+            };
+            if !confirm_change(ctx, "labels delete", *confirm, &change.preview(), None).await? {
+                return Ok(());
+            }
+            let p = ctx.progress(format!("deleting label {label}"));
+            labels
+                .delete(label)
+                .await
+                .map_err(|e| label_delete_failure(label, e))?;
+            drop(p);
+            ctx.applied("deleted", "label", vec![label.to_string()], 1)
+        }
+    }
+}
+
 /// `permissions add|replace` for a user or a group.
 async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<(), Failure> {
     let (args, replace, command): (&PermissionArgs, bool, &str) = match cmd {
         PermissionsCmd::Add(a) => (a, false, "permissions add"),
         PermissionsCmd::Replace(a) => (a, true, "permissions replace"),
     };
-    let (perms, texts) = permissions(matches, &args.roles, &args.resources)?;
+    let (perms, texts) = permissions(matches, &args.roles, &args.resources, &args.labels)?;
     let subject = match (&args.subject.user, &args.subject.group) {
         (Some(user), _) => format!("user {user}"),
         (None, Some(group)) => format!("group {group}"),

@@ -202,6 +202,25 @@ pub fn failure(e: segment_iam::Error) -> Failure {
     Failure::service(e.to_string(), envelope(&e))
 }
 
+/// A failed `labels delete`: a label in use (409) or unknown (404) said in words, with the
+/// service's own envelope; anything else as [`failure`] maps it. Nothing changed either way.
+pub fn label_delete_failure(label: &segment_iam::Label, e: segment_iam::Error) -> Failure {
+    let said = e
+        .service_error()
+        .and_then(|se| se.errors.iter().find_map(|r| r.message.clone()))
+        .map(|m| format!(" (the service said: {})", clean(&m)))
+        .unwrap_or_default();
+    let message = match e.status() {
+        Some(409) => format!(
+            "label {label} is in use, on a source or a space or narrowing a permission, so it \
+             cannot be deleted; take it off those first{said}; nothing changed"
+        ),
+        Some(404) => format!("the workspace has no label {label}{said}; nothing changed"),
+        _ => return failure(e),
+    };
+    Failure::service(message, envelope(&e))
+}
+
 /// The JSON envelope of an error: `{"status", "errors"}` from the service, or one synthetic
 /// error naming the failure; a partial bulk change adds `applied` and `notApplied`.
 pub fn envelope(e: &segment_iam::Error) -> Value {
@@ -428,6 +447,45 @@ mod tests {
         assert_eq!(env["errors"][0]["type"], "not-found");
         assert_eq!(env["applied"], json!(["a"]));
         assert_eq!(env["notApplied"], json!(["b", "c"]));
+    }
+
+    #[test]
+    fn a_label_in_use_is_said_in_words() {
+        use segment_iam::{Error, ServiceError, types::RequestError};
+        let label: segment_iam::Label = "environment:prod".parse().expect("label");
+        let answer = |status: u16, message: &str| {
+            ServiceError::new(
+                status,
+                vec![RequestError {
+                    type_: "conflict".into(),
+                    message: Some(message.into()),
+                    field: None,
+                    data: None,
+                    status: None,
+                }],
+            )
+        };
+        let f = label_delete_failure(
+            &label,
+            Error::Conflict(answer(409, "Label environment:prod is in use")),
+        );
+        assert_eq!(f.kind, Kind::Service);
+        for part in [
+            "label environment:prod is in use",
+            "cannot be deleted",
+            "Label environment:prod is in use",
+            "nothing changed",
+        ] {
+            assert!(f.message.contains(part), "{part}: {}", f.message);
+        }
+        assert_eq!(f.envelope["status"], 409);
+        let f = label_delete_failure(&label, Error::NotFound(answer(404, "no such label")));
+        assert!(
+            f.message
+                .starts_with("the workspace has no label environment:prod")
+        );
+        let other = label_delete_failure(&label, Error::Config("x".into()));
+        assert_eq!(other.kind, Kind::Usage);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use segment_iam::{Resource, ResourceType};
+use segment_iam::{Label, Resource, ResourceType};
 
 /// Invalid input from the operator: always exit code 2, and nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,13 @@ pub fn parse_resource(value: &str) -> Result<Resource, String> {
         "{refused} (expected `workspace` or TYPE:ID, e.g. SOURCE:qQEHquLrjRDN9j1ByrChyn; a type \
          newer than this tool must be written in upper case)"
     ))
+}
+
+/// Parses a label, `key:value`, with the facade's rules (used as a clap value parser, so a
+/// malformed label is a usage error, exit 2, before anything is sent). The message is the
+/// facade's, naming the part at fault.
+pub fn parse_label(value: &str) -> Result<Label, String> {
+    value.parse::<Label>().map_err(|e| e.to_string())
 }
 
 /// Splits a `--from-file` text into values: one per line, surrounding whitespace trimmed,

@@ -21,6 +21,8 @@
 //! segment-iam users list --output ndjson
 //! segment-iam groups members add GROUP_ID ann@example.com bob@example.com
 //! segment-iam permissions add --user USER_ID --role "Workspace Owner" --resource workspace
+//! segment-iam permissions add --user USER_ID --role "Source Admin" --resource workspace --label environment:prod
+//! segment-iam labels list; segment-iam sources list
 //! segment-iam offboard --from-file leavers.txt --dry-run
 //! segment-iam export --file access.yaml
 //! segment-iam plan -f access.yaml --detailed-exitcode

@@ -9,6 +9,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use segment_iam::{Grant, Source, WorkspaceLabel, label};
+
 use crate::cli::OutputFormat;
 use crate::types;
 
@@ -21,10 +23,22 @@ pub trait Tabular: Serialize {
     fn cells(&self) -> Vec<String>;
 }
 
-fn resources_text(resources: &[types::PermissionResourceV1]) -> String {
-    resources
+/// Grants as `TYPE:ID` each, a narrowed one with its labels: `WORKSPACE:w (environment:prod)`.
+fn grants_text(grants: &[Grant]) -> String {
+    grants
         .iter()
-        .map(|r| format!("{}:{}", r.type_, r.id))
+        .map(|g| {
+            if g.is_narrowed() {
+                format!(
+                    "{}:{} ({})",
+                    g.resource_type,
+                    g.resource_id,
+                    label::joined(&g.labels)
+                )
+            } else {
+                format!("{}:{}", g.resource_type, g.resource_id)
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -38,7 +52,7 @@ fn permissions_text(perms: &[types::PermissionV1]) -> String {
             } else {
                 &p.role_name
             };
-            format!("{name}[{}]", resources_text(&p.resources))
+            format!("{name}[{}]", grants_text(&Grant::of_permission(p)))
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -95,10 +109,17 @@ impl Tabular for types::AccessPermissionV1 {
         &["ROLE_ID", "ROLE_NAME", "RESOURCES"]
     }
     fn cells(&self) -> Vec<String> {
+        // Read as the facade reads permissions, so a narrowed resource shows its labels.
+        let permission = types::PermissionV1 {
+            role_id: self.role_id.clone(),
+            role_name: self.role_name.clone(),
+            labels: Vec::new(),
+            resources: self.resources.clone(),
+        };
         vec![
             self.role_id.clone(),
             self.role_name.clone(),
-            resources_text(&self.resources),
+            grants_text(&Grant::of_permission(&permission)),
         ]
     }
 }
@@ -112,6 +133,35 @@ impl Tabular for types::RoleV1 {
     }
 }
 
+/// A label of the workspace; JSON `{"label": "key:value", "description"?}`.
+impl Tabular for WorkspaceLabel {
+    fn headers() -> &'static [&'static str] {
+        &["KEY:VALUE", "DESCRIPTION"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.label.to_string(),
+            self.description.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// A source and its labels (`&`-joined in a table; an array of `key:value` in JSON).
+impl Tabular for Source {
+    fn headers() -> &'static [&'static str] {
+        &["ID", "SLUG", "NAME", "ENABLED", "LABELS"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.slug.clone(),
+            self.name.clone().unwrap_or_default(),
+            self.enabled.to_string(),
+            label::joined(&self.labels),
+        ]
+    }
+}
+
 impl Tabular for types::WorkspaceV1 {
     fn headers() -> &'static [&'static str] {
         &["ID", "SLUG", "NAME"]
@@ -121,10 +171,12 @@ impl Tabular for types::WorkspaceV1 {
     }
 }
 
-/// One access path; the JSON form keeps the ids (`userId`, `roleId`) the table leaves out.
+/// One access path; the JSON form keeps the ids (`userId`, `roleId`) the table leaves out,
+/// and carries `labels` as an array. LABELS is empty for a plain grant: a narrowed grant
+/// reaches only the resources carrying all of them.
 impl Tabular for segment_iam::jobs::audit::AuditRow {
     fn headers() -> &'static [&'static str] {
-        &["EMAIL", "SUBJECT", "VIA", "ROLE", "RESOURCE"]
+        &["EMAIL", "SUBJECT", "VIA", "ROLE", "RESOURCE", "LABELS"]
     }
     fn cells(&self) -> Vec<String> {
         use segment_iam::jobs::audit::SubjectKind;
@@ -148,6 +200,7 @@ impl Tabular for segment_iam::jobs::audit::AuditRow {
             self.via.to_string(),
             role.clone(),
             resource,
+            label::joined(&self.labels),
         ]
     }
 }
@@ -537,5 +590,106 @@ mod tests {
         };
         assert_eq!(summary(&one), "removed 1 member in 1 request: a@x.com");
         Ok(())
+    }
+
+    fn wire_label(key: &str, value: &str, description: Option<&str>) -> types::LabelV1 {
+        types::LabelV1 {
+            key: key.into(),
+            value: value.into(),
+            description: description.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn labels_and_sources_in_every_format() -> Result<(), Box<dyn std::error::Error>> {
+        let labels: Vec<WorkspaceLabel> = vec![
+            wire_label("environment", "dev", None).into(),
+            wire_label("region", "emea", Some("EU, mostly")).into(),
+        ];
+        let mut buf = Vec::new();
+        let mut w = ListWriter::new(OutputFormat::Table, &mut buf);
+        w.push(labels.clone())?;
+        w.finish()?;
+        assert_eq!(
+            text(buf),
+            "KEY:VALUE        DESCRIPTION\nenvironment:dev\nregion:emea      EU, mostly\n"
+        );
+        let mut buf = Vec::new();
+        let mut w = ListWriter::new(OutputFormat::Json, &mut buf);
+        w.push(labels)?;
+        w.finish()?;
+        let v: serde_json::Value = serde_json::from_slice(&buf)?;
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"label": "environment:dev"},
+                {"label": "region:emea", "description": "EU, mostly"}
+            ])
+        );
+
+        let source: Source = types::SourceV1 {
+            enabled: true,
+            id: "s1".into(),
+            labels: vec![
+                wire_label("region", "emea", None),
+                wire_label("environment", "prod", Some("ignored")),
+            ],
+            metadata: None,
+            name: Some("Web, prod".into()),
+            slug: "web-prod".into(),
+            workspace_id: "w".into(),
+            write_keys: vec![],
+        }
+        .into();
+        let mut buf = Vec::new();
+        write_one(&mut buf, OutputFormat::Csv, &source)?;
+        assert_eq!(
+            text(buf),
+            "ID,SLUG,NAME,ENABLED,LABELS\ns1,web-prod,\"Web, prod\",true,environment:prod&region:emea\n"
+        );
+        let mut buf = Vec::new();
+        write_one(&mut buf, OutputFormat::Ndjson, &source)?;
+        let v: serde_json::Value = serde_json::from_slice(&buf)?;
+        assert_eq!(
+            v["labels"],
+            serde_json::json!(["environment:prod", "region:emea"])
+        );
+        assert_eq!(v["enabled"], true);
+        Ok(())
+    }
+
+    #[test]
+    fn a_narrowed_permission_shows_its_labels() {
+        let resource =
+            |kind: segment_iam::ResourceType, id: &str, labels: Vec<types::AllowedLabelBeta>| {
+                types::PermissionResourceV1 {
+                    id: id.into(),
+                    type_: kind,
+                    labels,
+                }
+            };
+        let prod = types::AllowedLabelBeta {
+            key: "environment".into(),
+            value: "prod".into(),
+            description: None,
+        };
+        let group = types::UserGroupV1 {
+            id: "g".into(),
+            name: "Eng".into(),
+            member_count: 0,
+            permissions: vec![types::PermissionV1 {
+                role_id: "r".into(),
+                role_name: "Source Admin".into(),
+                labels: vec![],
+                resources: vec![
+                    resource(segment_iam::ResourceType::Workspace, "w", vec![prod]),
+                    resource(segment_iam::ResourceType::Source, "s", vec![]),
+                ],
+            }],
+        };
+        assert_eq!(
+            group.cells()[3],
+            "Source Admin[WORKSPACE:w (environment:prod),SOURCE:s]"
+        );
     }
 }

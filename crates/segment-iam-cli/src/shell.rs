@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use segment_iam::guard::Refusal;
 use segment_iam::{Client, Paginator};
 use serde_json::{Value, json};
@@ -70,6 +70,41 @@ impl Ctx {
             let page = page.map_err(failure)?;
             progress.add_items(page.items.len(), page.total_entries);
             writer.push(page.items).map_err(output_failure)?;
+        }
+        drop(progress);
+        writer.finish().map_err(output_failure)
+    }
+
+    /// Streams items that arrive one by one (a paginated list the facade maps to its own
+    /// type) to stdout in the chosen format; items already arrived are written together, so
+    /// `ndjson` still writes a page at a time.
+    pub(crate) async fn stream<T: Tabular + Send + 'static>(
+        &self,
+        label: &str,
+        items: impl Stream<Item = segment_iam::Result<T>>,
+    ) -> Result<(), Failure> {
+        /// The most items written at once.
+        const CHUNK: usize = 1000;
+        let progress = self.progress(label);
+        let mut writer = ListWriter::new(self.format, self.stdout());
+        let mut chunks = pin!(items.ready_chunks(CHUNK));
+        while let Some(chunk) = chunks.next().await {
+            let mut ready = Vec::with_capacity(chunk.len());
+            let mut failed = None;
+            for item in chunk {
+                match item {
+                    Ok(item) => ready.push(item),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            progress.add_items(ready.len(), None);
+            writer.push(ready).map_err(output_failure)?;
+            if let Some(e) = failed {
+                return Err(failure(e));
+            }
         }
         drop(progress);
         writer.finish().map_err(output_failure)
