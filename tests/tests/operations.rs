@@ -354,6 +354,22 @@ async fn every_operation_in_strict_mode_uses_only_documented_forms() {
         .delete([ids[0].clone()])
         .await
         .expect("delete_users");
+    let label: segment_iam::Label = "region:emea".parse().expect("label");
+    client
+        .labels()
+        .create(&label, Some("EMEA"))
+        .await
+        .expect("create_label");
+    let labels = client.labels().list().await.expect("list_labels");
+    assert!(labels.iter().any(|l| l.label == label), "{labels:?}");
+    client.labels().delete(&label).await.expect("delete_label");
+    client
+        .sources()
+        .list()
+        .page_size(1)
+        .collect()
+        .await
+        .expect("list_sources");
 
     let journal = emu.journal();
     for entry in &journal {
@@ -425,5 +441,5 @@ fn the_emulator_serves_exactly_the_documents_operations() {
     document.sort();
     served.sort();
     assert_eq!(served, document);
-    assert_eq!(served.len(), 23);
+    assert_eq!(served.len(), 27);
 }

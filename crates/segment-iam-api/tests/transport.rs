@@ -316,7 +316,7 @@ async fn bad_ids_are_refused_before_the_transport() {
 
 #[test]
 fn every_operation_is_in_the_table_once_with_its_descriptor() {
-    assert_eq!(Operation::ALL.len(), 23);
+    assert_eq!(Operation::ALL.len(), 27);
     for (i, op) in Operation::ALL.iter().enumerate() {
         assert_eq!(
             Operation::from_operation_id(op.meta().operation_id),

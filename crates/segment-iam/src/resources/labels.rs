@@ -60,7 +60,7 @@ impl Labels {
     }
 
     /// Deletes a label. The service refuses to delete a label in use on a source or a space or
-    /// narrowing a permission (a 4xx [`Error::Api`](crate::Error::Api), nothing changed).
+    /// narrowing a permission ([`Error::Conflict`](crate::Error::Conflict) from the service, nothing changed).
     pub fn delete(&self, label: &Label) -> impl Future<Output = Result<()>> + Send + 'static {
         let client = self.client.clone();
         let (key, value) = (label.key().to_string(), label.value().to_string());
