@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use segment_iam_api::types;
 use segment_iam_api::{
-    Client, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt, ClientWorkspacesExt,
-    Deletion, Exec, ExecFuture, Method, Operation, OperationRequest, RateLimitBucket, ResourceType,
+    Client, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt, ClientLabelsExt,
+    ClientSourcesExt, ClientWorkspacesExt, Deletion, Exec, ExecFuture, Method, Operation,
+    OperationRequest, RateLimitBucket, ResourceType,
 };
 
 /// Records each request and answers with a canned body for the operation.
@@ -64,6 +65,18 @@ fn canned(op: &str) -> (u16, String) {
         ),
         "get_workspace" => r#"{"workspace":{"id":"w1","slug":"acme","name":"Acme"}}"#.to_string(),
         "create_invites" => return (201, r#"{"data":{"emails":["i@x.com"]}}"#.to_string()),
+        "list_labels" => r#"{"labels":[{"key":"environment","value":"prod"}]}"#.to_string(),
+        "create_label" => {
+            return (
+                201,
+                r#"{"data":{"label":{"key":"region","value":"emea","description":"EMEA"}}}"#
+                    .to_string(),
+            );
+        }
+        "delete_label" => r#"{"status":"SUCCESS"}"#.to_string(),
+        "list_sources" => format!(
+            r#"{{"sources":[{{"id":"s1","slug":"web","workspaceId":"w1","enabled":true,"writeKeys":[],"labels":[{{"key":"environment","value":"prod"}}],"settings":{{}}}}],{PAGE}}}"#
+        ),
         "delete_invites"
         | "delete_users"
         | "remove_users_from_user_group"
@@ -262,6 +275,38 @@ async fn every_operation_goes_through_the_transport() {
     assert_eq!(roles.into_inner().data.roles[0].name, "Workspace Owner");
     let workspace = client.get_workspace().send().await.expect("get_workspace");
     assert_eq!(workspace.into_inner().data.workspace.slug, "acme");
+    let labels = client.list_labels().send().await.expect("list_labels");
+    assert_eq!(labels.into_inner().data.labels[0].value, "prod");
+    let created = client
+        .create_label()
+        .body(types::CreateLabelV1Input {
+            label: types::LabelV1 {
+                key: "region".into(),
+                value: "emea".into(),
+                description: None,
+            },
+        })
+        .send()
+        .await
+        .expect("create_label");
+    assert_eq!(created.into_inner().data.label.key, "region");
+    client
+        .delete_label()
+        .key("region")
+        .value("emea")
+        .send()
+        .await
+        .expect("delete_label");
+    let sources = client
+        .list_sources()
+        .pagination_count(1)
+        .send()
+        .await
+        .expect("list_sources");
+    assert_eq!(
+        sources.into_inner().data.sources[0].labels[0].key,
+        "environment"
+    );
 
     let seen = recorder.seen.lock().expect("lock").clone();
     let mut ops: Vec<&str> = seen.iter().map(|(op, _, _)| op.as_str()).collect();
@@ -290,6 +335,7 @@ async fn every_operation_goes_through_the_transport() {
         url_of("remove_users_from_user_group").ends_with("/group/g1/users?emails.0=solo%40x.com")
     );
     assert!(url_of("list_users").ends_with("/users?pagination.count=2"));
+    assert!(url_of("delete_label").ends_with("/labels/region/emea"));
 }
 
 #[tokio::test]
