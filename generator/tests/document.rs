@@ -1,4 +1,4 @@
-//! The project's own document: 23 operations at the documented paths, and deterministic output.
+//! The project's own document: 27 operations at the documented paths, and deterministic output.
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ fn project_document() -> Document {
 }
 
 #[test]
-fn twenty_one_operations_at_their_documented_paths() {
+fn every_operation_at_its_documented_path() {
     let report = project_document()
         .check()
         .expect("the project's document checks");
@@ -84,12 +84,16 @@ fn twenty_one_operations_at_their_documented_paths() {
         ),
         ("list_roles", "GET", "/roles"),
         ("get_workspace", "GET", "/"),
+        ("list_labels", "GET", "/labels"),
+        ("create_label", "POST", "/labels"),
+        ("delete_label", "DELETE", "/labels/{key}/{value}"),
+        ("list_sources", "GET", "/sources"),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     .collect();
     expected.sort();
-    assert_eq!(found.len(), 23);
+    assert_eq!(found.len(), 27);
     assert_eq!(found, expected);
 
     let users = report
@@ -105,6 +109,7 @@ fn twenty_one_operations_at_their_documented_paths() {
     let count = |tag: &str| report.operations.iter().filter(|op| op.tag == tag).count();
     assert_eq!((users, groups), (9, 12));
     assert_eq!((count("IAM Roles"), count("Workspaces")), (1, 1));
+    assert_eq!((count("Labels"), count("Sources")), (3, 1));
 }
 
 #[test]
