@@ -13,11 +13,19 @@
 //! answer. Any other resource (`workspace`, `SPACE:<id>`, `WORKSPACE:<id>`, ...) keeps only
 //! the grants on exactly that resource, narrowed or not.
 //!
-//! Reads, and nothing more: the users list (direct permissions come with it), the groups list
-//! (group permissions come with it) and, for each group that holds a permission the filters
-//! keep (for a source: one that reaches it) and has members (`memberCount` > 0), its member
-//! and invitee listings, concurrently.
-//! The pending-invites list is read too: an invite's own permissions cannot be read back (the
+//! **What is read.** Unfiltered, or with only a role or resource filter: the users list
+//! (direct permissions come with it), the groups list (group permissions come with it) and,
+//! for each group that holds a permission the filters keep (for a source: one that reaches
+//! it) and has members (`memberCount` > 0), its member and invitee listings, concurrently.
+//! With an email filter, only what those people's answer needs (see `by_email`): the users
+//! list up to the page holding the last of them, each one's groups, those groups'
+//! permissions; the invites list only for an email that is not a user, and every group's
+//! invitee listing only when such an email has a pending invite (an invitee's groups are
+//! visible nowhere else). With a group filter (`--group`, by id or name): the groups list and
+//! that group's two listings; its rows only, no direct rows and no notes. Scoped reads answer
+//! exactly what the full read answers, kept to those emails or that group.
+//!
+//! **Notes.** Without a group filter the pending invites are read too: an invite's own permissions cannot be read back (the
 //! API lists invite emails only), so each pending invitee the email filter keeps is reported in
 //! [`AuditReport::notes`] — with or without a role or resource filter, since the invite may
 //! grant what the filter asks about — never as a row with a made-up role. A role filter by name
@@ -25,17 +33,19 @@
 //! `getWorkspace` and the `listSources` pages up to the source's (the lookups are cached by
 //! the client, the sources are not).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use futures::{StreamExt, TryStreamExt, stream};
 use segment_iam_api::ResourceType;
-use segment_iam_api::types::{PermissionV1, UserGroupV1};
+use segment_iam_api::types::{MinimalUserGroupV1, PermissionV1, UserGroupV1, UserV1};
 use serde::Serialize;
 
 use crate::client::Client;
+use crate::config::MAX_PAGE_SIZE;
 use crate::email::key as email_key;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::grant::Grant;
-use crate::jobs::read::{self, GroupReads, Members, ReadOptions};
+use crate::jobs::read::{self, GroupReads, GroupState, Members, ReadOptions};
 use crate::jobs::{JobOptions, RunOptions};
 use crate::label::{Label, Source};
 use crate::lookup::distinct_emails;
@@ -51,6 +61,9 @@ pub struct AuditFilter {
     pub role: Option<String>,
     /// Only this resource.
     pub resource: Option<Resource>,
+    /// Only the rows through this group (by id, or name compared case-insensitively): no
+    /// direct rows.
+    pub group: Option<String>,
 }
 
 impl AuditFilter {
@@ -74,6 +87,12 @@ impl AuditFilter {
     /// Only this resource.
     pub fn resource(mut self, resource: Resource) -> Self {
         self.resource = Some(resource);
+        self
+    }
+
+    /// Only the rows through this group (id or name).
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
         self
     }
 }
@@ -301,24 +320,25 @@ struct Subject<'a> {
     via: &'a Via,
 }
 
-/// Runs the audit. Bad filters (an email that is not one, an unknown role name) fail before
-/// any listing is read.
+/// Runs the audit. Bad filters (an email that is not one, an unknown role name, an empty
+/// group) fail before any listing is read; an unknown or ambiguous group, once the group list
+/// is read.
 pub async fn audit(
     client: &Client,
     filter: &AuditFilter,
     options: &AuditOptions,
 ) -> Result<AuditReport> {
     let before = client.metrics().requests;
-    let emails = if filter.emails.is_empty() {
+    let asked = if filter.emails.is_empty() {
         None
     } else {
-        Some(
-            distinct_emails("email", filter.emails.iter().cloned())?
-                .iter()
-                .map(|e| email_key(e))
-                .collect(),
-        )
+        Some(distinct_emails("email", filter.emails.iter().cloned())?)
     };
+    if let Some(group) = &filter.group
+        && group.trim().is_empty()
+    {
+        return Err(Error::invalid("group", "must not be empty"));
+    }
     let role_id = match &filter.role {
         Some(role) => Some(client.roles().resolve(role.clone()).await?.id),
         None => None,
@@ -340,19 +360,48 @@ pub async fn audit(
         Some(Resource::Given(kind, id)) => Wanted::Exactly(kind.to_string(), id.clone()),
     };
     let keep = Keep {
-        emails,
+        emails: asked
+            .as_ref()
+            .map(|emails| emails.iter().map(|e| email_key(e)).collect()),
         role_id,
         resource,
     };
-
-    let options = ReadOptions {
+    let read_options = ReadOptions {
         invites: true,
         members: Members::None,
         run: options.run.clone(),
     };
-    let state = read::read_workspace(client, &options).await?;
+
+    let mut rows = BTreeSet::new();
+    let mut notes = BTreeSet::new();
+    match (&filter.group, asked) {
+        (Some(group), _) => {
+            through_group(client, &keep, group, &read_options, &mut rows).await?;
+        }
+        (None, Some(emails)) => {
+            by_email(client, &keep, emails, &read_options, &mut rows, &mut notes).await?;
+        }
+        (None, None) => whole(client, &keep, &read_options, &mut rows, &mut notes).await?,
+    }
+    Ok(AuditReport {
+        rows: rows.into_iter().collect(),
+        notes: notes.into_iter().collect(),
+        requests: client.metrics().requests.saturating_sub(before),
+    })
+}
+
+/// The full read: the users, groups and invites lists, and the member and invitee listings of
+/// every group that matters.
+async fn whole(
+    client: &Client,
+    keep: &Keep,
+    options: &ReadOptions,
+    rows: &mut BTreeSet<AuditRow>,
+    notes: &mut BTreeSet<AuditNote>,
+) -> Result<()> {
+    let state = read::read_workspace(client, options).await?;
     let groups = state.groups.into_iter().map(|g| g.group).collect();
-    let groups = read::read_groups(client, groups, &options, |g| {
+    let groups = read::read_groups(client, groups, options, |g| {
         let read = keep.group_matters(g);
         GroupReads {
             members: read,
@@ -360,51 +409,294 @@ pub async fn audit(
         }
     })
     .await?;
-
-    let mut rows = BTreeSet::new();
     for user in state.users.iter().filter(|u| keep.email(&u.email)) {
-        let subject = Subject {
-            email: &user.email,
-            kind: SubjectKind::User,
-            user_id: Some(&user.id),
-            via: &Via::Direct,
-        };
-        rows.extend(rows_of(&keep, subject, &user.permissions));
+        direct_rows(keep, user, rows);
     }
     for group in &groups {
-        let via = Via::Group {
-            id: group.group.id.clone(),
-            name: group.group.name.clone(),
-        };
-        let members = group.members.iter().map(|m| Subject {
-            email: &m.email,
-            kind: SubjectKind::User,
-            user_id: Some(&m.id),
-            via: &via,
-        });
-        let invitees = group.invitees.iter().map(|e| Subject {
-            email: e,
-            kind: SubjectKind::Invitee,
-            user_id: None,
-            via: &via,
-        });
-        for subject in members.chain(invitees).filter(|s| keep.email(s.email)) {
-            rows.extend(rows_of(&keep, subject, &group.group.permissions));
+        group_rows(keep, group, rows);
+    }
+    notes.extend(invite_notes(keep, &state.invites));
+    Ok(())
+}
+
+/// The scoped read for an email filter, sending only what the answer needs:
+/// - the users list, page by page, until every asked email is found (direct permissions
+///   come with it);
+/// - each found user's groups (`listUserGroupsFromUser`), and those groups' permissions: one
+///   `getUserGroup` for a single group, else the group list page by page until all are seen;
+/// - for the emails that are not users, the pending invites list, page by page until all are
+///   found; an email with a pending invite gets its [`AuditNote`], and since the groups an
+///   invitee is in show only in each group's invitee listing, finding one falls back to the
+///   whole group list and the invitee listing of every group that matters (no member
+///   listings: members are users, found above). An email that is neither user nor invitee
+///   holds nothing (a group's invitees are pending invites, and no user has one).
+///
+/// The rows and notes are those of the full read, kept to these emails. A group deleted
+/// between the reads gives no rows.
+async fn by_email(
+    client: &Client,
+    keep: &Keep,
+    emails: Vec<String>,
+    options: &ReadOptions,
+    rows: &mut BTreeSet<AuditRow>,
+    notes: &mut BTreeSet<AuditNote>,
+) -> Result<()> {
+    let mut wanted: BTreeSet<String> = emails.iter().map(|e| email_key(e)).collect();
+    let mut users: Vec<UserV1> = Vec::new();
+    read::read_pages_until(
+        |cursor| read::users_page(client, cursor),
+        |page| {
+            users.extend(
+                page.into_iter()
+                    .filter(|u| wanted.remove(&email_key(&u.email))),
+            );
+            wanted.is_empty()
+        },
+    )
+    .await?;
+    let mut invites: Vec<String> = Vec::new();
+    if !wanted.is_empty() {
+        read::read_pages_until(
+            |cursor| read::invites_page(client, cursor),
+            |page| {
+                invites.extend(page.into_iter().filter(|e| wanted.remove(&email_key(e))));
+                wanted.is_empty()
+            },
+        )
+        .await?;
+    }
+
+    let memberships: Vec<Vec<MinimalUserGroupV1>> = stream::iter(&users)
+        .map(|u| {
+            client
+                .users()
+                .groups(&u.id)
+                .page_size(MAX_PAGE_SIZE)
+                .collect()
+        })
+        .buffered(options.run.concurrency())
+        .try_collect()
+        .await?;
+    let needed: BTreeSet<&str> = memberships
+        .iter()
+        .flatten()
+        .map(|g| g.id.as_str())
+        .collect();
+
+    // With an invitee the whole group list is read anyway: the users' groups come from it.
+    let listed: Vec<UserGroupV1> = if !invites.is_empty() {
+        client
+            .groups()
+            .list()
+            .page_size(MAX_PAGE_SIZE)
+            .collect()
+            .await?
+    } else {
+        groups_by_id(client, &needed).await?
+    };
+    let by_id: BTreeMap<&str, &UserGroupV1> = listed.iter().map(|g| (g.id.as_str(), g)).collect();
+
+    for (user, groups) in users.iter().zip(&memberships) {
+        direct_rows(keep, user, rows);
+        for group in groups.iter().filter_map(|g| by_id.get(g.id.as_str())) {
+            let via = Via::Group {
+                id: group.id.clone(),
+                name: group.name.clone(),
+            };
+            let subject = Subject {
+                email: &user.email,
+                kind: SubjectKind::User,
+                user_id: Some(&user.id),
+                via: &via,
+            };
+            rows.extend(rows_of(keep, subject, &group.permissions));
         }
     }
-    let notes: BTreeSet<AuditNote> = state
-        .invites
+    if !invites.is_empty() {
+        let groups = read::read_groups(client, listed.clone(), options, |g| GroupReads {
+            members: false,
+            invitees: keep.group_matters(g),
+        })
+        .await?;
+        for group in &groups {
+            group_rows(keep, group, rows);
+        }
+    }
+    notes.extend(invite_notes(keep, &invites));
+    Ok(())
+}
+
+/// The groups `ids`, with their permissions: one `getUserGroup` when there is one, else the
+/// group list page by page until every id is seen (one page holds 1000 groups).
+async fn groups_by_id(client: &Client, ids: &BTreeSet<&str>) -> Result<Vec<UserGroupV1>> {
+    match ids.len() {
+        0 => Ok(Vec::new()),
+        1 => {
+            let mut found = Vec::new();
+            for id in ids {
+                found.push(client.groups().get(*id).await?);
+            }
+            Ok(found)
+        }
+        _ => {
+            let mut missing = ids.clone();
+            let mut found = Vec::new();
+            read::read_pages_until(
+                |cursor| read::groups_page(client, cursor),
+                |page| {
+                    found.extend(page.into_iter().filter(|g| missing.remove(g.id.as_str())));
+                    missing.is_empty()
+                },
+            )
+            .await?;
+            Ok(found)
+        }
+    }
+}
+
+/// The rows through one group only: the group list (to find it), then that group's member and
+/// invitee listings, if it matters. No direct rows, and no notes: access through the group is
+/// read whole.
+async fn through_group(
+    client: &Client,
+    keep: &Keep,
+    asked: &str,
+    options: &ReadOptions,
+    rows: &mut BTreeSet<AuditRow>,
+) -> Result<()> {
+    let groups = client
+        .groups()
+        .list()
+        .page_size(MAX_PAGE_SIZE)
+        .collect()
+        .await?;
+    let group = pick_group(groups, asked)?;
+    let groups = read::read_groups(client, vec![group], options, |g| {
+        let read = keep.group_matters(g);
+        GroupReads {
+            members: read,
+            invitees: read,
+        }
+    })
+    .await?;
+    for group in &groups {
+        group_rows(keep, group, rows);
+    }
+    Ok(())
+}
+
+/// How many near names an unknown group's error suggests.
+const CLOSEST: usize = 3;
+
+/// The group `asked` names: the one with that id, else the one with that name
+/// (case-insensitive). None is [`Error::InvalidInput`] listing the closest names; several are
+/// one listing their ids.
+fn pick_group(groups: Vec<UserGroupV1>, asked: &str) -> Result<UserGroupV1> {
+    let asked = asked.trim();
+    let lower = asked.to_lowercase();
+    let (mut named, others): (Vec<UserGroupV1>, Vec<UserGroupV1>) = groups
+        .into_iter()
+        .partition(|g| g.id == asked || g.name.to_lowercase() == lower);
+    if let Some(at) = named.iter().position(|g| g.id == asked) {
+        return Ok(named.swap_remove(at));
+    }
+    match named.len() {
+        1 => Ok(named.swap_remove(0)),
+        0 => {
+            let mut near: Vec<(usize, &str)> = others
+                .iter()
+                .map(|g| {
+                    (
+                        edit_distance(&lower, &g.name.to_lowercase()),
+                        g.name.as_str(),
+                    )
+                })
+                .collect();
+            near.sort();
+            let near: Vec<&str> = near.into_iter().take(CLOSEST).map(|(_, n)| n).collect();
+            let hint = if near.is_empty() {
+                "the workspace has no groups".to_string()
+            } else {
+                format!("closest: {}", near.join(", "))
+            };
+            Err(Error::invalid(
+                "group",
+                format!("no group has the id or name {asked:?} ({hint})"),
+            ))
+        }
+        n => {
+            let ids: Vec<&str> = named.iter().map(|g| g.id.as_str()).collect();
+            Err(Error::invalid(
+                "group",
+                format!(
+                    "{n} groups are named {asked:?}; give one of their ids: {}",
+                    ids.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Levenshtein distance over characters, for suggesting near group names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// A user's direct rows.
+fn direct_rows(keep: &Keep, user: &UserV1, rows: &mut BTreeSet<AuditRow>) {
+    let subject = Subject {
+        email: &user.email,
+        kind: SubjectKind::User,
+        user_id: Some(&user.id),
+        via: &Via::Direct,
+    };
+    rows.extend(rows_of(keep, subject, &user.permissions));
+}
+
+/// The rows through one group of its listed members and invitees the email filter keeps.
+fn group_rows(keep: &Keep, group: &GroupState, rows: &mut BTreeSet<AuditRow>) {
+    let via = Via::Group {
+        id: group.group.id.clone(),
+        name: group.group.name.clone(),
+    };
+    let members = group.members.iter().map(|m| Subject {
+        email: &m.email,
+        kind: SubjectKind::User,
+        user_id: Some(&m.id),
+        via: &via,
+    });
+    let invitees = group.invitees.iter().map(|e| Subject {
+        email: e,
+        kind: SubjectKind::Invitee,
+        user_id: None,
+        via: &via,
+    });
+    for subject in members.chain(invitees).filter(|s| keep.email(s.email)) {
+        rows.extend(rows_of(keep, subject, &group.group.permissions));
+    }
+}
+
+/// A note for each pending invite the email filter keeps.
+fn invite_notes<'a>(keep: &'a Keep, invites: &'a [String]) -> impl Iterator<Item = AuditNote> + 'a {
+    invites
         .iter()
         .filter(|e| keep.email(e))
         .map(|email| AuditNote::InvitePermissionsUnreadable {
             email: email.clone(),
         })
-        .collect();
-    Ok(AuditReport {
-        rows: rows.into_iter().collect(),
-        notes: notes.into_iter().collect(),
-        requests: client.metrics().requests.saturating_sub(before),
-    })
 }
 
 #[cfg(test)]

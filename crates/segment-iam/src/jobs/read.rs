@@ -3,10 +3,11 @@
 //! concurrently (bounded; the client's pacing keeps the total within the read limit).
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use futures::{StreamExt, TryStreamExt, stream};
-use segment_iam_api::ClientSourcesExt;
 use segment_iam_api::types::{MinimalUserV1, UserGroupV1, UserV1};
+use segment_iam_api::{ClientIamGroupsExt, ClientIamUsersExt, ClientSourcesExt};
 
 use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
@@ -206,42 +207,109 @@ pub(crate) async fn read_groups(
         .await
 }
 
-/// The source `id` with its labels, reading `listSources` a page at a time (the largest
-/// size) and stopping at the page that holds it: page by page, not through a
-/// [`Paginator`](crate::Paginator), whose one-page-ahead fetch would send a read this answer
-/// does not need. A source the workspace does not have is [`Error::InvalidInput`] naming the
-/// id; a repeated cursor ends the reading with [`Error::RepeatedCursor`].
-pub(crate) async fn find_source(client: &Client, id: &str) -> Result<Source> {
+/// Reads a list page by page (`fetch` sends one page's request, given the cursor; `None` is
+/// the first page) until `done` says the answer is complete or the list ends. Not through a
+/// [`Paginator`](crate::Paginator): its one-page-ahead fetch would send a read the answer does
+/// not need, so a scoped read's cost could not be stated. A repeated cursor ends the reading
+/// with [`Error::RepeatedCursor`] (the seen set bounds the loop).
+pub(crate) async fn read_pages_until<T, F, Fut>(
+    mut fetch: F,
+    mut done: impl FnMut(Vec<T>) -> bool,
+) -> Result<()>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>>>,
+{
     let mut cursor: Option<String> = None;
     let mut seen: HashSet<String> = HashSet::new();
-    let mut read: u64 = 0;
     loop {
-        let call = client.call();
-        let request = call.api().list_sources().pagination_count(MAX_PAGE_SIZE);
-        let request = match cursor.take() {
-            Some(c) => request.pagination_cursor(c),
-            None => request,
-        };
-        let data = call.send(request).await?.data;
-        let page = Page::new(data.sources, data.pagination);
-        read += page.items.len() as u64;
-        if let Some(found) = page.items.into_iter().find(|s| s.id == id) {
-            return Ok(Source::from(found));
+        let page = fetch(cursor.take()).await?;
+        let next = page.next;
+        if done(page.items) {
+            return Ok(());
         }
-        match page.next {
-            None => {
-                return Err(Error::invalid(
-                    "resource",
-                    format!(
-                        "SOURCE:{id} is not a source of the workspace (none of its {read} sources has that id)"
-                    ),
-                ));
-            }
-            // The seen set bounds the loop: every page needs a cursor not met before.
+        match next {
+            None => return Ok(()),
             Some(next) if !seen.insert(next.clone()) => {
                 return Err(Error::RepeatedCursor { cursor: next });
             }
             Some(next) => cursor = Some(next),
         }
     }
+}
+
+/// One page of `listUsers` at the largest size.
+pub(crate) async fn users_page(client: &Client, cursor: Option<String>) -> Result<Page<UserV1>> {
+    let call = client.call();
+    let request = call.api().list_users().pagination_count(MAX_PAGE_SIZE);
+    let request = match cursor {
+        Some(c) => request.pagination_cursor(c),
+        None => request,
+    };
+    let data = call.send(request).await?.data;
+    Ok(Page::new(data.users, data.pagination))
+}
+
+/// One page of `listUserGroups` at the largest size.
+pub(crate) async fn groups_page(
+    client: &Client,
+    cursor: Option<String>,
+) -> Result<Page<UserGroupV1>> {
+    let call = client.call();
+    let request = call
+        .api()
+        .list_user_groups()
+        .pagination_count(MAX_PAGE_SIZE);
+    let request = match cursor {
+        Some(c) => request.pagination_cursor(c),
+        None => request,
+    };
+    let data = call.send(request).await?.data;
+    Ok(Page::new(data.user_groups, data.pagination))
+}
+
+/// One page of `listInvites` at the largest size.
+pub(crate) async fn invites_page(client: &Client, cursor: Option<String>) -> Result<Page<String>> {
+    let call = client.call();
+    let request = call.api().list_invites().pagination_count(MAX_PAGE_SIZE);
+    let request = match cursor {
+        Some(c) => request.pagination_cursor(c),
+        None => request,
+    };
+    let data = call.send(request).await?.data;
+    Ok(Page::new(data.invites, data.pagination))
+}
+
+/// The source `id` with its labels, reading `listSources` a page at a time (the largest
+/// size, [`read_pages_until`]) and stopping at the page that holds it. A source the workspace
+/// does not have is [`Error::InvalidInput`] naming the id.
+pub(crate) async fn find_source(client: &Client, id: &str) -> Result<Source> {
+    let mut read: u64 = 0;
+    let mut found = None;
+    read_pages_until(
+        |cursor| async move {
+            let call = client.call();
+            let request = call.api().list_sources().pagination_count(MAX_PAGE_SIZE);
+            let request = match cursor {
+                Some(c) => request.pagination_cursor(c),
+                None => request,
+            };
+            let data = call.send(request).await?.data;
+            Ok(Page::new(data.sources, data.pagination))
+        },
+        |sources| {
+            read += sources.len() as u64;
+            found = sources.into_iter().find(|s| s.id == id);
+            found.is_some()
+        },
+    )
+    .await?;
+    found.map(Source::from).ok_or_else(|| {
+        Error::invalid(
+            "resource",
+            format!(
+                "SOURCE:{id} is not a source of the workspace (none of its {read} sources has that id)"
+            ),
+        )
+    })
 }
