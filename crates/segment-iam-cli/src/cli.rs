@@ -317,6 +317,10 @@ pub struct AuditArgs {
     /// plain or narrowed by labels the source carries.
     #[arg(long, value_name = "RESOURCE", value_parser = parse_resource)]
     pub resource: Option<Resource>,
+    /// Only access through this group (by id, or name compared case-insensitively): reads
+    /// only that group's listings; no direct access, no notes.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub group: Option<String>,
 }
 
 impl Command {

@@ -138,8 +138,8 @@ pub(crate) fn describe(plan: &OffboardPlan, allow_owner_removal: bool) -> String
 }
 
 /// `audit`: the library's report, as rows in the chosen format (CSV included). What the audit
-/// could not read (its notes) is a field of the JSON document, and goes to stderr beside the
-/// other formats so their stdout stays rows only.
+/// could not read (its notes) and the reads it sent (`requests`) are fields of the JSON
+/// document, and go to stderr beside the other formats so their stdout stays rows only.
 pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
     let mut filter = AuditFilter::new().emails(args.emails.clone());
     if let Some(role) = &args.role {
@@ -147,6 +147,9 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
     }
     if let Some(resource) = &args.resource {
         filter = filter.resource(resource.clone());
+    }
+    if let Some(group) = &args.group {
+        filter = filter.group(group.clone());
     }
     let job = segment_iam::jobs::Progress::new();
     let report = {
@@ -156,7 +159,10 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
             .map_err(failure)?
     };
     if ctx.format == OutputFormat::Json {
-        return print_json(ctx, &json!({ "rows": report.rows, "notes": report.notes }));
+        return print_json(
+            ctx,
+            &json!({ "rows": report.rows, "notes": report.notes, "requests": report.requests }),
+        );
     }
     let mut writer = ListWriter::new(ctx.format, ctx.stdout());
     writer.push(report.rows).map_err(output_failure)?;
@@ -164,5 +170,10 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
     for note in &report.notes {
         eprintln!("note: {}", clean(&note.to_string()));
     }
+    eprintln!(
+        "read {} request{}",
+        report.requests,
+        plural(report.requests)
+    );
     Ok(())
 }

@@ -1412,6 +1412,71 @@ fn audit_csv_parses_with_a_csv_reader_and_notes_what_it_cannot_read() {
 }
 
 #[test]
+fn audit_scoped_by_email_or_group_reports_the_reads_it_sent() {
+    let emu = Emu::start(30, 10, 2);
+    let state = emu.h().state();
+    let user = state
+        .users
+        .iter()
+        .find(|u| !u.groups.is_empty())
+        .expect("a user in a group");
+
+    // JSON: `requests` beside `rows` and `notes`, equal to what reached the emulator.
+    emu.h().clear_journal();
+    let out = emu
+        .cmd()
+        .args(["audit", "--email", &user.email, "-o", "json"])
+        .assert()
+        .success();
+    let report = json(&out.get_output().stdout);
+    let mut keys: Vec<&str> = report
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["notes", "requests", "rows"]);
+    let sent = emu.h().journal().len() as u64;
+    assert_eq!(report["requests"].as_u64(), Some(sent));
+    // Users page, the user's groups, their permissions: no group listing.
+    assert!(sent <= 3, "{sent} requests");
+    let rows = report["rows"].as_array().expect("rows");
+    assert!(rows.iter().all(|r| r["email"] == user.email.as_str()));
+    assert!(rows.iter().any(|r| r["via"]["kind"] == "group"), "{rows:?}");
+
+    // Table: rows through the group only, and the reads on stderr.
+    let group = state
+        .groups
+        .iter()
+        .find(|g| g.id == user.groups[0])
+        .expect("the user's group");
+    emu.h().clear_journal();
+    let out = emu
+        .cmd()
+        .args(["audit", "--group", &group.name.to_uppercase(), "-o", "csv"])
+        .assert()
+        .success();
+    let sent = emu.h().journal().len();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(
+        stderr.contains(&format!("read {sent} request")),
+        "{sent}: {stderr}"
+    );
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert!(!rows.is_empty());
+    let via = format!("group:{}", group.name);
+    assert!(rows.iter().all(|r| r[2] == *via.as_str()), "{rows:?}");
+    assert!(rows.iter().any(|r| r[0] == *user.email.as_str()));
+
+    emu.cmd()
+        .args(["audit", "--group", "no such group"])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn new_commands_have_help() {
     for args in [
         vec!["roles", "list", "--help"],
