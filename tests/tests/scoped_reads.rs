@@ -419,6 +419,83 @@ async fn an_email_audit_on_a_big_workspace_sends_the_reads_of_its_plan_only() {
 }
 
 #[tokio::test]
+async fn the_groups_permissions_come_from_gets_or_list_pages_whichever_is_fewer() {
+    // 3,500 groups: four list pages. The user joins groups on the last page only.
+    let fixture = Fixture {
+        users: vec![FixtureUser {
+            email: "solo@example.com".into(),
+            name: "Solo".into(),
+            ..FixtureUser::default()
+        }],
+        ..Fixture::default()
+    };
+    let emu = start(emulator().fixture(fixture).groups(3500)).await;
+    let client = client(&emu);
+    let groups = client
+        .groups()
+        .list()
+        .page_size(1000)
+        .collect()
+        .await
+        .expect("groups");
+    assert_eq!(groups.len(), 3500);
+    let last_page: Vec<&str> = groups[3000..].iter().map(|g| g.id.as_str()).collect();
+    let audit_solo = || async {
+        emu.clear_journal();
+        let report = audit(
+            &client,
+            &AuditFilter::new().emails(["solo@example.com"]),
+            &AuditOptions::new(),
+        )
+        .await
+        .expect("audit");
+        let journal = emu.journal();
+        assert_eq!(report.requests, journal.len() as u64);
+        let count = |op: Operation| journal.iter().filter(|e| e.operation == Some(op)).count();
+        let vias: BTreeSet<String> = report
+            .rows
+            .iter()
+            .filter_map(|r| match &r.via {
+                Via::Group { id, .. } => Some(id.clone()),
+                Via::Direct => None,
+            })
+            .collect();
+        (
+            count(Operation::ListUserGroups),
+            count(Operation::GetUserGroup),
+            journal.len(),
+            vias,
+        )
+    };
+
+    // Two groups missing after the first page, three pages left: two gets.
+    for id in &last_page[..2] {
+        client
+            .groups()
+            .add_members(*id, ["solo@example.com"])
+            .await
+            .expect("join");
+    }
+    let (lists, gets, sent, vias) = audit_solo().await;
+    assert_eq!((lists, gets, sent), (1, 2, 1 + 1 + 1 + 2));
+    let joined: BTreeSet<String> = last_page[..2].iter().map(|s| s.to_string()).collect();
+    assert_eq!(vias, joined);
+
+    // Five missing, three pages left: the rest of the list.
+    for id in &last_page[2..5] {
+        client
+            .groups()
+            .add_members(*id, ["solo@example.com"])
+            .await
+            .expect("join");
+    }
+    let (lists, gets, sent, vias) = audit_solo().await;
+    assert_eq!((lists, gets, sent), (4, 0, 1 + 1 + 4));
+    let joined: BTreeSet<String> = last_page[..5].iter().map(|s| s.to_string()).collect();
+    assert_eq!(vias, joined);
+}
+
+#[tokio::test]
 async fn an_unknown_group_names_the_closest_and_an_ambiguous_one_lists_the_ids() {
     let groups = ["Platform", "Platforms", "Data", "OPS", "ops"]
         .iter()

@@ -444,6 +444,7 @@ async fn by_email(
     let mut wanted: BTreeSet<String> = emails.iter().map(|e| email_key(e)).collect();
     let mut users: Vec<UserV1> = Vec::new();
     read::read_pages_until(
+        None,
         |cursor| read::users_page(client, cursor),
         |page| {
             users.extend(
@@ -457,6 +458,7 @@ async fn by_email(
     let mut invites: Vec<String> = Vec::new();
     if !wanted.is_empty() {
         read::read_pages_until(
+            None,
             |cursor| read::invites_page(client, cursor),
             |page| {
                 invites.extend(page.into_iter().filter(|e| wanted.remove(&email_key(e))));
@@ -492,7 +494,7 @@ async fn by_email(
             .collect()
             .await?
     } else {
-        groups_by_id(client, &needed).await?
+        groups_by_id(client, &needed, options).await?
     };
     let by_id: BTreeMap<&str, &UserGroupV1> = listed.iter().map(|g| (g.id.as_str(), g)).collect();
 
@@ -513,7 +515,7 @@ async fn by_email(
         }
     }
     if !invites.is_empty() {
-        let groups = read::read_groups(client, listed.clone(), options, |g| GroupReads {
+        let groups = read::read_groups(client, listed, options, |g| GroupReads {
             members: false,
             invitees: keep.group_matters(g),
         })
@@ -526,32 +528,59 @@ async fn by_email(
     Ok(())
 }
 
-/// The groups `ids`, with their permissions: one `getUserGroup` when there is one, else the
-/// group list page by page until every id is seen (one page holds 1000 groups).
-async fn groups_by_id(client: &Client, ids: &BTreeSet<&str>) -> Result<Vec<UserGroupV1>> {
-    match ids.len() {
-        0 => Ok(Vec::new()),
-        1 => {
-            let mut found = Vec::new();
-            for id in ids {
-                found.push(client.groups().get(*id).await?);
+/// The groups `ids`, with their permissions, by the cheaper read: one `getUserGroup` per
+/// group, or the group list (1000 groups a page) until every id is seen. A single group is
+/// one get; for several, the list's first page is read (its `totalEntries` says how many
+/// pages are left), then the remaining pages if they are fewer than the groups still
+/// missing, else one get each. A group the whole list lacks was deleted meanwhile: left out.
+async fn groups_by_id(
+    client: &Client,
+    ids: &BTreeSet<&str>,
+    options: &ReadOptions,
+) -> Result<Vec<UserGroupV1>> {
+    let mut missing = ids.clone();
+    let mut found = Vec::new();
+    if missing.len() > 1 {
+        let first = read::groups_page(client, None).await?;
+        let pages_left = first.total_entries.map(|total| {
+            total
+                .saturating_sub(first.items.len() as u64)
+                .div_ceil(u64::from(MAX_PAGE_SIZE))
+        });
+        found.extend(
+            first
+                .items
+                .into_iter()
+                .filter(|g| missing.remove(g.id.as_str())),
+        );
+        match first.next {
+            // The whole list is read: what is still missing is gone.
+            None => missing.clear(),
+            Some(next)
+                if !missing.is_empty()
+                    && pages_left.is_none_or(|pages| pages < missing.len() as u64) =>
+            {
+                read::read_pages_until(
+                    Some(next),
+                    |cursor| read::groups_page(client, cursor),
+                    |page| {
+                        found.extend(page.into_iter().filter(|g| missing.remove(g.id.as_str())));
+                        missing.is_empty()
+                    },
+                )
+                .await?;
+                missing.clear();
             }
-            Ok(found)
-        }
-        _ => {
-            let mut missing = ids.clone();
-            let mut found = Vec::new();
-            read::read_pages_until(
-                |cursor| read::groups_page(client, cursor),
-                |page| {
-                    found.extend(page.into_iter().filter(|g| missing.remove(g.id.as_str())));
-                    missing.is_empty()
-                },
-            )
-            .await?;
-            Ok(found)
+            Some(_) => {}
         }
     }
+    let got: Vec<UserGroupV1> = stream::iter(missing)
+        .map(|id| async move { client.groups().get(id).await })
+        .buffered(options.run.concurrency())
+        .try_collect()
+        .await?;
+    found.extend(got);
+    Ok(found)
 }
 
 /// The rows through one group only: the group list (to find it), then that group's member and

@@ -207,12 +207,13 @@ pub(crate) async fn read_groups(
         .await
 }
 
-/// Reads a list page by page (`fetch` sends one page's request, given the cursor; `None` is
-/// the first page) until `done` says the answer is complete or the list ends. Not through a
+/// Reads a list page by page from cursor `from` (`None`: the first page; `fetch` sends one
+/// page's request, given the cursor) until `done` says the answer is complete or the list ends. Not through a
 /// [`Paginator`](crate::Paginator): its one-page-ahead fetch would send a read the answer does
 /// not need, so a scoped read's cost could not be stated. A repeated cursor ends the reading
 /// with [`Error::RepeatedCursor`] (the seen set bounds the loop).
 pub(crate) async fn read_pages_until<T, F, Fut>(
+    from: Option<String>,
     mut fetch: F,
     mut done: impl FnMut(Vec<T>) -> bool,
 ) -> Result<()>
@@ -220,7 +221,7 @@ where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<Page<T>>>,
 {
-    let mut cursor: Option<String> = None;
+    let mut cursor = from;
     let mut seen: HashSet<String> = HashSet::new();
     loop {
         let page = fetch(cursor.take()).await?;
@@ -287,6 +288,7 @@ pub(crate) async fn find_source(client: &Client, id: &str) -> Result<Source> {
     let mut read: u64 = 0;
     let mut found = None;
     read_pages_until(
+        None,
         |cursor| async move {
             let call = client.call();
             let request = call.api().list_sources().pagination_count(MAX_PAGE_SIZE);
