@@ -422,8 +422,8 @@ async fn whole(
 /// The scoped read for an email filter, sending only what the answer needs:
 /// - the users list, page by page, until every asked email is found (direct permissions
 ///   come with it);
-/// - each found user's groups (`listUserGroupsFromUser`), and those groups' permissions: one
-///   `getUserGroup` for a single group, else the group list page by page until all are seen;
+/// - each found user's groups (`listUserGroupsFromUser`), and those groups' permissions by
+///   the cheaper of `getUserGroup` per group and the group list's pages (`groups_by_id`);
 /// - for the emails that are not users, the pending invites list, page by page until all are
 ///   found; an email with a pending invite gets its [`AuditNote`], and since the groups an
 ///   invitee is in show only in each group's invitee listing, finding one falls back to the
