@@ -9,7 +9,7 @@
 //! directly or through a group. Rows keep their real resource: a workspace grant's row says
 //! `WORKSPACE:<ws>` with its labels, so the reader sees why it reaches the source. The
 //! source's labels come from `listSources`, read a page at a time until it is found; an
-//! unknown source id is [`Error::InvalidInput`](crate::Error::InvalidInput), not an empty
+//! unknown source id is [`Error::InvalidInput`], not an empty
 //! answer. Any other resource (`workspace`, `SPACE:<id>`, `WORKSPACE:<id>`, ...) keeps only
 //! the grants on exactly that resource, narrowed or not.
 //!
