@@ -116,6 +116,7 @@ pub mod live;
 pub mod plan;
 mod read;
 mod report;
+mod scope;
 
 pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};

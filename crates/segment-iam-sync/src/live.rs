@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::file::AccessFile;
 use crate::grant::Grant;
+pub use crate::scope::Scope;
 
 /// A user as the plan sees them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,20 +86,6 @@ pub struct Live {
     pub reads: u64,
 }
 
-/// What a file without prune names, and so what planning it needs read: saved in a plan
-/// ([`crate::Plan::scope`]) so that [`crate::check_fresh`] re-reads the same scope.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Scope {
-    /// Email keys of the people listed under `users` (their direct permissions are read).
-    pub users: BTreeSet<String>,
-    /// Email keys of the groups' members not listed under `users` (only whether each is a
-    /// user, a pending invitee or nobody is read).
-    pub members: BTreeSet<String>,
-    /// The names of the groups the file lists (their members and invitees are read).
-    pub groups: BTreeSet<String>,
-}
-
 impl Scope {
     /// The scope of `file`; `None` when it prunes anything (pruning needs every user, invite,
     /// group or label, so the whole workspace is read).
@@ -153,11 +140,15 @@ impl Scope {
 ///
 /// Read: the workspace, the roles, the labels and the whole group list (one page per 1,000
 /// groups; it carries every group's permissions); the members and invitees of the groups the
-/// file lists and of every group granting a plain Workspace Owner on the workspace; the users
-/// list page by page until every person the scope needs a user record of is found (people
-/// under `users`, and members not seen in those listings), then the invites list the same way
-/// for whoever is still missing. So every named person is exactly a user, a pending invitee or
-/// nobody, as in a whole read; every listed group has its whole membership.
+/// file lists and of every group granting a plain Workspace Owner on the workspace; then the
+/// people those listings do not show: members only need finding (the invites list page by page
+/// until found, then the users list for the rest), people under `users` need their user record
+/// with its permissions (the users list page by page until found, then the rest of the invites
+/// list for whoever is not a user). Every list stops at the page that completes the answer.
+/// So every named person is a user, a pending invitee or nobody, as in a whole read (a member
+/// found among the invites who is a user too, a state the service should not hold, counts as
+/// an invitee: only the last-owner guard could tell, and its refusals are decided on the whole
+/// users list, see [`Live::read_for`]); every listed group has its whole membership.
 ///
 /// Not read: the other groups' members and invitees (empty here), the users on pages after the
 /// last one needed, the direct permissions of users seen only in a group listing
@@ -313,8 +304,11 @@ impl Live {
             people: BTreeMap<&'a str, Person<'a>>,
             labels: &'a BTreeSet<Label>,
         }
-        let users: BTreeMap<String, &LiveUser> =
-            self.users.iter().map(|u| (email_key(&u.email), u)).collect();
+        let users: BTreeMap<String, &LiveUser> = self
+            .users
+            .iter()
+            .map(|u| (email_key(&u.email), u))
+            .collect();
         let invites: BTreeSet<String> = self.invites.iter().map(|e| email_key(e)).collect();
         let person = |key: &str| match users.get(key) {
             Some(u) => Person::User(
@@ -379,5 +373,90 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    use crate::plan::fixtures::{client, file, group, live, user};
+
+    const GROUPS: &str =
+        "version: 1\nusers:\n  Ana@x.io:\ngroups:\n  G:\n    members: [ana@x.io, BO@x.io]\n";
+
+    #[test]
+    fn a_file_without_prune_has_a_scope_of_its_people_and_groups() {
+        let scope = Scope::of(&file(GROUPS)).expect("no prune: scoped");
+        assert_eq!(scope.users, ["ana@x.io".to_string()].into());
+        assert_eq!(scope.members, ["bo@x.io".to_string()].into());
+        assert_eq!(scope.groups, ["G".to_string()].into());
+        for prune in ["users", "groups", "labels"] {
+            let pruning = format!("version: 1\nprune: {{ {prune}: true }}\n");
+            assert_eq!(Scope::of(&file(&pruning)), None, "{prune}");
+        }
+        assert!(scope.covers(&file("version: 1\ngroups:\n  G:\n    members: [bo@x.io]\n")));
+        assert!(!scope.covers(&file("version: 1\ngroups:\n  H:\n")));
+        assert!(!scope.covers(&file("version: 1\nusers:\n  bo@x.io:\n")));
+        assert!(!scope.covers(&file("version: 1\nprune: { users: true }\n")));
+    }
+
+    /// A scoped live state of `GROUPS`'s scope: ana a user, G with bo.
+    fn scoped() -> Live {
+        let mut w = live(
+            vec![user("u1", "ana@x.io", &[]), user("u2", "bo@x.io", &[])],
+            &[],
+            vec![
+                group("g1", "G", &["bo@x.io"], &[]),
+                group("g2", "H", &[], &[]),
+            ],
+        );
+        w.scope = Some(Scoped {
+            scope: Scope::of(&file(GROUPS)).expect("scoped"),
+            groups_read: ["g1".to_string()].into(),
+            grants_unread: ["u2".to_string()].into(),
+            users_complete: false,
+            users_next: None,
+        });
+        w
+    }
+
+    #[test]
+    fn a_scoped_state_plans_only_the_file_it_was_read_for() {
+        let w = scoped();
+        assert!(crate::plan(&file(GROUPS), &w, &client()).is_ok());
+        let other = file("version: 1\ngroups:\n  H:\n    members: [bo@x.io]\n");
+        assert!(matches!(
+            crate::plan(&other, &w, &client()),
+            Err(crate::Error::Live(m)) if m.contains("read_for")
+        ));
+        assert!(matches!(
+            crate::export::export_from(&w),
+            Err(crate::Error::Live(m)) if m.contains("whole workspace")
+        ));
+    }
+
+    #[test]
+    fn the_scoped_fingerprint_sees_the_scope_and_nothing_else() {
+        let w = scoped();
+        let print = w.fingerprint();
+        // Outside the scope: a group's members not read, a user nobody named.
+        let mut outside = w.clone();
+        outside.groups[1].members.push("cy@x.io".into());
+        outside.users.push(user("u3", "cy@x.io", &[]));
+        assert_eq!(outside.fingerprint(), print);
+        // Inside: a listed group's members, a named user's permissions, a group's grants.
+        let mut joined = w.clone();
+        joined.groups[0].members.push("ana@x.io".into());
+        assert_ne!(joined.fingerprint(), print);
+        let mut granted = w.clone();
+        granted.users[0]
+            .grants
+            .insert(crate::plan::fixtures::on_workspace("r"));
+        assert_ne!(granted.fingerprint(), print);
+        let mut regranted = w.clone();
+        regranted.groups[1]
+            .grants
+            .insert(crate::plan::fixtures::on_workspace("r"));
+        assert_ne!(regranted.fingerprint(), print);
+        // A whole read's digest is another one.
+        let mut whole = w;
+        whole.scope = None;
+        assert_ne!(whole.fingerprint(), print);
     }
 }

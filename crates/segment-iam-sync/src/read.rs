@@ -35,6 +35,54 @@ use crate::file::AccessFile;
 use crate::grant::Grant;
 use crate::live::{Live, LiveGroup, LiveUser, Scope, Scoped};
 
+/// Where a search of a list stands.
+enum Search {
+    /// Not started.
+    Start,
+    /// Stopped early; goes on from this cursor.
+    From(String),
+    /// Read to the end.
+    Ended,
+}
+
+/// Reads the invites list from `from` (`None`: the first page) until every email key of
+/// `missing` is found (removed from it) or the list ends, adding every invite read to
+/// `invites`; says where it stopped.
+async fn search_invites(
+    client: &Client,
+    from: Option<String>,
+    missing: &mut HashSet<String>,
+    invites: &mut BTreeMap<String, String>,
+) -> Result<Search> {
+    let next: Mutex<Option<String>> = Mutex::new(None);
+    read_pages_until(
+        from,
+        |cursor| {
+            let next = &next;
+            async move {
+                let page = invites_page(client, cursor).await?;
+                if let Ok(mut n) = next.lock() {
+                    n.clone_from(&page.next);
+                }
+                Ok(page)
+            }
+        },
+        |page| {
+            for e in page {
+                let key = email_key(&e);
+                missing.remove(&key);
+                invites.entry(key).or_insert(e);
+            }
+            missing.is_empty()
+        },
+    )
+    .await?;
+    Ok(match next.into_inner().unwrap_or(None) {
+        Some(cursor) => Search::From(cursor),
+        None => Search::Ended,
+    })
+}
+
 impl Live {
     /// Reads the live workspace as `file` needs it: scoped to the people and groups it names
     /// when it prunes nothing ([`Scoped`]: tens of requests on a workspace of thousands),
@@ -66,8 +114,8 @@ impl Live {
     }
 
     /// Reads what `scope` needs (see [`Scoped`]): the workspace-wide lists together, the
-    /// listings of the listed and owner groups `options.concurrency` at a time, then the users
-    /// and the invites lists page by page until every needed person is found.
+    /// listings of the listed and owner groups `options.concurrency` at a time, then the
+    /// invites and users lists page by page until every needed person is found.
     pub(crate) async fn read_scoped(
         client: &Client,
         scope: Scope,
@@ -90,10 +138,8 @@ impl Live {
             .map(|g| g.id.clone())
             .collect();
         // A group with no members has empty listings: not read, as in the whole read.
-        let states = read_listings(client, groups, options, |g| {
-            g.member_count > 0 && wanted(g)
-        })
-        .await?;
+        let states =
+            read_listings(client, groups, options, |g| g.member_count > 0 && wanted(g)).await?;
 
         // Who the listings show: users (without their permissions) and pending invitees.
         let mut listed_users: BTreeMap<String, (String, String)> = BTreeMap::new();
@@ -108,16 +154,23 @@ impl Live {
                 invites.entry(email_key(e)).or_insert_with(|| e.clone());
             }
         }
-        // Users whose record is needed: everyone under `users` (their permissions), and the
-        // members the listings do not show.
+        // Members the listings do not show need only be found, as a user or an invitee: the
+        // invites list first (pending invites are few, often one page; the users list is
+        // long), then the users list for the rest. People under `users` need their user
+        // record (their permissions): the users list, then the invites list for whoever is
+        // not a user.
+        let mut invites_from = Search::Start;
+        let mut unseen: HashSet<String> = scope
+            .members
+            .iter()
+            .filter(|k| !listed_users.contains_key(*k) && !invites.contains_key(*k))
+            .cloned()
+            .collect();
+        if !unseen.is_empty() {
+            invites_from = search_invites(client, None, &mut unseen, &mut invites).await?;
+        }
         let mut missing: HashSet<String> = scope.users.iter().cloned().collect();
-        missing.extend(
-            scope
-                .members
-                .iter()
-                .filter(|k| !listed_users.contains_key(*k) && !invites.contains_key(*k))
-                .cloned(),
-        );
+        missing.extend(unseen);
         let mut users: Vec<UserV1> = Vec::new();
         let next: Mutex<Option<String>> = Mutex::new(None);
         let mut users_complete = false;
@@ -145,22 +198,17 @@ impl Live {
             .await?;
             users_complete = next.lock().map(|n| n.is_none()).unwrap_or(false);
         }
-        // Whoever is still missing and not known as an invitee: the invites list, until found.
+        // Whoever is still missing and not known as an invitee: the rest of the invites list.
         missing.retain(|k| !invites.contains_key(k));
         if !missing.is_empty() {
-            read_pages_until(
-                None,
-                |cursor| invites_page(client, cursor),
-                |page| {
-                    for e in page {
-                        let key = email_key(&e);
-                        missing.remove(&key);
-                        invites.entry(key).or_insert(e);
-                    }
-                    missing.is_empty()
-                },
-            )
-            .await?;
+            let from = match invites_from {
+                Search::Start => Some(None),
+                Search::From(cursor) => Some(Some(cursor)),
+                Search::Ended => None,
+            };
+            if let Some(from) = from {
+                search_invites(client, from, &mut missing, &mut invites).await?;
+            }
         }
 
         let mut live = Live {

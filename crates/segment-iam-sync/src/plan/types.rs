@@ -7,7 +7,7 @@ use segment_iam::Label;
 use serde::{Deserialize, Serialize};
 
 use crate::grant::Grant;
-use crate::live::Scope;
+use crate::scope::Scope;
 
 /// The version of the saved-plan format this crate writes and reads.
 pub const PLAN_FORMAT: u32 = 1;
