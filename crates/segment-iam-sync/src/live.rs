@@ -66,9 +66,9 @@ pub struct Live {
     pub workspace_id: String,
     /// The workspace's roles.
     pub roles: Arc<RoleDirectory>,
-    /// Every user.
+    /// Every user (scoped: the named ones and those met on the way, see [`Scoped`]).
     pub users: Vec<LiveUser>,
-    /// Every pending invite's email.
+    /// Every pending invite's email (scoped: likewise).
     pub invites: Vec<String>,
     /// Every group, in the service's order.
     pub groups: Vec<LiveGroup>,
