@@ -12,7 +12,7 @@ use segment_iam::api::types::PermissionV1;
 use segment_iam::email::key as email_key;
 use segment_iam::jobs::read::{ReadOptions, read_workspace};
 use segment_iam::{Client, Label, RoleDirectory, Source};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::Result;
 use crate::file::AccessFile;
