@@ -143,8 +143,8 @@ impl Scope {
 /// file lists and of every group granting a plain Workspace Owner on the workspace; then the
 /// people those listings do not show: members only need finding (the invites list page by page
 /// until found, then the users list for the rest), people under `users` need their user record
-/// with its permissions (the users list page by page until found, then the rest of the invites
-/// list for whoever is not a user). Every list stops at the page that completes the answer.
+/// with its permissions (the users list page by page until found, read beside the group
+/// listings; then the rest of the invites list for whoever is not a user). Every list stops at the page that completes the answer.
 /// So every named person is a user, a pending invitee or nobody, as in a whole read (a member
 /// found among the invites who is a user too, a state the service should not hold, counts as
 /// an invitee: only the last-owner guard could tell, and its refusals are decided on the whole

@@ -20,6 +20,7 @@
 //! every owner: a refusal is always computed on the whole read's owners.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
 use std::sync::Mutex;
 
 use segment_iam::api::types::UserV1;
@@ -28,7 +29,7 @@ use segment_iam::guard::{Ownership, Refusal};
 use segment_iam::jobs::read::{
     ReadOptions, invites_page, read_listings, read_pages_until, users_page,
 };
-use segment_iam::{Client, MAX_PAGE_SIZE};
+use segment_iam::{Client, MAX_PAGE_SIZE, Page};
 
 use crate::error::{Error, Result};
 use crate::file::AccessFile;
@@ -45,22 +46,37 @@ enum Search {
     Ended,
 }
 
-/// Reads the invites list from `from` (`None`: the first page) until every email key of
-/// `missing` is found (removed from it) or the list ends, adding every invite read to
-/// `invites`; says where it stopped.
-async fn search_invites(
-    client: &Client,
-    from: Option<String>,
+/// Reads a list (`fetch` sends one page's request, given the cursor) from where `from` says
+/// until every email key of `missing` is found or the list ends, appending every item read to
+/// `found` (`key` gives an item's email key); says where it stopped. Keys already in `found`
+/// are not searched again, and nothing is read when nothing is missing or the list has ended.
+async fn search<T, F, Fut>(
+    from: Search,
     missing: &mut HashSet<String>,
-    invites: &mut BTreeMap<String, String>,
-) -> Result<Search> {
+    found: &mut Vec<T>,
+    key: impl Fn(&T) -> String,
+    fetch: F,
+) -> segment_iam::Result<Search>
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: Future<Output = segment_iam::Result<Page<T>>>,
+{
+    let known: HashSet<String> = found.iter().map(&key).collect();
+    missing.retain(|k| !known.contains(k));
+    let cursor = match from {
+        _ if missing.is_empty() => return Ok(from),
+        Search::Ended => return Ok(Search::Ended),
+        Search::Start => None,
+        Search::From(cursor) => Some(cursor),
+    };
     let next: Mutex<Option<String>> = Mutex::new(None);
     read_pages_until(
-        from,
+        cursor,
         |cursor| {
             let next = &next;
+            let page = fetch(cursor);
             async move {
-                let page = invites_page(client, cursor).await?;
+                let page = page.await?;
                 if let Ok(mut n) = next.lock() {
                     n.clone_from(&page.next);
                 }
@@ -68,10 +84,9 @@ async fn search_invites(
             }
         },
         |page| {
-            for e in page {
-                let key = email_key(&e);
-                missing.remove(&key);
-                invites.entry(key).or_insert(e);
+            for item in page {
+                missing.remove(&key(&item));
+                found.push(item);
             }
             missing.is_empty()
         },
@@ -113,9 +128,10 @@ impl Live {
         Ok(live)
     }
 
-    /// Reads what `scope` needs (see [`Scoped`]): the workspace-wide lists together, the
-    /// listings of the listed and owner groups `options.concurrency` at a time, then the
-    /// invites and users lists page by page until every needed person is found.
+    /// Reads what `scope` needs (see [`Scoped`]): the workspace-wide lists together; the
+    /// listings of the listed and owner groups `options.concurrency` at a time, beside the
+    /// users list searched for the people under `users`; then the invites and users lists,
+    /// each going on from where it stopped, until every needed person is found.
     pub(crate) async fn read_scoped(
         client: &Client,
         scope: Scope,
@@ -137,79 +153,81 @@ impl Live {
             .filter(|g| wanted(g))
             .map(|g| g.id.clone())
             .collect();
-        // A group with no members has empty listings: not read, as in the whole read.
-        let states =
-            read_listings(client, groups, options, |g| g.member_count > 0 && wanted(g)).await?;
+        // A group with no members has empty listings: not read, as in the whole read. People
+        // under `users` need their user record (their permissions) whatever the listings show:
+        // the users list is searched for them meanwhile.
+        let mut users: Vec<UserV1> = Vec::new();
+        let mut records: HashSet<String> = scope.users.iter().cloned().collect();
+        let (states, users_at) = futures::try_join!(
+            read_listings(client, groups, options, |g| g.member_count > 0 && wanted(g)),
+            search(
+                Search::Start,
+                &mut records,
+                &mut users,
+                |u: &UserV1| email_key(&u.email),
+                |cursor| users_page(client, cursor),
+            ),
+        )?;
 
         // Who the listings show: users (without their permissions) and pending invitees.
         let mut listed_users: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut invites: BTreeMap<String, String> = BTreeMap::new();
+        let mut invites: Vec<String> = Vec::new();
         for state in &states {
             for m in &state.members {
                 listed_users
                     .entry(email_key(&m.email))
                     .or_insert_with(|| (m.id.clone(), m.email.clone()));
             }
-            for e in &state.invitees {
-                invites.entry(email_key(e)).or_insert_with(|| e.clone());
-            }
+            invites.extend(state.invitees.iter().cloned());
         }
-        // Members the listings do not show need only be found, as a user or an invitee: the
-        // invites list first (pending invites are few, often one page; the users list is
-        // long), then the users list for the rest. People under `users` need their user
-        // record (their permissions): the users list, then the invites list for whoever is
-        // not a user.
-        let mut invites_from = Search::Start;
+        // Members shown nowhere yet need only be found, as a user or an invitee: the invites
+        // list first (pending invites are few, often one page; the users list is long), then
+        // the rest of the users list for whoever is not an invitee. People under `users` not
+        // found as users: the rest of the invites list.
+        let read_users: HashSet<String> = users.iter().map(|u| email_key(&u.email)).collect();
         let mut unseen: HashSet<String> = scope
             .members
             .iter()
-            .filter(|k| !listed_users.contains_key(*k) && !invites.contains_key(*k))
+            .filter(|k| !listed_users.contains_key(*k) && !read_users.contains(*k))
             .cloned()
             .collect();
-        if !unseen.is_empty() {
-            invites_from = search_invites(client, None, &mut unseen, &mut invites).await?;
-        }
-        let mut missing: HashSet<String> = scope.users.iter().cloned().collect();
-        missing.extend(unseen);
-        let mut users: Vec<UserV1> = Vec::new();
-        let next: Mutex<Option<String>> = Mutex::new(None);
-        let mut users_complete = false;
-        if !missing.is_empty() {
-            read_pages_until(
-                None,
-                |cursor| {
-                    let next = &next;
-                    async move {
-                        let page = users_page(client, cursor).await?;
-                        if let Ok(mut n) = next.lock() {
-                            n.clone_from(&page.next);
-                        }
-                        Ok(page)
-                    }
-                },
-                |page| {
-                    for u in page {
-                        missing.remove(&email_key(&u.email));
-                        users.push(u);
-                    }
-                    missing.is_empty()
-                },
-            )
-            .await?;
-            users_complete = next.lock().map(|n| n.is_none()).unwrap_or(false);
-        }
-        // Whoever is still missing and not known as an invitee: the rest of the invites list.
-        missing.retain(|k| !invites.contains_key(k));
-        if !missing.is_empty() {
-            let from = match invites_from {
-                Search::Start => Some(None),
-                Search::From(cursor) => Some(Some(cursor)),
-                Search::Ended => None,
-            };
-            if let Some(from) = from {
-                search_invites(client, from, &mut missing, &mut invites).await?;
-            }
-        }
+        let invite_key = |e: &String| email_key(e);
+        let invites_at = search(
+            Search::Start,
+            &mut unseen,
+            &mut invites,
+            invite_key,
+            |cursor| invites_page(client, cursor),
+        )
+        .await?;
+        let mut missing = unseen;
+        missing.extend(records);
+        let users_at = search(
+            users_at,
+            &mut missing,
+            &mut users,
+            |u: &UserV1| email_key(&u.email),
+            |cursor| users_page(client, cursor),
+        )
+        .await?;
+        search(
+            invites_at,
+            &mut missing,
+            &mut invites,
+            invite_key,
+            |cursor| invites_page(client, cursor),
+        )
+        .await?;
+        let invites: BTreeMap<String, String> = invites
+            .into_iter()
+            .rev()
+            .map(|e| (email_key(&e), e))
+            .collect();
+        let (users_complete, users_next) = match users_at {
+            Search::Ended => (true, None),
+            Search::From(cursor) => (false, Some(cursor)),
+            Search::Start => (false, None),
+        };
 
         let mut live = Live {
             workspace_id: workspace.id,
@@ -233,7 +251,7 @@ impl Live {
                 groups_read,
                 grants_unread: BTreeSet::new(),
                 users_complete,
-                users_next: next.into_inner().unwrap_or(None),
+                users_next,
             }),
             reads: 0,
         };
