@@ -36,7 +36,7 @@ pub fn schema() -> Result<(), Failure> {
 
 /// `export`: the live workspace as an access file, on stdout or in `--file`.
 pub(crate) async fn export(ctx: &Ctx, args: &ExportArgs) -> Result<(), Failure> {
-    let live = read_live(ctx, &AccessFile::new()).await?;
+    let live = read_live(ctx, None).await?;
     let file = segment_iam_sync::export::export_from(&live).map_err(|e| sync_failure(e, None))?;
     let yaml = file.to_yaml().map_err(|e| sync_failure(e, None))?;
     match &args.file {
@@ -69,9 +69,12 @@ pub(crate) async fn export(ctx: &Ctx, args: &ExportArgs) -> Result<(), Failure> 
 /// show; `--out` saves the plan for `apply PLAN.json`.
 pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     let file = read_access_file(&args.file)?;
-    let live = read_live(ctx, &file).await?;
+    let live = read_live(ctx, Some(&file)).await?;
     let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
         .map_err(|e| sync_failure(e, Some(&args.file)))?;
+    if !ctx.json_out() {
+        eprintln!("{}", reads(&plan));
+    }
     if let Some(out) = &args.out {
         std::fs::write(out, plan.to_json()).map_err(|e| write_failure(out, e))?;
     }
@@ -103,9 +106,12 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
     let (plan, saved) = match (&args.file, &args.plan) {
         (Some(path), _) => {
             let file = read_access_file(path)?;
-            let live = read_live(ctx, &file).await?;
+            let live = read_live(ctx, Some(&file)).await?;
             let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
                 .map_err(|e| sync_failure(e, Some(path)))?;
+            if !ctx.json_out() {
+                eprintln!("{}", reads(&plan));
+            }
             (plan, false)
         }
         (None, Some(path)) => {
@@ -174,6 +180,17 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         return print_value(ctx, &report);
     }
     print_text(ctx, &format!("{}\n", summary(&report)))
+}
+
+/// What reading the workspace for `plan` cost, on stderr like `audit`'s count: "read N
+/// requests", and whether only what the file names was read.
+pub fn reads(plan: &Plan) -> String {
+    let scope = if plan.scope.is_some() {
+        " (only the groups and people the file names: it prunes nothing)"
+    } else {
+        " (the whole workspace)"
+    };
+    format!("read {} request{}{scope}", plan.reads, plural(plan.reads))
 }
 
 /// The summary line of a finished apply.
@@ -269,14 +286,18 @@ pub fn interrupted(args: &ApplyArgs) -> Failure {
     }
 }
 
-/// Reads the whole workspace as `file` needs it (the sources only when it may delete labels),
-/// with the progress line on a terminal.
-async fn read_live(ctx: &Ctx, file: &AccessFile) -> Result<Live, Failure> {
+/// Reads the workspace as `file` needs it (scoped when it prunes nothing, the sources only
+/// when it may delete labels), or whole without a file (`export`), with the progress line on a
+/// terminal.
+async fn read_live(ctx: &Ctx, file: Option<&AccessFile>) -> Result<Live, Failure> {
     let job = segment_iam::jobs::Progress::new();
     let _p = ctx.job_progress("reading the workspace", Some(job.clone()));
-    Live::read_for(&ctx.client, file, &ReadOptions::new().progress(job))
-        .await
-        .map_err(|e| sync_failure(e, None))
+    let options = ReadOptions::new().progress(job);
+    match file {
+        Some(file) => Live::read_for(&ctx.client, file, &options).await,
+        None => Live::read(&ctx.client, &options).await,
+    }
+    .map_err(|e| sync_failure(e, None))
 }
 
 /// An input file's text (exit 2 when it cannot be read: nothing was sent).

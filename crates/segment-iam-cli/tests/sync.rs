@@ -259,16 +259,23 @@ fn an_export_plans_as_no_changes() {
         .code(0);
     let diff = text(&out.get_output().stdout);
     assert!(diff.contains("No changes"), "{diff}");
+    // What the plan read, on stderr like audit's count: an export prunes nothing, so only
+    // what it names is read.
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains(" requests (only the groups and people the file names"),
+        "{stderr}"
+    );
     let out = emu
         .cmd()
         .args(["plan", "-o", "json", "-f"])
         .arg(&path)
         .assert()
         .code(0);
-    assert_eq!(
-        json(&out.get_output().stdout)["steps"],
-        Value::Array(vec![])
-    );
+    let plan = json(&out.get_output().stdout);
+    assert_eq!(plan["steps"], Value::Array(vec![]));
+    assert!(plan["reads"].as_u64().is_some_and(|n| n > 0), "{plan}");
+    assert!(plan["scope"]["groups"].is_array(), "{plan}");
     assert!(emu.mutations().is_empty(), "export and plan only read");
 }
 
@@ -512,6 +519,10 @@ fn apply_dry_run_shows_the_plan_and_sends_nothing() {
     let stderr = text(&out.get_output().stderr);
     assert!(stderr.contains("+ create group \"Support\""), "{stderr}");
     assert!(stderr.contains("dry run: nothing was sent"), "{stderr}");
+    assert!(
+        stderr.contains(" requests (only the groups and people the file names"),
+        "the reads are counted: {stderr}"
+    );
     let out = emu
         .cmd()
         .args(["apply", "--dry-run", "--yes", "-o", "json", "-f"])

@@ -177,8 +177,16 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
 /// ([`Error::Guard`]) or against a state that has changed since ([`Error::StalePlan`]).
 /// [`apply`] does this itself with [`ApplyOptions::verify_fresh`]; a caller that asks an
 /// operator first can also check before asking, so nobody confirms a stale plan.
+///
+/// A plan made from a scoped read ([`Plan::scope`]) is checked on a read of the same scope: a
+/// change inside it (a listed group, a named person, any group's name or permissions, roles,
+/// labels) makes it stale; a change outside it (an unlisted group's members, people the file
+/// does not name) does not, since the plan does not depend on it.
 pub async fn check_fresh(client: &Client, plan: &Plan) -> Result<()> {
-    let live = Live::read(client, &ReadOptions::new()).await?;
+    let live = match &plan.scope {
+        Some(scope) => Live::read_scoped(client, scope.clone(), &ReadOptions::new()).await?,
+        None => Live::read(client, &ReadOptions::new()).await?,
+    };
     if live.workspace_id != plan.workspace_id {
         return Err(Error::Guard {
             reason: format!(

@@ -24,8 +24,15 @@ pub async fn export(client: &Client, options: &ReadOptions) -> Result<AccessFile
     export_from(&live)
 }
 
-/// `live` as a file. Refuses what the file cannot express: two groups sharing a name.
+/// `live` as a file. Refuses what the file cannot express: two groups sharing a name; and a
+/// scoped read ([`Live::read_for`] of a file without prune), which holds only part of the
+/// workspace.
 pub fn export_from(live: &Live) -> Result<AccessFile> {
+    if live.scope.is_some() {
+        return Err(Error::Live(
+            "export needs the whole workspace, and this read was scoped to a file: read it with `Live::read`".into(),
+        ));
+    }
     let mut file = AccessFile::new();
     file.workspace = Some(live.workspace_id.clone());
 

@@ -114,7 +114,9 @@ pub mod file;
 mod grant;
 pub mod live;
 pub mod plan;
+mod read;
 mod report;
+mod scope;
 
 pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
@@ -123,9 +125,9 @@ pub use file::{
     AccessFile, Entries, GroupEntry, MembersMode, PermissionEntry, Prune, UserEntry, schema,
 };
 pub use grant::Grant;
-pub use live::Live;
+pub use live::{Live, Scope, Scoped};
 pub use plan::{Action, GroupRef, Plan, Step, Subject, plan};
 pub use report::ApplyReport;
-/// What [`Live::read`] takes: how to read the workspace (group members or not, concurrency,
-/// progress).
+/// What [`Live::read`] and [`Live::read_for`] take: how to read the workspace (group members
+/// or not, concurrency, progress).
 pub use segment_iam::jobs::read::{Members, ReadOptions};

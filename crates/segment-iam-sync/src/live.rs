@@ -1,8 +1,8 @@
-//! The live workspace, read whole and normalised for comparison: every page of every listing
-//! (users, pending invites, groups, each group's members and invitees), the roles, the labels
-//! and the token's workspace id, the listings concurrently within the client's read limit.
-//! The sources (for the labels they carry) only when a file may delete labels
-//! ([`Live::read_for`]).
+//! The live workspace, normalised for comparison: read whole ([`Live::read`]: every page of
+//! every listing — users, pending invites, groups, each group's members and invitees — the
+//! roles, the labels and the token's workspace id, the listings concurrently within the
+//! client's read limit), or scoped to what a file without prune names ([`Live::read_for`],
+//! [`Scoped`]). The sources (for the labels they carry) only when a file may delete labels.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::file::AccessFile;
 use crate::grant::Grant;
+pub use crate::scope::Scope;
 
 /// A user as the plan sees them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,9 +66,9 @@ pub struct Live {
     pub workspace_id: String,
     /// The workspace's roles.
     pub roles: Arc<RoleDirectory>,
-    /// Every user.
+    /// Every user (scoped: the named ones and those met on the way, see [`Scoped`]).
     pub users: Vec<LiveUser>,
-    /// Every pending invite's email.
+    /// Every pending invite's email (scoped: likewise).
     pub invites: Vec<String>,
     /// Every group, in the service's order.
     pub groups: Vec<LiveGroup>,
@@ -76,12 +77,102 @@ pub struct Live {
     /// Every label some source carries; `None` when the sources were not read (they are
     /// only needed to delete labels, see [`Live::read_for`]).
     pub source_labels: Option<BTreeSet<Label>>,
+    /// `None` when read whole; `Some` when read scoped to a file without prune
+    /// ([`Live::read_for`]): then `users`, `invites` and the groups' `members` and `invitees`
+    /// hold only what that scope needed, and [`Scoped`] says which parts were not read, so
+    /// that "not read" is never taken for "absent".
+    pub scope: Option<Scoped>,
+    /// The read requests this read sent (retries included), as the client counted them.
+    pub reads: u64,
+}
+
+impl Scope {
+    /// The scope of `file`; `None` when it prunes anything (pruning needs every user, invite,
+    /// group or label, so the whole workspace is read).
+    pub fn of(file: &AccessFile) -> Option<Scope> {
+        let prune = &file.prune;
+        if prune.users || prune.groups || prune.labels {
+            return None;
+        }
+        let users: BTreeSet<String> = file
+            .users
+            .iter()
+            .map(|(email, _)| email_key(&email.value))
+            .collect();
+        let members = file
+            .groups
+            .iter()
+            .flat_map(|(_, g)| &g.members)
+            .map(|m| email_key(&m.value))
+            .filter(|k| !users.contains(k))
+            .collect();
+        let groups = file
+            .groups
+            .iter()
+            .map(|(name, _)| name.value.clone())
+            .collect();
+        Some(Scope {
+            users,
+            members,
+            groups,
+        })
+    }
+
+    /// Whether a read of this scope holds everything planning `file` needs.
+    pub fn covers(&self, file: &AccessFile) -> bool {
+        Scope::of(file).is_some_and(|wanted| {
+            wanted.users.is_subset(&self.users)
+                && wanted.groups.is_subset(&self.groups)
+                && wanted
+                    .members
+                    .iter()
+                    .all(|m| self.members.contains(m) || self.users.contains(m))
+        })
+    }
+
+    /// Every person the scope names, by email key.
+    pub fn people(&self) -> impl Iterator<Item = &String> {
+        self.users.iter().chain(&self.members)
+    }
+}
+
+/// How a scoped [`Live`] was read, and what it does not hold.
+///
+/// Read: the workspace, the roles, the labels and the whole group list (one page per 1,000
+/// groups; it carries every group's permissions); the members and invitees of the groups the
+/// file lists and of every group granting a plain Workspace Owner on the workspace; then the
+/// people those listings do not show: members only need finding (the invites list page by page
+/// until found, then the users list for the rest), people under `users` need their user record
+/// with its permissions (the users list page by page until found, read beside the group
+/// listings; then the rest of the invites list for whoever is not a user). Every list stops at the page that completes the answer.
+/// So every named person is a user, a pending invitee or nobody, as in a whole read (a member
+/// found among the invites who is a user too, a state the service should not hold, counts as
+/// an invitee: only the last-owner guard could tell, and its refusals are decided on the whole
+/// users list, see [`Live::read_for`]); every listed group has its whole membership.
+///
+/// Not read: the other groups' members and invitees (empty here), the users on pages after the
+/// last one needed, the direct permissions of users seen only in a group listing
+/// ([`Scoped::grants_unread`], empty here) — none of which a file without prune changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Scoped {
+    /// What was asked for.
+    pub scope: Scope,
+    /// Ids of the groups whose members and invitees were read (listed or owner groups).
+    pub groups_read: BTreeSet<String>,
+    /// Ids of the users seen only in a group's listing: their `grants` are empty, unread.
+    pub grants_unread: BTreeSet<String>,
+    /// Whether the users list was read to its end (every user, with their permissions).
+    pub users_complete: bool,
+    /// The users list's cursor to go on from when it is not complete (`None`: from the start).
+    pub(crate) users_next: Option<String>,
 }
 
 impl Live {
     /// Reads the live workspace: every page of every listing, `options.concurrency` group
     /// listings at a time.
     pub async fn read(client: &Client, options: &ReadOptions) -> Result<Live> {
+        let before = client.metrics().requests;
         let (workspace, roles, labels, state) = futures::try_join!(
             client.workspace(),
             client.roles().refresh(),
@@ -116,21 +207,9 @@ impl Live {
             groups,
             labels: labels.into_iter().map(|l| l.label).collect(),
             source_labels: None,
+            scope: None,
+            reads: client.metrics().requests.saturating_sub(before),
         })
-    }
-
-    /// Reads the live workspace as `file` needs it: [`Live::read`], then the sources when
-    /// the file may delete labels ([`Live::needs_sources`]).
-    pub async fn read_for(
-        client: &Client,
-        file: &AccessFile,
-        options: &ReadOptions,
-    ) -> Result<Live> {
-        let mut live = Live::read(client, options).await?;
-        if live.needs_sources(file) {
-            live.read_sources(client).await?;
-        }
-        Ok(live)
     }
 
     /// Whether planning `file` needs the sources' labels: it prunes labels and some live
@@ -146,8 +225,10 @@ impl Live {
 
     /// Reads every source (every page) for the labels they carry.
     pub async fn read_sources(&mut self, client: &Client) -> Result<()> {
+        let before = client.metrics().requests;
         let sources: Vec<Source> = client.sources().list_labelled().try_collect().await?;
         self.source_labels = Some(sources.into_iter().flat_map(|s| s.labels).collect());
+        self.reads += client.metrics().requests.saturating_sub(before);
         Ok(())
     }
 
@@ -156,6 +237,9 @@ impl Live {
     /// (read only when a file deletes labels, and the service refuses to delete a label a
     /// source took since).
     pub fn fingerprint(&self) -> String {
+        if let Some(scoped) = &self.scope {
+            return self.scoped_fingerprint(scoped);
+        }
         /// A group as digested: name, grants, members.
         type GroupDigest<'a> = (&'a str, &'a BTreeSet<Grant>, BTreeSet<String>);
         #[derive(Serialize)]
@@ -194,6 +278,79 @@ impl Live {
     }
 }
 
+impl Live {
+    /// The digest of a scoped read: what the scope covers, and nothing the read met on the
+    /// way (users on the pages before a named one, invites likewise), so that two reads of one
+    /// scope agree whenever the scope's part of the workspace did not change, whatever the
+    /// pages read. Covered: workspace, roles, labels, every group's name and grants, the
+    /// memberships of the groups read ([`Scoped::groups_read`]), and each named person as a
+    /// user (with their direct permissions when listed under `users`), a pending invitee or
+    /// nobody.
+    fn scoped_fingerprint(&self, scoped: &Scoped) -> String {
+        /// A group as digested: name, grants, members when read.
+        type GroupDigest<'a> = (&'a str, &'a BTreeSet<Grant>, Option<BTreeSet<String>>);
+        /// A named person as digested.
+        #[derive(Serialize)]
+        enum Person<'a> {
+            User(&'a str, &'a str, Option<&'a BTreeSet<Grant>>),
+            Invitee,
+            Nobody,
+        }
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            workspace: &'a str,
+            roles: BTreeMap<&'a str, &'a str>,
+            groups: BTreeMap<&'a str, GroupDigest<'a>>,
+            people: BTreeMap<&'a str, Person<'a>>,
+            labels: &'a BTreeSet<Label>,
+        }
+        let users: BTreeMap<String, &LiveUser> = self
+            .users
+            .iter()
+            .map(|u| (email_key(&u.email), u))
+            .collect();
+        let invites: BTreeSet<String> = self.invites.iter().map(|e| email_key(e)).collect();
+        let person = |key: &str| match users.get(key) {
+            Some(u) => Person::User(
+                &u.id,
+                &u.email,
+                scoped.scope.users.contains(key).then_some(&u.grants),
+            ),
+            None if invites.contains(key) => Person::Invitee,
+            None => Person::Nobody,
+        };
+        let canonical = Canonical {
+            workspace: &self.workspace_id,
+            roles: self
+                .roles
+                .roles()
+                .iter()
+                .map(|r| (r.id.as_str(), r.name.as_str()))
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| {
+                    let read = scoped.groups_read.contains(&g.id);
+                    (
+                        g.id.as_str(),
+                        (g.name.as_str(), &g.grants, read.then(|| g.member_keys())),
+                    )
+                })
+                .collect(),
+            people: scoped
+                .scope
+                .people()
+                .map(|k| (k.as_str(), person(k)))
+                .collect(),
+            labels: &self.labels,
+        };
+        // Serialising owned, ordered maps of strings cannot fail.
+        let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
+        format!("{:016x}", fnv1a(&bytes))
+    }
+}
+
 /// Permissions as grants: (role, resource, labels).
 fn grants(permissions: &[PermissionV1]) -> BTreeSet<Grant> {
     Grant::of_permissions(permissions)
@@ -216,5 +373,90 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    use crate::plan::fixtures::{client, file, group, live, user};
+
+    const GROUPS: &str =
+        "version: 1\nusers:\n  Ana@x.io:\ngroups:\n  G:\n    members: [ana@x.io, BO@x.io]\n";
+
+    #[test]
+    fn a_file_without_prune_has_a_scope_of_its_people_and_groups() {
+        let scope = Scope::of(&file(GROUPS)).expect("no prune: scoped");
+        assert_eq!(scope.users, ["ana@x.io".to_string()].into());
+        assert_eq!(scope.members, ["bo@x.io".to_string()].into());
+        assert_eq!(scope.groups, ["G".to_string()].into());
+        for prune in ["users", "groups", "labels"] {
+            let pruning = format!("version: 1\nprune: {{ {prune}: true }}\n");
+            assert_eq!(Scope::of(&file(&pruning)), None, "{prune}");
+        }
+        assert!(scope.covers(&file("version: 1\ngroups:\n  G:\n    members: [bo@x.io]\n")));
+        assert!(!scope.covers(&file("version: 1\ngroups:\n  H:\n")));
+        assert!(!scope.covers(&file("version: 1\nusers:\n  bo@x.io:\n")));
+        assert!(!scope.covers(&file("version: 1\nprune: { users: true }\n")));
+    }
+
+    /// A scoped live state of `GROUPS`'s scope: ana a user, G with bo.
+    fn scoped() -> Live {
+        let mut w = live(
+            vec![user("u1", "ana@x.io", &[]), user("u2", "bo@x.io", &[])],
+            &[],
+            vec![
+                group("g1", "G", &["bo@x.io"], &[]),
+                group("g2", "H", &[], &[]),
+            ],
+        );
+        w.scope = Some(Scoped {
+            scope: Scope::of(&file(GROUPS)).expect("scoped"),
+            groups_read: ["g1".to_string()].into(),
+            grants_unread: ["u2".to_string()].into(),
+            users_complete: false,
+            users_next: None,
+        });
+        w
+    }
+
+    #[test]
+    fn a_scoped_state_plans_only_the_file_it_was_read_for() {
+        let w = scoped();
+        assert!(crate::plan(&file(GROUPS), &w, &client()).is_ok());
+        let other = file("version: 1\ngroups:\n  H:\n    members: [bo@x.io]\n");
+        assert!(matches!(
+            crate::plan(&other, &w, &client()),
+            Err(crate::Error::Live(m)) if m.contains("read_for")
+        ));
+        assert!(matches!(
+            crate::export::export_from(&w),
+            Err(crate::Error::Live(m)) if m.contains("whole workspace")
+        ));
+    }
+
+    #[test]
+    fn the_scoped_fingerprint_sees_the_scope_and_nothing_else() {
+        let w = scoped();
+        let print = w.fingerprint();
+        // Outside the scope: a group's members not read, a user nobody named.
+        let mut outside = w.clone();
+        outside.groups[1].members.push("cy@x.io".into());
+        outside.users.push(user("u3", "cy@x.io", &[]));
+        assert_eq!(outside.fingerprint(), print);
+        // Inside: a listed group's members, a named user's permissions, a group's grants.
+        let mut joined = w.clone();
+        joined.groups[0].members.push("ana@x.io".into());
+        assert_ne!(joined.fingerprint(), print);
+        let mut granted = w.clone();
+        granted.users[0]
+            .grants
+            .insert(crate::plan::fixtures::on_workspace("r"));
+        assert_ne!(granted.fingerprint(), print);
+        let mut regranted = w.clone();
+        regranted.groups[1]
+            .grants
+            .insert(crate::plan::fixtures::on_workspace("r"));
+        assert_ne!(regranted.fingerprint(), print);
+        // A whole read's digest is another one.
+        let mut whole = w;
+        whole.scope = None;
+        assert_ne!(whole.fingerprint(), print);
     }
 }

@@ -71,6 +71,8 @@ pub fn live(users: Vec<LiveUser>, invites: &[&str], groups: Vec<LiveGroup>) -> L
         groups,
         labels: [label("environment:dev"), label("environment:prod")].into(),
         source_labels: None,
+        scope: None,
+        reads: 0,
     }
 }
 

@@ -10,7 +10,7 @@
 
 use segment_iam::Client;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::file::AccessFile;
 use crate::live::Live;
 
@@ -34,8 +34,17 @@ pub use types::{Action, GroupRef, NewInvite, PLAN_FORMAT, Plan, Step, Subject, U
 /// unknown labels and members that are nobody (with their line), a `workspace` guard for
 /// another workspace, two live groups sharing a listed name, and the last-owner guard. With
 /// `prune.labels`, `live` must hold the sources' labels when a deletion is considered
-/// ([`Live::read_for`]). `client` only sizes the removals under its URL limit (nothing is sent).
+/// ([`Live::read_for`]). A scoped `live` must have been read for this file (or a wider scope):
+/// otherwise [`Error::Live`], since what it did not read would look absent. `client` only sizes
+/// the removals under its URL limit (nothing is sent).
 pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
+    if let Some(scoped) = &live.scope
+        && !scoped.scope.covers(file)
+    {
+        return Err(Error::Live(
+            "the live workspace was read scoped to another file (or this file prunes): read it with `Live::read_for` for this file".into(),
+        ));
+    }
     guards::workspace(file, live)?;
     let ix = index::Index::new(file, live)?;
     let people = people::people(file, &ix, client)?;
@@ -66,6 +75,8 @@ pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
             .collect(),
         steps,
         notes,
+        reads: live.reads,
+        scope: live.scope.as_ref().map(|s| s.scope.clone()),
     })
 }
 

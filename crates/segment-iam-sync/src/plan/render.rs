@@ -206,6 +206,8 @@ mod tests {
                 .map(|(action, requests)| Step { action, requests })
                 .collect(),
             notes: vec![],
+            reads: 0,
+            scope: None,
         }
     }
 

@@ -43,6 +43,8 @@ mod tests {
                 requests: 1,
             }],
             notes: vec!["a note".into()],
+            reads: 0,
+            scope: None,
         }
     }
 
@@ -102,6 +104,8 @@ mod tests {
         // Written before labels: plain grants carry no `labels` key.
         let older = r#"{"format":1,"workspace_id":"ws1","live_fingerprint":"0123456789abcdef","roles":{"r1":"Reader"},"steps":[{"action":"add_permissions","subject":{"kind":"group","group":{"name":"G","id":"g1"}},"grants":[{"role_id":"r1","resource_type":"WORKSPACE","resource_id":"ws1"}],"requests":1}],"notes":[]}"#;
         let read = Plan::from_json(older).expect("an older plan reads");
+        // Written before scoped reads: no read count, checked against a whole read.
+        assert_eq!((read.reads, read.scope.clone()), (0, None));
         match &read.steps[0].action {
             Action::AddPermissions { grants, .. } => assert!(!grants[0].is_narrowed()),
             other => panic!("{other:?}"),

@@ -7,6 +7,7 @@ use segment_iam::Label;
 use serde::{Deserialize, Serialize};
 
 use crate::grant::Grant;
+use crate::scope::Scope;
 
 /// The version of the saved-plan format this crate writes and reads.
 pub const PLAN_FORMAT: u32 = 1;
@@ -202,6 +203,16 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// What the plan could not check, and why.
     pub notes: Vec<String>,
+    /// The read requests the live state it was made against took ([`crate::Live::reads`]);
+    /// 0 in plans saved before reads were counted (`serde` default: they still read).
+    #[serde(default)]
+    pub reads: u64,
+    /// The scope the live state was read in ([`crate::Live::read_for`]); `None` when it was
+    /// read whole, and in plans saved before scoped reads (`serde` default: they still read,
+    /// and are checked against a whole read as before). [`crate::check_fresh`] re-reads this
+    /// scope, so that its fingerprint compares like with like.
+    #[serde(default)]
+    pub scope: Option<Scope>,
 }
 
 impl Plan {
@@ -337,6 +348,8 @@ mod tests {
                 })
                 .collect(),
             notes: vec![],
+            reads: 0,
+            scope: None,
         };
         assert_eq!(plan.removals(), 2 + 3 + 4 + 5 + 6 + 1 + 1);
         assert_eq!(plan.requests(), 24);

@@ -138,6 +138,25 @@ pub async fn read_workspace(client: &Client, options: &ReadOptions) -> Result<Wo
     })
 }
 
+/// Each group with its members and invitees read when `wanted` says so (else left empty),
+/// `options.concurrency` groups at a time, in the groups' order: [`read_workspace`]'s group
+/// listings for a reader that chose its groups itself (a scoped read).
+pub async fn read_listings(
+    client: &Client,
+    groups: Vec<UserGroupV1>,
+    options: &ReadOptions,
+    wanted: impl Fn(&UserGroupV1) -> bool,
+) -> Result<Vec<GroupState>> {
+    read_groups(client, groups, options, |g| {
+        let read = wanted(g);
+        GroupReads {
+            members: read,
+            invitees: read,
+        }
+    })
+    .await
+}
+
 /// Which listings of one group to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct GroupReads {
@@ -211,8 +230,9 @@ pub(crate) async fn read_groups(
 /// page's request, given the cursor) until `done` says the answer is complete or the list ends. Not through a
 /// [`Paginator`](crate::Paginator): its one-page-ahead fetch would send a read the answer does
 /// not need, so a scoped read's cost could not be stated. A repeated cursor ends the reading
-/// with [`Error::RepeatedCursor`] (the seen set bounds the loop).
-pub(crate) async fn read_pages_until<T, F, Fut>(
+/// with [`Error::RepeatedCursor`] (the seen set bounds the loop). Public for the scoped reads
+/// of other crates (access as code's plan of a file without prune).
+pub async fn read_pages_until<T, F, Fut>(
     from: Option<String>,
     mut fetch: F,
     mut done: impl FnMut(Vec<T>) -> bool,
@@ -240,7 +260,7 @@ where
 }
 
 /// One page of `listUsers` at the largest size.
-pub(crate) async fn users_page(client: &Client, cursor: Option<String>) -> Result<Page<UserV1>> {
+pub async fn users_page(client: &Client, cursor: Option<String>) -> Result<Page<UserV1>> {
     let call = client.call();
     let request = call.api().list_users().pagination_count(MAX_PAGE_SIZE);
     let request = match cursor {
@@ -270,7 +290,7 @@ pub(crate) async fn groups_page(
 }
 
 /// One page of `listInvites` at the largest size.
-pub(crate) async fn invites_page(client: &Client, cursor: Option<String>) -> Result<Page<String>> {
+pub async fn invites_page(client: &Client, cursor: Option<String>) -> Result<Page<String>> {
     let call = client.call();
     let request = call.api().list_invites().pagination_count(MAX_PAGE_SIZE);
     let request = match cursor {
