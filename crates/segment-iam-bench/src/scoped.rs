@@ -810,3 +810,171 @@ pub async fn run(report: &mut Report, quick: bool) -> Outcome<()> {
     ));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(i: usize) -> String {
+        format!("u{i}@example.com")
+    }
+
+    fn permission(role: &str) -> Vec<PermissionInput> {
+        let id = DEFAULT_ROLES
+            .iter()
+            .find(|(_, name, _)| *name == role)
+            .map(|(id, _, _)| id.to_string())
+            .expect("a default role");
+        vec![PermissionInput {
+            role_id: id,
+            resources: vec![PermissionResource {
+                id: WORKSPACE_ID.to_string(),
+                resource_type: "WORKSPACE".into(),
+                labels: Vec::new(),
+            }],
+        }]
+    }
+
+    fn group(name: &str, members: &[String], role: &str) -> FixtureGroup {
+        FixtureGroup {
+            name: name.into(),
+            members: members.to_vec(),
+            permissions: permission(role),
+            ..FixtureGroup::default()
+        }
+    }
+
+    /// 2,500 users (three pages); groups A {u5, u1500, an invitee}, B {u1500}, Owners {u0}
+    /// granting Workspace Owner, and Empty (a permission, no members).
+    async fn workspace() -> StateSnapshot {
+        let invitee = "pending@example.com".to_string();
+        let fixture = Fixture {
+            users: (0..2_500)
+                .map(|i| FixtureUser {
+                    email: email(i),
+                    ..FixtureUser::default()
+                })
+                .collect(),
+            invites: vec![segment_iam_emulator::FixtureInvite {
+                email: invitee.clone(),
+                ..Default::default()
+            }],
+            groups: vec![
+                group("A", &[email(5), email(1500), invitee], "Source Read-only"),
+                group("B", &[email(1500)], "Source Read-only"),
+                group("Owners", &[email(0)], OWNER),
+                group("Empty", &[], "Source Read-only"),
+            ],
+            ..Fixture::default()
+        };
+        let emu = Emulator::builder()
+            .fixture(fixture)
+            .start()
+            .await
+            .expect("emulator");
+        let state = emu.state();
+        emu.shutdown().await;
+        state
+    }
+
+    fn named(pairs: &[(&str, usize)]) -> Vec<Named> {
+        pairs
+            .iter()
+            .map(|(name, user)| Named {
+                name: name.to_string(),
+                adds: vec![email(*user)],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listings_cost_a_page_per_thousand_and_an_empty_one_a_page() {
+        assert_eq!([pages(0), pages(1), pages(1000), pages(1001)], [1, 1, 1, 2]);
+        assert_eq!(
+            [pages_through(0), pages_through(999), pages_through(1000)],
+            [1, 1, 2]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_minimums_count_what_each_answer_needs() {
+        let state = workspace().await;
+        // Page 2 of the users, one groups-of-user page, A and B in the group list's first page.
+        assert_eq!(
+            audit_email_minimum(&state, &email(1500))
+                .expect("computed")
+                .total(),
+            4
+        );
+        assert_eq!(
+            audit_email_minimum(&state, &email(5))
+                .expect("computed")
+                .total(),
+            3
+        );
+        // No groups: the user's empty group listing, no group read.
+        assert_eq!(
+            audit_email_minimum(&state, &email(2499))
+                .expect("computed")
+                .total(),
+            4
+        );
+        assert!(audit_email_minimum(&state, "nobody@example.com").is_err());
+
+        assert_eq!(
+            audit_group_minimum(&state, "A").expect("computed").total(),
+            3
+        );
+        assert_eq!(
+            audit_group_minimum(&state, "Empty")
+                .expect("computed")
+                .total(),
+            1
+        );
+
+        // Workspace, roles, labels, group list; A's and B's two listings each; Owners' members;
+        // u5 is seen in A, u2400 needs the users' third page.
+        let plan = named(&[("A", 2400), ("B", 5)]);
+        assert_eq!(
+            plan_minimum(&state, &plan).expect("computed").total(),
+            4 + 4 + 1 + 3
+        );
+        // Someone Owners holds is seen there: no users page.
+        assert_eq!(
+            plan_minimum(&state, &named(&[("A", 0)]))
+                .expect("computed")
+                .total(),
+            4 + 2 + 1
+        );
+        // Nobody: every users page and the invites.
+        let stranger = [Named {
+            name: "B".into(),
+            adds: vec!["new@example.com".into()],
+        }];
+        assert_eq!(
+            plan_minimum(&state, &stranger).expect("computed").total(),
+            4 + 2 + 1 + 3 + 1
+        );
+        assert_eq!(apply_minimum(&state, &plan).expect("computed").1, 2);
+        // B holds u1500 already: nothing to send for it.
+        assert_eq!(
+            apply_minimum(&state, &named(&[("A", 2400), ("B", 1500)]))
+                .expect("computed")
+                .1,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn the_file_keeps_each_groups_permissions_and_adds_its_people() {
+        let state = workspace().await;
+        let text = access_file(&state, &named(&[("A", 2400), ("B", 5)])).expect("computed");
+        let file = AccessFile::parse(&text).expect("computed");
+        let a = file.groups.get("A").expect("A");
+        assert_eq!(a.members_mode, segment_iam_sync::MembersMode::Additive);
+        assert_eq!(a.members[0].value, email(2400));
+        assert_eq!(a.permissions[0].role.value, "Source Read-only");
+        assert_eq!(a.permissions[0].resources[0].value, "workspace");
+        assert!(file.users.is_empty() && !file.prune.groups && !file.prune.users);
+    }
+}
