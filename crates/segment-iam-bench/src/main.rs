@@ -19,6 +19,9 @@
 //! 7. [`sync`]: access as code: export, change, plan and apply a 5,000-user workspace; its
 //!    mutations vs the diff's minimum and a Terraform-provider-style apply, its wall time
 //!    under the mutation limit, concurrent vs sequential planning.
+//! 8. [`scoped`]: scoped reads on 20,000 users and 1,000 groups: `audit --email`, `audit
+//!    --group`, a 2-group `plan` and `apply`, their reads vs the minimum the answer needs and
+//!    their wall time under the default read limit vs its floor.
 //!
 //! Every scenario runs under a hard deadline; everything listens on 127.0.0.1 only.
 //! `--quick` shrinks the sizes to finish in under a minute (a smoke run); the full run takes
@@ -34,6 +37,7 @@ mod jobs;
 mod overhead;
 mod pagination;
 mod report;
+mod scoped;
 mod sync;
 
 use std::process::ExitCode;
@@ -48,7 +52,7 @@ struct Options {
     only: Option<Vec<u32>>,
 }
 
-const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7]
+const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7,8]
   --quick          smaller sizes, finishes in under a minute (smoke run)
   --only LIST      run only these scenarios";
 
@@ -228,6 +232,15 @@ async fn run(options: &Options) -> Report {
         let result = common::deadline("scenario 7", limit, sync::run(&mut report, quick)).await;
         if let Err(e) = result {
             report.failed("7 access as code", &e);
+        }
+    }
+    if wanted(8) {
+        eprintln!("scenario 8: scoped reads");
+        // Full: a question that reads the whole workspace waits out a 60 s window, once.
+        let limit = secs(if quick { 30 } else { 300 });
+        let result = common::deadline("scenario 8", limit, scoped::run(&mut report, quick)).await;
+        if let Err(e) = result {
+            report.failed("8 scoped reads", &e);
         }
     }
     if wanted(5) {
