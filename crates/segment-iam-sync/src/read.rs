@@ -27,7 +27,7 @@ use segment_iam::api::types::UserV1;
 use segment_iam::email::key as email_key;
 use segment_iam::guard::{Ownership, Refusal};
 use segment_iam::jobs::read::{
-    ReadOptions, invites_page, read_listings, read_pages_until, users_page,
+    GroupReads, ReadOptions, invites_page, read_listings, read_pages_until, users_page,
 };
 use segment_iam::{Client, MAX_PAGE_SIZE, Page};
 
@@ -159,7 +159,16 @@ impl Live {
         let mut users: Vec<UserV1> = Vec::new();
         let mut records: HashSet<String> = scope.users.iter().cloned().collect();
         let (states, users_at) = futures::try_join!(
-            read_listings(client, groups, options, |g| g.member_count > 0 && wanted(g)),
+            // A listed group's members and invitees (the plan diffs both); an owner group's
+            // members only (invitees own nothing until they join).
+            read_listings(client, groups, options, |g| {
+                let listed = scope.groups.contains(&g.name);
+                let owner = ownership.held_by(&g.permissions);
+                GroupReads::new(
+                    g.member_count > 0 && (listed || owner),
+                    g.member_count > 0 && listed,
+                )
+            }),
             search(
                 Search::Start,
                 &mut records,

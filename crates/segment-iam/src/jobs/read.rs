@@ -138,30 +138,41 @@ pub async fn read_workspace(client: &Client, options: &ReadOptions) -> Result<Wo
     })
 }
 
-/// Each group with its members and invitees read when `wanted` says so (else left empty),
+/// Each group with its member and invitee listings read as `wanted` says (else left empty),
 /// `options.concurrency` groups at a time, in the groups' order: [`read_workspace`]'s group
 /// listings for a reader that chose its groups itself (a scoped read).
 pub async fn read_listings(
     client: &Client,
     groups: Vec<UserGroupV1>,
     options: &ReadOptions,
-    wanted: impl Fn(&UserGroupV1) -> bool,
+    wanted: impl Fn(&UserGroupV1) -> GroupReads,
 ) -> Result<Vec<GroupState>> {
-    read_groups(client, groups, options, |g| {
-        let read = wanted(g);
-        GroupReads {
-            members: read,
-            invitees: read,
-        }
-    })
-    .await
+    read_groups(client, groups, options, wanted).await
 }
 
 /// Which listings of one group to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct GroupReads {
-    pub(crate) members: bool,
-    pub(crate) invitees: bool,
+#[non_exhaustive]
+pub struct GroupReads {
+    /// Its users (`listUsersFromUserGroup`).
+    pub members: bool,
+    /// Its pending invitees (`listInvitesFromUserGroup`).
+    pub invitees: bool,
+}
+
+impl GroupReads {
+    /// Members and invitees alike, or neither.
+    pub fn both(read: bool) -> Self {
+        GroupReads {
+            members: read,
+            invitees: read,
+        }
+    }
+
+    /// These listings.
+    pub fn new(members: bool, invitees: bool) -> Self {
+        GroupReads { members, invitees }
+    }
 }
 
 /// Each group with its members and invitees read as `wanted` says (else left empty),
