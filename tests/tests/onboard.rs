@@ -159,7 +159,11 @@ async fn assert_converged(emu: &EmulatorHandle, client: &Client) {
             .iter()
             .map(|p| p.role_id.as_str())
             .collect();
-        assert_eq!(roles, BTreeSet::from([MEMBER_ROLE, SOURCE_ADMIN]), "{email}");
+        assert_eq!(
+            roles,
+            BTreeSet::from([MEMBER_ROLE, SOURCE_ADMIN]),
+            "{email}"
+        );
         let admin = invite
             .permissions
             .iter()
@@ -174,11 +178,7 @@ async fn assert_converged(emu: &EmulatorHandle, client: &Client) {
         );
     }
     for name in ["Analysts", "Data Team"] {
-        let group = state
-            .groups
-            .iter()
-            .find(|g| g.name == name)
-            .expect("group");
+        let group = state.groups.iter().find(|g| g.name == name).expect("group");
         let members: BTreeSet<String> = client
             .groups()
             .members(&group.id)
@@ -239,15 +239,22 @@ async fn onboarding_each_kind_of_person_sends_the_minimum_and_a_second_run_nothi
     );
     let ana = &plan.people[0];
     let granted: Vec<&Grant> = ana.grant.iter().map(|g| &g.grant).collect();
-    assert_eq!(granted, [&admin_grant()], "only the missing, narrowed grant");
+    assert_eq!(
+        granted,
+        [&admin_grant()],
+        "only the missing, narrowed grant"
+    );
     assert_eq!(ana.join, ["Analysts"]);
     assert_eq!(ana.already_in, ["Data Team"]);
     let cy = &plan.people[1];
     assert!(cy.grant.is_empty());
     assert_eq!(cy.join, ["Data Team"]);
-    assert!(plan.notes.contains(&OnboardNote::InvitePermissionsUnreadable {
-        email: INVITEE.into()
-    }));
+    assert!(
+        plan.notes
+            .contains(&OnboardNote::InvitePermissionsUnreadable {
+                email: INVITEE.into()
+            })
+    );
     for new in &plan.people[2..] {
         assert_eq!(new.grant.len(), 2);
         assert_eq!(new.join, ["Analysts", "Data Team"]);
@@ -430,9 +437,9 @@ async fn a_run_stopped_at_any_point_converges_on_the_next_and_invites_once() {
         assert_eq!(plan.mutations as usize, ORDER.len());
         let job = {
             let client = client.clone();
-            tokio::spawn(async move {
-                onboard::execute(&client, &plan, &OnboardOptions::new()).await
-            })
+            tokio::spawn(
+                async move { onboard::execute(&client, &plan, &OnboardOptions::new()).await },
+            )
         };
         let answered = |emu: &EmulatorHandle| {
             emu.journal()

@@ -357,13 +357,14 @@ fn grants_of(permissions: &[Permission]) -> BTreeSet<Grant> {
     permissions
         .iter()
         .flat_map(|p| {
-            p.narrowed_resources().filter_map(move |(r, labels)| match r {
-                Resource::Given(kind, id) => Some(
-                    Grant::new(p.role_id(), kind.as_str(), id.clone())
-                        .narrowed(labels.iter().cloned()),
-                ),
-                Resource::ThisWorkspace => None,
-            })
+            p.narrowed_resources()
+                .filter_map(move |(r, labels)| match r {
+                    Resource::Given(kind, id) => Some(
+                        Grant::new(p.role_id(), kind.as_str(), id.clone())
+                            .narrowed(labels.iter().cloned()),
+                    ),
+                    Resource::ThisWorkspace => None,
+                })
         })
         .collect()
 }
@@ -399,10 +400,8 @@ pub async fn plan(
                 .await
         }
     };
-    let (resolved, groups_list): (Vec<Permission>, Vec<UserGroupV1>) = futures::try_join!(
-        resolve_permissions(client, all_permissions),
-        groups_list
-    )?;
+    let (resolved, groups_list): (Vec<Permission>, Vec<UserGroupV1>) =
+        futures::try_join!(resolve_permissions(client, all_permissions), groups_list)?;
     let mut by_given: HashMap<String, ResolvedGroup> = HashMap::new();
     let mut notes: BTreeSet<OnboardNote> = BTreeSet::new();
     for given in &group_names {
@@ -564,7 +563,10 @@ pub async fn plan(
         let mut already_in = Vec::new();
         for id in &a.groups {
             let name = name_of.get(id.as_str()).copied().unwrap_or(id).to_string();
-            if inside.get(id.as_str()).is_some_and(|keys| keys.contains(&key)) {
+            if inside
+                .get(id.as_str())
+                .is_some_and(|keys| keys.contains(&key))
+            {
                 already_in.push(name);
             } else {
                 join.push(name);

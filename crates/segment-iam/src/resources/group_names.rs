@@ -98,7 +98,12 @@ pub(crate) fn named<'g>(groups: &'g [UserGroupV1], name: &str) -> Vec<&'g UserGr
 fn closest(groups: &[UserGroupV1], lower: &str) -> Vec<String> {
     let mut near: Vec<(usize, &str)> = groups
         .iter()
-        .map(|g| (edit_distance(lower, &g.name.to_lowercase()), g.name.as_str()))
+        .map(|g| {
+            (
+                edit_distance(lower, &g.name.to_lowercase()),
+                g.name.as_str(),
+            )
+        })
         .collect();
     near.sort();
     let mut names: Vec<String> = Vec::new();
