@@ -1024,6 +1024,7 @@ mod tests {
                 "workspace",
             ],
             &["offboard", "a@x.com"],
+            &["onboard", "a@x.com", "--group", "Analysts"],
             &["apply", "-f", "a.yaml"],
             &["labels", "create", "region:emea"],
             &["labels", "delete", "region:emea"],
