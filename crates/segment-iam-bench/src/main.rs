@@ -19,6 +19,8 @@
 //! 7. [`sync`]: access as code: export, change, plan and apply a 5,000-user workspace; its
 //!    mutations vs the diff's minimum and a Terraform-provider-style apply, its wall time
 //!    under the mutation limit, concurrent vs sequential planning.
+//! 8. [`onboard`]: onboarding 200 new people into 10 groups by name vs a per-person loop:
+//!    mutations, and wall time under 60 mutations per (shortened) window.
 //!
 //! Every scenario runs under a hard deadline; everything listens on 127.0.0.1 only.
 //! `--quick` shrinks the sizes to finish in under a minute (a smoke run); the full run takes
@@ -31,6 +33,7 @@ mod common;
 mod concurrent;
 mod instructions;
 mod jobs;
+mod onboard;
 mod overhead;
 mod pagination;
 mod report;
@@ -48,7 +51,7 @@ struct Options {
     only: Option<Vec<u32>>,
 }
 
-const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7]
+const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7,8]
   --quick          smaller sizes, finishes in under a minute (smoke run)
   --only LIST      run only these scenarios";
 
@@ -228,6 +231,14 @@ async fn run(options: &Options) -> Report {
         let result = common::deadline("scenario 7", limit, sync::run(&mut report, quick)).await;
         if let Err(e) = result {
             report.failed("7 access as code", &e);
+        }
+    }
+    if wanted(8) {
+        eprintln!("scenario 8: onboard");
+        let limit = secs(if quick { 30 } else { 90 });
+        let result = common::deadline("scenario 8", limit, onboard::run(&mut report, quick)).await;
+        if let Err(e) = result {
+            report.failed("8 onboard", &e);
         }
     }
     if wanted(5) {
