@@ -48,7 +48,7 @@
 //! they take and answer, [`Error`]. Beside it, public modules for the rest: [`email`] (how
 //! addresses are checked and compared, for code built on the SDK), [`label`] (labels, sources and
 //! how label sets are written), [`guard`] (the removal cap, the last-owner rule and who counts
-//! as an owner), [`jobs`] (audit, offboard, workspace reads), [`api`] (the
+//! as an owner), [`jobs`] (audit, offboard, onboard, workspace reads), [`api`] (the
 //! generated client, with its operation table [`api::Operation`]) and [`types`] (its models).
 //! [`ClientBuilder::http_client`] sends through a `reqwest::Client` of your own.
 //!
