@@ -164,3 +164,38 @@ async fn an_ambiguous_or_misspelt_group_is_refused_before_anything_is_sent() {
     .expect("by id");
     assert_eq!(plan.groups[0].id, twin);
 }
+
+/// Cases: one user (on the first page of 2,500 users) asked a role by name on the workspace
+/// and a group by name. Asserts: the plan reads exactly the roles, the workspace, the group
+/// list, the first users page (no read ahead, no invites list: everyone is a user) and the
+/// group's member listing (a user joins it; no invitee listing: no invitee does) — 5 reads,
+/// as the journal and the plan's `reads` count them.
+#[tokio::test]
+async fn onboarding_reads_only_what_its_answer_needs() {
+    use segment_iam::{Permission, Resource};
+    let emu = start(emulator().users(2_500).groups(3)).await;
+    let client = client(&emu);
+    let group = emu.state().groups[0].name.clone();
+    let plan = onboard::plan(
+        &client,
+        [Newcomer::new("user5@example.com")
+            .permission(Permission::role("Workspace Member").on(Resource::ThisWorkspace))
+            .group(group.to_uppercase())],
+        &OnboardOptions::new(),
+    )
+    .await
+    .expect("plan");
+    let ops: Vec<Operation> = emu.journal().iter().filter_map(|e| e.operation).collect();
+    let count = |op: Operation| ops.iter().filter(|o| **o == op).count();
+    assert_eq!(count(Operation::ListRoles), 1);
+    assert_eq!(count(Operation::GetWorkspace), 1);
+    assert_eq!(count(Operation::ListUserGroups), 1);
+    assert_eq!(count(Operation::ListUsers), 1, "stopped at the first page");
+    assert_eq!(count(Operation::ListInvites), 0, "everyone is a user");
+    let member_listings = count(Operation::ListUsersFromUserGroup);
+    let expected_member_listings = usize::from(emu.state().groups[0].member_count > 0);
+    assert_eq!(member_listings, expected_member_listings);
+    assert_eq!(count(Operation::ListInvitesFromUserGroup), 0);
+    assert_eq!(ops.len(), 4 + expected_member_listings);
+    assert_eq!(plan.reads as usize, ops.len());
+}

@@ -34,7 +34,7 @@
 //! up in the invites list; found, they count as invited; not found, the error is returned and
 //! the next plan invites them (the list proves the invite did not arrive).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use segment_iam_api::types::{PermissionV1, UserGroupV1, UserV1};
@@ -452,22 +452,41 @@ pub async fn plan(
         })
         .collect();
 
-    // People: users first, the invites list only for who is not one; both stop early.
-    let users = client
-        .users()
-        .find_by_emails(asked.iter().map(|a| a.email.clone()))
+    // People: users first, the invites list only for who is not one; each read a page at a
+    // time and stopped at the page holding the last person sought (no read ahead).
+    let mut sought: HashSet<String> = asked.iter().map(|a| email_key(&a.email)).collect();
+    let mut users_by_key: HashMap<String, UserV1> = HashMap::new();
+    read::read_pages_until(
+        None,
+        |cursor| read::users_page(client, cursor),
+        |page| {
+            for user in page {
+                let key = email_key(&user.email);
+                if sought.remove(&key) {
+                    users_by_key.insert(key, user);
+                }
+            }
+            sought.is_empty()
+        },
+    )
+    .await?;
+    let mut invites_by_key: HashMap<String, String> = HashMap::new();
+    if !sought.is_empty() {
+        read::read_pages_until(
+            None,
+            |cursor| read::invites_page(client, cursor),
+            |page| {
+                for email in page {
+                    let key = email_key(&email);
+                    if sought.remove(&key) {
+                        invites_by_key.insert(key, email);
+                    }
+                }
+                sought.is_empty()
+            },
+        )
         .await?;
-    let users_by_key: HashMap<String, UserV1> = users
-        .found
-        .into_iter()
-        .map(|u| (email_key(&u.email), u))
-        .collect();
-    let invites = client.invites().find_by_emails(users.missing).await?;
-    let invites_by_key: HashMap<String, String> = invites
-        .found
-        .into_iter()
-        .map(|e| (email_key(&e), e))
-        .collect();
+    }
     let kind_of = |email: &str| {
         let key = email_key(email);
         if users_by_key.contains_key(&key) {
