@@ -20,6 +20,9 @@ pub const MEMBER_ROLE: &str = "1WDUuVBnqMOgaTtWbvNrvOhQFNY";
 /// The emulator's "Source Admin" role id.
 pub const SOURCE_ADMIN: &str = "1WDUuQEbvvYQIILOjS5GMDdHPoZ";
 
+/// The id of group "Platform", also the name of another group.
+pub const PLATFORM_ID: &str = "PlatformGroupId0000001";
+
 /// A user missing the narrowed grant and the Analysts group.
 pub const USER: &str = "ana@example.com";
 /// A pending invitee missing the Data Team group.
@@ -44,6 +47,7 @@ pub fn fixture() -> Fixture {
         }],
     };
     let group = |name: &str, members: &[&str]| FixtureGroup {
+        id: (name == "Platform").then(|| PLATFORM_ID.to_string()),
         name: name.into(),
         members: members.iter().map(|m| m.to_string()).collect(),
         ..FixtureGroup::default()
@@ -70,6 +74,8 @@ pub fn fixture() -> Fixture {
             group("Twins", &[]),
             group("twins", &[]),
             group("Platform", &["bo@example.com"]),
+            // Named like another group's id: an argument equal to both means the id.
+            group(PLATFORM_ID, &[]),
         ],
         ..Fixture::default()
     }

@@ -8,7 +8,7 @@ use segment_iam::Grant;
 use segment_iam::jobs::onboard::{self, Newcomer, OnboardNote, OnboardOptions, PersonKind};
 use segment_iam_emulator::Operation;
 use segment_iam_tests::onboard::{
-    INVITEE, NEW, USER, admin_grant, assert_converged, fixture, mutations, plan,
+    INVITEE, NEW, PLATFORM_ID, USER, admin_grant, assert_converged, fixture, mutations, plan,
 };
 use segment_iam_tests::{client, emulator, start};
 
@@ -154,15 +154,31 @@ async fn an_ambiguous_or_misspelt_group_is_refused_before_anything_is_sent() {
         "only the group list was read"
     );
     // An id-shaped argument that is a group's id and another group's name: the id, said.
-    let twin = twins[0].clone();
+    let named_like_it = emu
+        .state()
+        .groups
+        .iter()
+        .find(|g| g.name == PLATFORM_ID)
+        .map(|g| g.id.clone())
+        .expect("the group named like Platform's id");
     let plan = onboard::plan(
         &client,
-        [Newcomer::new(NEW[0]).group(twin.clone())],
+        [Newcomer::new(NEW[0]).group(PLATFORM_ID)],
         &OnboardOptions::new(),
     )
     .await
     .expect("by id");
-    assert_eq!(plan.groups[0].id, twin);
+    assert_eq!(plan.groups[0].id, PLATFORM_ID);
+    assert_eq!(plan.groups[0].name, "Platform");
+    assert!(
+        plan.notes.contains(&OnboardNote::GroupIdAlsoName {
+            given: PLATFORM_ID.into(),
+            id: PLATFORM_ID.into(),
+            also_named: vec![named_like_it],
+        }),
+        "{:?}",
+        plan.notes
+    );
 }
 
 /// Cases: one user (on the first page of 2,500 users) asked a role by name on the workspace

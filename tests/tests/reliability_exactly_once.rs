@@ -206,8 +206,8 @@ async fn onboard_an_invite_whose_answer_was_lost_is_looked_up_not_resent() {
 /// first, after 1, 2, 3 — and while each mutation's answer is held after it was applied.
 /// Synchronised on the emulator: the next mutation is held (a fault), the journal has the
 /// answered ones (and, for a held answer, the state shows the change), then the task is
-/// aborted. Asserts: a re-run converges to exactly the asked access, each new person invited
-/// by exactly one applied createInvites, and a third run has nothing to do.
+/// aborted. Asserts: re-running (plan, execute; at most twice) until a plan is empty converges
+/// to exactly the asked access, each new person invited by exactly one applied createInvites.
 #[tokio::test]
 async fn onboard_stopped_at_any_point_converges_on_the_next_run_and_invites_once() {
     for (at, held_after_apply) in (0..ORDER.len())

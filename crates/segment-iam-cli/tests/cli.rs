@@ -2806,9 +2806,10 @@ fn onboard_refuses_a_misspelt_or_shared_group_name_before_sending() {
     // A name two groups share (the emulator refuses creating one, so from a fixture).
     let twins = Emu::with(|b| {
         b.fixture(segment_iam_emulator::Fixture {
-            groups: ["Twins", "twins"]
+            groups: ["Twins", "twins", "Solo", "SoloGroupId00001"]
                 .iter()
                 .map(|n| segment_iam_emulator::FixtureGroup {
+                    id: (*n == "Solo").then(|| "SoloGroupId00001".to_string()),
                     name: (*n).into(),
                     ..Default::default()
                 })
@@ -2837,6 +2838,18 @@ fn onboard_refuses_a_misspelt_or_shared_group_name_before_sending() {
         "{message}"
     );
     assert_eq!(mutations_sent(&twins), 0, "nothing sent");
+    // An argument that is one group's id and another's name: the id, and stderr says so.
+    let out = twins
+        .cmd()
+        .args(["groups", "get", "SoloGroupId00001", "-o", "json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out.get_output().stdout)["name"], "Solo");
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("note:") && stderr.contains("used as the id"),
+        "{stderr}"
+    );
     assert_eq!(mutations_sent(&emu), 0, "nothing sent");
     // Group names work wherever a group id does.
     emu.cmd()

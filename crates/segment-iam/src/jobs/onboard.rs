@@ -286,10 +286,10 @@ pub struct OnboardReport {
     pub invited: Vec<String>,
     /// Whether the invite's answer was lost and the invites were found by a lookup instead.
     pub invites_looked_up: bool,
-    /// Emails of the users who got permissions, with how many grants each.
-    pub permissions_added: Vec<(String, u64)>,
-    /// Group names with the emails added to each.
-    pub members_added: Vec<(String, Vec<String>)>,
+    /// The users who got permissions, in the plan's order.
+    pub permissions_added: Vec<PermissionsAdded>,
+    /// The groups that got members, in the plan's order.
+    pub members_added: Vec<MembersAdded>,
     /// Requests sent (the mutations, a lookup after a lost answer, retries).
     pub requests: u64,
     /// 429 answers met.
@@ -297,6 +297,28 @@ pub struct OnboardReport {
     /// Time spent waiting on the rate limit and retries.
     #[serde(serialize_with = "millis")]
     pub waited: Duration,
+}
+
+/// One user's `addPermissionsToUser`, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct PermissionsAdded {
+    /// The user's email.
+    pub email: String,
+    /// How many grants were added.
+    pub grants: u64,
+}
+
+/// One group's `addUsersToUserGroup`, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct MembersAdded {
+    /// The group's name.
+    pub group: String,
+    /// The emails added.
+    pub emails: Vec<String>,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -717,9 +739,10 @@ pub async fn execute(
         {
             return Err(fail(done, e));
         }
-        report
-            .permissions_added
-            .push((p.email.clone(), p.grant.len() as u64));
+        report.permissions_added.push(PermissionsAdded {
+            email: p.email.clone(),
+            grants: p.grant.len() as u64,
+        });
         done += 1;
         progress.advance(1);
     }
@@ -727,7 +750,10 @@ pub async fn execute(
         if let Err(e) = client.groups().add_members(&g.id, &g.add).await {
             return Err(fail(done, e));
         }
-        report.members_added.push((g.name.clone(), g.add.clone()));
+        report.members_added.push(MembersAdded {
+            group: g.name.clone(),
+            emails: g.add.clone(),
+        });
         done += 1;
         progress.advance(1);
     }
