@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+pub mod onboard;
 pub mod relay;
 pub mod reliability;
 pub mod reliability_table;

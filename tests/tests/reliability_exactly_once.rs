@@ -2,12 +2,20 @@
 //! fault kind, before and after the operation is applied. Each is applied at most once on the
 //! emulator (journal counts), and the error's outcome never lies: `NotApplied` only when the
 //! journal shows nothing applied, `Applied` only when it shows the change; everything else is
-//! `Ambiguous`.
+//! `Ambiguous`. The onboarding job built on `create_invites` keeps that promise whole: an
+//! invite whose answer was lost is looked up, and a run stopped anywhere is finished by the
+//! next with each person invited once.
 
+use std::time::Duration;
+
+use segment_iam::jobs::onboard::{self, OnboardOptions};
 use segment_iam::{Error, Outcome};
 use segment_iam_emulator::{EmulatorHandle, Fault, Operation};
+use segment_iam_tests::onboard::{
+    NEW, ORDER, applied_in_state, assert_converged, fixture, invited_in_journal, plan, within_10s,
+};
 use segment_iam_tests::reliability::{fault_client, settle, transient_faults_both_phases};
-use segment_iam_tests::{emulator, start};
+use segment_iam_tests::{client, emulator, start};
 
 /// Checks one faulted POST: at most one request applied, at most one sent when the request
 /// may have arrived, and an outcome consistent with the journal. Returns the outcome.
@@ -169,4 +177,100 @@ async fn a_5xx_on_a_post_is_reported_ambiguous_and_a_manual_rerun_creates_exactl
         .filter(|g| g.name == "once")
         .collect();
     assert_eq!(named.len(), 1);
+}
+
+/// Cases: createInvites applied but its connection dropped (the answer lost). Asserts: the
+/// job looks the invites up instead of sending again — one createInvites in the journal —
+/// and finishes; the workspace converges.
+#[tokio::test]
+async fn onboard_an_invite_whose_answer_was_lost_is_looked_up_not_resent() {
+    let emu = start(emulator().fixture(fixture())).await;
+    let client = client(&emu);
+    emu.inject(
+        Fault::drop_connection()
+            .on_operation(Operation::CreateInvites)
+            .after_apply()
+            .times(1),
+    );
+    let plan = plan(&client).await;
+    let report = onboard::execute(&client, &plan, &OnboardOptions::new())
+        .await
+        .expect("the lost answer is resolved by the invites list");
+    assert!(report.invites_looked_up);
+    assert_eq!(emu.journal_for(Operation::CreateInvites).len(), 1);
+    assert_converged(&emu, &client).await;
+    assert!(self::plan(&client).await.is_empty());
+}
+
+/// Cases: the job (a task) stopped at each boundary between its mutations — before the
+/// first, after 1, 2, 3 — and while each mutation's answer is held after it was applied.
+/// Synchronised on the emulator: the next mutation is held (a fault), the journal has the
+/// answered ones (and, for a held answer, the state shows the change), then the task is
+/// aborted. Asserts: re-running (plan, execute; at most twice) until a plan is empty converges
+/// to exactly the asked access, each new person invited by exactly one applied createInvites.
+#[tokio::test]
+async fn onboard_stopped_at_any_point_converges_on_the_next_run_and_invites_once() {
+    for (at, held_after_apply) in (0..ORDER.len())
+        .map(|k| (k, false))
+        .chain((0..ORDER.len()).map(|k| (k, true)))
+    {
+        let emu = start(emulator().fixture(fixture())).await;
+        let client = client(&emu);
+        let (op, skip) = ORDER[at];
+        let hold = Fault::delay(Duration::from_secs(600))
+            .on_operation(op)
+            .skip_first(skip);
+        emu.inject(if held_after_apply {
+            hold.after_apply()
+        } else {
+            hold.before_apply()
+        });
+        let plan = plan(&client).await;
+        assert_eq!(plan.mutations as usize, ORDER.len());
+        let job = {
+            let client = client.clone();
+            tokio::spawn(
+                async move { onboard::execute(&client, &plan, &OnboardOptions::new()).await },
+            )
+        };
+        let answered = |emu: &EmulatorHandle| {
+            emu.journal()
+                .iter()
+                .filter(|e| e.method != "GET" && e.applied)
+                .count()
+        };
+        assert!(
+            within_10s(|| answered(&emu) >= at).await,
+            "case {at}/{held_after_apply}: {at} mutations answered"
+        );
+        if held_after_apply {
+            // The held mutation is applied: its effect shows in the state.
+            assert!(
+                within_10s(|| applied_in_state(&emu, at)).await,
+                "case {at}: the held mutation was applied"
+            );
+        }
+        job.abort();
+        let _ = job.await;
+        emu.clear_faults();
+
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            assert!(runs <= 3, "case {at}/{held_after_apply}: no convergence");
+            let plan = self::plan(&client).await;
+            if plan.is_empty() {
+                break;
+            }
+            onboard::execute(&client, &plan, &OnboardOptions::new())
+                .await
+                .expect("the re-run finishes");
+        }
+        assert_converged(&emu, &client).await;
+        assert_eq!(
+            invited_in_journal(&emu).len(),
+            NEW.len(),
+            "case {at}/{held_after_apply}: one createInvites applied, not a second"
+        );
+    }
 }

@@ -517,12 +517,12 @@ async fn an_unknown_group_names_the_closest_and_an_ambiguous_one_lists_the_ids()
         .await
         .expect_err("unknown group");
     match &err {
-        Error::InvalidInput { field, reason } => {
-            assert_eq!(field, "group");
-            assert!(reason.contains("Platfrom"), "{reason}");
-            assert!(reason.contains("closest: Platform, Platforms"), "{reason}");
+        Error::UnknownGroup { given, closest } => {
+            assert_eq!(given, "Platfrom");
+            assert_eq!(closest[..2], ["Platform", "Platforms"]);
+            assert!(err.is_invalid_input());
         }
-        other => panic!("expected InvalidInput, got {other:?}"),
+        other => panic!("expected UnknownGroup, got {other:?}"),
     }
 
     let err = audit(&client, &by_group("Ops"), &AuditOptions::new())
@@ -536,11 +536,10 @@ async fn an_unknown_group_names_the_closest_and_an_ambiguous_one_lists_the_ids()
         .collect();
     assert_eq!(ids.len(), 2);
     match &err {
-        Error::InvalidInput { field, reason } => {
-            assert_eq!(field, "group");
-            assert!(ids.iter().all(|id| reason.contains(id)), "{reason}");
+        Error::AmbiguousGroup { ids: listed, .. } => {
+            assert_eq!(listed, &ids);
         }
-        other => panic!("expected InvalidInput, got {other:?}"),
+        other => panic!("expected AmbiguousGroup, got {other:?}"),
     }
     // An id picks one of them.
     audit(&client, &by_group(ids[0]), &AuditOptions::new())

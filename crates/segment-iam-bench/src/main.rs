@@ -22,6 +22,8 @@
 //! 8. [`scoped`]: scoped reads on 20,000 users and 1,000 groups: `audit --email`, `audit
 //!    --group`, a 2-group `plan` and `apply`, their reads vs the minimum the answer needs and
 //!    their wall time under the default read limit vs its floor.
+//! 9. [`onboard`]: onboarding 200 new people into 10 groups by name vs a per-person loop:
+//!    mutations, and wall time under 60 mutations per (shortened) window.
 //!
 //! Every scenario runs under a hard deadline; everything listens on 127.0.0.1 only.
 //! `--quick` shrinks the sizes to finish in under a minute (a smoke run); the full run takes
@@ -34,6 +36,7 @@ mod common;
 mod concurrent;
 mod instructions;
 mod jobs;
+mod onboard;
 mod overhead;
 mod pagination;
 mod report;
@@ -52,7 +55,7 @@ struct Options {
     only: Option<Vec<u32>>,
 }
 
-const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7,8]
+const USAGE: &str = "usage: segment-iam-bench [--quick] [--only 1,2,3,4,5,6,7,8,9]
   --quick          smaller sizes, finishes in under a minute (smoke run)
   --only LIST      run only these scenarios";
 
@@ -241,6 +244,14 @@ async fn run(options: &Options) -> Report {
         let result = common::deadline("scenario 8", limit, scoped::run(&mut report, quick)).await;
         if let Err(e) = result {
             report.failed("8 scoped reads", &e);
+        }
+    }
+    if wanted(9) {
+        eprintln!("scenario 9: onboard");
+        let limit = secs(if quick { 30 } else { 90 });
+        let result = common::deadline("scenario 9", limit, onboard::run(&mut report, quick)).await;
+        if let Err(e) = result {
+            report.failed("9 onboard", &e);
         }
     }
     if wanted(5) {

@@ -147,6 +147,12 @@ pub enum Command {
     /// fewest requests (the service drops their group memberships itself). Shows the plan
     /// first; asks on a terminal, needs --yes otherwise (--dry-run: show only).
     Offboard(OffboardArgs),
+    /// Give people access by email: a role (by name, on a resource, narrowed by labels) and
+    /// groups (by name), inviting who is not a user yet, in the fewest requests; a re-run
+    /// sends nothing. Shows the plan first; asks on a terminal, needs --yes otherwise
+    /// (--dry-run: show only).
+    #[command(after_help = ONBOARD_FILE_HELP)]
+    Onboard(OnboardArgs),
     /// Who can reach what: one row per (email, path, role, resource), direct or through a
     /// group. Reads only.
     Audit(AuditArgs),
@@ -166,6 +172,16 @@ pub enum Command {
     /// Run the local emulator of the IAM API (for trying things out and tests).
     Emulator(EmulatorArgs),
 }
+
+/// `onboard --from-file`'s format, in its help.
+pub const ONBOARD_FILE_HELP: &str = "--from-file PATH (- for stdin) is a CSV file with a header \
+    row naming its columns: email (required), role, resource, labels, groups. One person and at \
+    most one role per row (a person on several rows gets everything they ask); resource is \
+    `workspace` or TYPE:ID (empty: workspace); labels and groups hold several values separated \
+    by `;` (e.g. environment:prod;team:data and Analysts;Data Team). Blank lines and lines \
+    starting with # are skipped. Example:\n\n  email,role,resource,labels,groups\n  \
+    ana@example.com,Source Admin,workspace,environment:prod,Analysts;Data Team\n  \
+    bo@example.com,Workspace Member,,,Analysts";
 
 /// `plan`'s exit codes, in its help.
 pub const PLAN_EXIT_CODES: &str = "Exit codes: 0 success, 1 the service refused or failed, 2 usage \
@@ -303,6 +319,36 @@ pub struct OffboardArgs {
     pub allow_owner_removal: bool,
 }
 
+/// `onboard` options: people as arguments (all given the same role and groups) or in a CSV
+/// file (one person per row, see `ONBOARD_FILE_HELP`).
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// Who joins (they get the --role and --group options).
+    #[arg(value_name = "EMAIL")]
+    pub emails: Vec<String>,
+    /// People from a CSV file (`-` for stdin): columns email, role, resource, labels, groups.
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+    /// Role to grant, by name (case-insensitive, e.g. "Source Admin") or id; repeat for
+    /// several roles. Each --resource belongs to the --role before it.
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Resource the preceding --role applies to: `workspace` (the token's) or TYPE:ID. With
+    /// one --role and no --resource: the workspace.
+    #[arg(long = "resource", value_name = "RESOURCE", value_parser = parse_resource, requires = "roles")]
+    pub resources: Vec<Resource>,
+    /// Narrow the preceding --resource (the workspace) to the sources carrying this label,
+    /// `key:value`; repeat for several: all of them (AND).
+    #[arg(long = "label", value_name = "LABEL", value_parser = parse_label, requires = "resources")]
+    pub labels: Vec<Label>,
+    /// A group to add them to, by name (case-insensitive) or id; repeatable.
+    #[arg(long = "group", value_name = "NAME_OR_ID")]
+    pub groups: Vec<String>,
+    /// `--yes`, `--dry-run`.
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
 /// `audit` filters.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -347,6 +393,7 @@ impl Command {
                 LabelsCmd::Create { confirm, .. } | LabelsCmd::Delete { confirm, .. },
             ) => Some(*confirm),
             Command::Offboard(args) => Some(args.confirm),
+            Command::Onboard(args) => Some(args.confirm),
             Command::Apply(args) => Some(args.confirm),
             Command::Users(_)
             | Command::Invites(_)
@@ -441,7 +488,7 @@ pub enum GroupsCmd {
     List,
     /// Show one group with its permissions.
     Get {
-        /// Group id.
+        /// Group id, or name (case-insensitive).
         id: String,
     },
     /// Create a group.
@@ -454,7 +501,7 @@ pub enum GroupsCmd {
     },
     /// Rename a group.
     Rename {
-        /// Group id.
+        /// Group id, or name (case-insensitive).
         id: String,
         /// New name.
         name: String,
@@ -465,7 +512,7 @@ pub enum GroupsCmd {
     /// Delete a group.
     #[command(visible_alias = "rm")]
     Delete {
-        /// Group id.
+        /// Group id, or name (case-insensitive).
         id: String,
         /// `--yes`, `--dry-run`.
         #[command(flatten)]
@@ -476,7 +523,7 @@ pub enum GroupsCmd {
     Members(MembersCmd),
     /// List the pending invites of a group.
     Invites {
-        /// Group id.
+        /// Group id, or name (case-insensitive).
         id: String,
     },
 }
@@ -487,7 +534,7 @@ pub enum MembersCmd {
     /// List the members of a group.
     #[command(visible_alias = "ls")]
     List {
-        /// Group id.
+        /// Group id, or name (case-insensitive).
         id: String,
     },
     /// Add users (or invitees) to a group by email.
@@ -530,10 +577,10 @@ pub struct Emails {
     pub from_file: Option<PathBuf>,
 }
 
-/// A group id followed by emails.
+/// A group (id or name) followed by emails.
 #[derive(Debug, Args)]
 pub struct GroupEmails {
-    /// Group id.
+    /// Group id, or name (case-insensitive).
     pub id: String,
     /// The emails.
     #[command(flatten)]
@@ -586,8 +633,8 @@ pub struct Subject {
     /// Grant to this user id.
     #[arg(long, value_name = "ID")]
     pub user: Option<String>,
-    /// Grant to this group id.
-    #[arg(long, value_name = "ID")]
+    /// Grant to this group, by id or name (case-insensitive).
+    #[arg(long, value_name = "ID_OR_NAME")]
     pub group: Option<String>,
 }
 
@@ -977,6 +1024,7 @@ mod tests {
                 "workspace",
             ],
             &["offboard", "a@x.com"],
+            &["onboard", "a@x.com", "--group", "Analysts"],
             &["apply", "-f", "a.yaml"],
             &["labels", "create", "region:emea"],
             &["labels", "delete", "region:emea"],

@@ -96,6 +96,7 @@ fn reads_stdin_list(cmd: &Command) -> bool {
         | Command::Invites(InvitesCmd::Find(emails))
         | Command::Users(UsersCmd::Find(emails))
         | Command::Offboard(crate::cli::OffboardArgs { emails, .. }) => dash(&emails.from_file),
+        Command::Onboard(args) => dash(&args.from_file),
         Command::Groups(GroupsCmd::Members(
             MembersCmd::Add(g) | MembersCmd::Remove(g) | MembersCmd::Replace(g),
         )) => dash(&g.emails.from_file),
@@ -167,6 +168,16 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
             ctx.one(&workspace)
         }
         Command::Offboard(args) => crate::jobs::offboard(&ctx, args).await,
+        Command::Onboard(args) => {
+            // With one --role and no --resource, the role is on the token's workspace.
+            let resources = if args.resources.is_empty() && !args.roles.is_empty() {
+                vec![Resource::ThisWorkspace]
+            } else {
+                args.resources.clone()
+            };
+            let (perms, _) = permissions(matches, &args.roles, &resources, &args.labels)?;
+            crate::jobs::onboard(&ctx, args, perms).await
+        }
         Command::Audit(args) => crate::jobs::audit(&ctx, args).await,
         Command::Export(args) => crate::sync::export(&ctx, args).await,
         Command::Plan(args) => crate::sync::plan(&ctx, args).await,
@@ -304,6 +315,7 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
     match cmd {
         GroupsCmd::List => ctx.list("listing groups", groups.list()).await,
         GroupsCmd::Get { id } => {
+            let id = &ctx.group_id(id).await?;
             let _p = ctx.progress(format!("getting group {id}"));
             let group = groups.get(id.clone()).await.map_err(failure)?;
             ctx.one(&group)
@@ -318,6 +330,7 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
             ctx.one(&group)
         }
         GroupsCmd::Rename { id, name, confirm } => {
+            let id = &ctx.group_id(id).await?;
             let preview = one_group("rename", id, format!("to {name:?}")).preview();
             if !confirm_change(ctx, "groups rename", *confirm, &preview, None).await? {
                 return Ok(());
@@ -330,6 +343,7 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
             ctx.one(&group)
         }
         GroupsCmd::Delete { id, confirm } => {
+            let id = &ctx.group_id(id).await?;
             let preview = one_group("delete", id, String::new()).preview();
             if !confirm_change(ctx, "groups delete", *confirm, &preview, None).await? {
                 return Ok(());
@@ -340,6 +354,7 @@ async fn groups(ctx: &Ctx, cmd: &GroupsCmd) -> Result<(), Failure> {
             ctx.applied("deleted", "group", vec![id.clone()], 1)
         }
         GroupsCmd::Invites { id } => {
+            let id = &ctx.group_id(id).await?;
             ctx.list(
                 &format!("listing invites of group {id}"),
                 groups.invites(id.clone()),
@@ -355,6 +370,7 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
     let groups = ctx.client.groups();
     match cmd {
         MembersCmd::List { id } => {
+            let id = &ctx.group_id(id).await?;
             ctx.list(
                 &format!("listing members of group {id}"),
                 groups.members(id.clone()),
@@ -366,6 +382,7 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
             emails: e,
             confirm,
         }) => {
+            let id = &ctx.group_id(id).await?;
             let change = Change {
                 verb: "add",
                 noun: "member",
@@ -391,6 +408,7 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
             emails: e,
             confirm,
         }) => {
+            let id = &ctx.group_id(id).await?;
             let emails = emails(e).await?;
             let change = Change {
                 verb: "remove",
@@ -421,6 +439,7 @@ async fn members(ctx: &Ctx, cmd: &MembersCmd) -> Result<(), Failure> {
             emails: e,
             confirm,
         }) => {
+            let id = &ctx.group_id(id).await?;
             let change = Change {
                 verb: "keep",
                 noun: "member",
@@ -508,7 +527,11 @@ async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<
         PermissionsCmd::Replace(a) => (a, true, "permissions replace"),
     };
     let (perms, texts) = permissions(matches, &args.roles, &args.resources, &args.labels)?;
-    let subject = match (&args.subject.user, &args.subject.group) {
+    let group = match &args.subject.group {
+        Some(given) if args.subject.user.is_none() => Some(ctx.group_id(given).await?),
+        _ => None,
+    };
+    let subject = match (&args.subject.user, &group) {
         (Some(user), _) => format!("user {user}"),
         (None, Some(group)) => format!("group {group}"),
         (None, None) => return Err(Failure::usage("pass --user ID or --group ID")),
@@ -529,7 +552,7 @@ async fn perms(ctx: &Ctx, cmd: &PermissionsCmd, matches: &ArgMatches) -> Result<
     }
     let verb = if replace { "replacing" } else { "adding" };
     let _p = ctx.progress(format!("{verb} permissions of {subject}"));
-    let result = match (&args.subject.user, &args.subject.group) {
+    let result = match (&args.subject.user, &group) {
         (Some(user), _) => {
             let users = ctx.client.users();
             if replace {

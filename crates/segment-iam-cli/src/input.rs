@@ -119,6 +119,134 @@ pub fn gather(
     Ok(all)
 }
 
+/// One row of an `onboard --from-file` CSV: a person, and optionally one role with its
+/// resource and labels, and groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    /// The line of the file it came from (1-based, the header is line 1).
+    pub line: u64,
+    /// The person's email.
+    pub email: String,
+    /// The role (name or id); `None` for a row that only adds groups.
+    pub role: Option<String>,
+    /// The role's resource (`workspace` when the cell is empty).
+    pub resource: Resource,
+    /// Labels narrowing it (`;`-separated `key:value` in the cell).
+    pub labels: Vec<Label>,
+    /// Groups by name or id (`;`-separated in the cell).
+    pub groups: Vec<String>,
+}
+
+/// The columns of an `onboard --from-file` CSV.
+const PEOPLE_COLUMNS: [&str; 5] = ["email", "role", "resource", "labels", "groups"];
+
+/// Parses an `onboard --from-file` CSV: a header row naming the columns (`email` required;
+/// `role`, `resource`, `labels`, `groups` optional; any order, any case), then one person per
+/// row. Cells are trimmed; `labels` and `groups` hold several values separated by `;`; an
+/// empty `resource` is the token's workspace; labels need a role. Blank lines and lines
+/// starting with `#` are skipped; a byte-order mark is dropped. A person on several rows gets
+/// everything those rows ask. Every error names its line.
+pub fn parse_people_csv(text: &str, name: &str) -> Result<Vec<PersonRow>, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let at = |line: u64, what: String| InputError(format!("{name} line {line}: {what}"));
+    let headers = reader
+        .headers()
+        .map_err(|e| at(1, format!("cannot read the header row: {e}")))?
+        .clone();
+    let mut column: [Option<usize>; 5] = [None; 5];
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.to_ascii_lowercase();
+        match PEOPLE_COLUMNS.iter().position(|c| *c == h) {
+            Some(c) if column[c].is_some() => {
+                return Err(at(1, format!("column {h:?} is given twice")));
+            }
+            Some(c) => column[c] = Some(i),
+            None => {
+                return Err(at(
+                    1,
+                    format!(
+                        "unknown column {h:?}; the columns are {} (email required)",
+                        PEOPLE_COLUMNS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if column[0].is_none() {
+        return Err(at(
+            1,
+            format!(
+                "no email column; the header row names the columns: {}",
+                PEOPLE_COLUMNS.join(",")
+            ),
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            at(line, format!("not a CSV row: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |c: usize| column[c].and_then(|i| record.get(i)).unwrap_or("").trim();
+        let list = |c: usize| -> Vec<String> {
+            cell(c)
+                .split(';')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let email = cell(0);
+        if email.is_empty() {
+            return Err(at(line, "the email cell is empty".into()));
+        }
+        segment_iam::email::check("email", email).map_err(|e| at(line, e.to_string()))?;
+        let role = Some(cell(1)).filter(|r| !r.is_empty()).map(str::to_string);
+        let resource = match cell(2) {
+            "" => Resource::ThisWorkspace,
+            r => parse_resource(r).map_err(|e| at(line, e))?,
+        };
+        let labels = list(3)
+            .iter()
+            .map(|l| parse_label(l).map_err(|e| at(line, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if role.is_none() && (!labels.is_empty() || !cell(2).is_empty()) {
+            return Err(at(line, "a resource or labels without a role".into()));
+        }
+        rows.push(PersonRow {
+            line,
+            email: email.to_string(),
+            role,
+            resource,
+            labels,
+            groups: list(4),
+        });
+    }
+    if rows.is_empty() {
+        return Err(InputError(format!(
+            "{name} holds no person (only a header)"
+        )));
+    }
+    Ok(rows)
+}
+
+/// Reads and parses an `onboard --from-file` CSV ([`parse_people_csv`]); `-` is `stdin`.
+pub fn read_people(path: &Path, stdin: impl Read) -> Result<Vec<PersonRow>, InputError> {
+    let text = read_text(path, stdin)?;
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    parse_people_csv(&text, &name)
+}
+
 /// Reads a token file: the first non-blank line, trimmed (so a trailing newline from `echo`
 /// does not end up in the `Authorization` header). The error never includes the file's text.
 pub fn read_token_file(path: &Path, stdin: impl Read) -> Result<String, InputError> {
@@ -253,5 +381,38 @@ mod tests {
         );
         let err = read_token_file(Path::new("-"), Cursor::new("\n\n"));
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn people_csv_reads_each_column_and_names_the_line_of_an_error() {
+        let text = "\u{feff}Email, role ,resource,labels,groups\n\
+                    # a comment\n\
+                    ana@example.com,Source Admin,workspace,environment:prod;team:data, Analysts ;Data Team\n\
+                    \n\
+                    bo@example.com,,,,Analysts\n\
+                    cy@example.com,Workspace Member,SOURCE:s1,,\n";
+        let rows = parse_people_csv(text, "people.csv").expect("parses");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].email, "ana@example.com");
+        assert_eq!(rows[0].role.as_deref(), Some("Source Admin"));
+        assert_eq!(rows[0].resource, Resource::ThisWorkspace);
+        assert_eq!(rows[0].labels.len(), 2);
+        assert_eq!(rows[0].groups, ["Analysts", "Data Team"]);
+        assert_eq!(rows[1].role, None);
+        assert_eq!(
+            rows[2].resource,
+            Resource::Given(ResourceType::Source, "s1".into())
+        );
+
+        let bad = |text: &str| parse_people_csv(text, "p.csv").expect_err("refused").0;
+        assert!(bad("email,colour\na@x.com,red\n").contains("unknown column"));
+        assert!(bad("role\nAdmin\n").contains("no email column"));
+        let e = bad("email,role,labels\na@x.com,R,ok:v\nb@x.com,R,not a label\n");
+        assert!(e.starts_with("p.csv line 3:"), "{e}");
+        assert!(bad("email,labels\na@x.com,env:prod\n").contains("without a role"));
+        assert!(bad("email,role\n,R\n").contains("email cell is empty"));
+        assert!(bad("email\na@x.com\nnot-an-address\n").starts_with("p.csv line 3:"));
+        assert!(bad("email,role\n").contains("no person"));
+        assert!(bad("email,role\na@x.com,R,extra\n").contains("line 2"));
     }
 }

@@ -12,7 +12,8 @@
 //! * `shell` — what every command shares: the context, printing, reading lists, the one confirm
 //!   path;
 //! * [`commands`] — calling the facade for each command;
-//! * `jobs` — `offboard` (plan, confirm, execute) and `audit`, over `segment_iam::jobs`;
+//! * `jobs` — `offboard` and `onboard` (plan, confirm, execute) and `audit`, over
+//!   `segment_iam::jobs`;
 //! * [`sync`] — access as code (`schema`, `export`, `plan`, `apply`), over `segment_iam_sync`;
 //! * [`emulator`] — `segment-iam emulator`, the embedded local emulator.
 //!
@@ -24,6 +25,7 @@
 //! segment-iam permissions add --user USER_ID --role "Source Admin" --resource workspace --label environment:prod
 //! segment-iam labels list; segment-iam sources list
 //! segment-iam offboard --from-file leavers.txt --dry-run
+//! segment-iam onboard ana@example.com --role "Source Admin" --group "Data Team" --dry-run
 //! segment-iam export --file access.yaml
 //! segment-iam plan -f access.yaml --detailed-exitcode
 //! segment-iam apply -f access.yaml

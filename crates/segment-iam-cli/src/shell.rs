@@ -47,6 +47,18 @@ impl Ctx {
         })
     }
 
+    /// The id of the group `given` names (its id, or its name compared case-insensitively),
+    /// resolved once before anything is sent (one read of the group list); an unknown or
+    /// ambiguous name fails with the candidates (exit 2). When `given` is a group's id and
+    /// another group's name, the id wins and stderr says so.
+    pub(crate) async fn group_id(&self, given: &str) -> Result<String, Failure> {
+        let resolved = self.client.groups().resolve(given).await.map_err(failure)?;
+        if let Some(note) = resolved.note() {
+            eprintln!("note: {}", clean(&note));
+        }
+        Ok(resolved.group.id)
+    }
+
     /// Whether stdout carries JSON (`json` or `ndjson`) rather than text for people.
     pub(crate) fn json_out(&self) -> bool {
         matches!(self.format, OutputFormat::Json | OutputFormat::Ndjson)

@@ -484,7 +484,10 @@ fn groups_crud() {
     assert_eq!(json(&out.stdout)["applied"], serde_json::json!([id]));
     assert!(emu.h().group(&id).is_none());
 
-    emu.cmd().args(["groups", "get", &id]).assert().code(1);
+    // Gone: refused by the group list's answer before a get is sent (exit 2, candidates).
+    let out = emu.cmd().args(["groups", "get", &id]).assert().code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("no group has the id or name"), "{stderr}");
 }
 
 #[test]
@@ -747,7 +750,7 @@ fn errors_are_text_unless_json_is_asked_for() {
     // stdout is a pipe, so results default to JSON, but nobody asked for JSON errors.
     let out = emu
         .cmd()
-        .args(["groups", "get", "nope"])
+        .args(["users", "get", "nope"])
         .assert()
         .code(1)
         .get_output()
@@ -756,7 +759,7 @@ fn errors_are_text_unless_json_is_asked_for() {
     assert!(err.starts_with("error: not found"), "{err}");
     let out = emu
         .cmd()
-        .args(["groups", "get", "nope", "-o", "ndjson"])
+        .args(["users", "get", "nope", "-o", "ndjson"])
         .assert()
         .code(1)
         .get_output()
@@ -1672,7 +1675,8 @@ fn permissions_add_to_a_group_and_replace_for_a_user_reach_the_emulator() {
 
 // ---- the confirm path: --yes, --dry-run, no terminal ---------------------------------------
 
-/// Every command that changes the workspace and sends nothing before asking, with arguments
+/// Every command that changes the workspace and sends nothing before asking but the group
+/// list's reads (to resolve a group argument), with arguments
 /// valid against `Emu::start(4, 2, 2)`.
 fn changing_commands(emu: &Emu) -> Vec<Vec<String>> {
     let users = emu.h().user_ids();
@@ -1774,11 +1778,20 @@ fn without_yes_or_a_terminal_every_change_is_refused_and_nothing_is_sent() {
         assert_eq!(env["errors"][0]["type"], "usage", "{args:?}: {env}");
     }
     assert!(
-        emu.h().journal().is_empty(),
-        "nothing reached the service: {:?}",
+        only_group_lists(&emu),
+        "nothing but the group list (a group argument resolved) reached the service: {:?}",
         emu.h().journal()
     );
     assert_eq!(emu.h().state(), before);
+}
+
+/// Whether the journal holds nothing but reads of the group list: a command taking a group
+/// (id or name) resolves it, once, before its preview; nothing else is sent before asking.
+fn only_group_lists(emu: &Emu) -> bool {
+    emu.h()
+        .journal()
+        .iter()
+        .all(|e| e.operation == Some(Operation::ListUserGroups))
 }
 
 #[test]
@@ -1818,7 +1831,7 @@ fn dry_run_shows_every_change_and_sends_nothing() {
             .assert()
             .success();
     }
-    assert!(emu.h().journal().is_empty(), "nothing reached the service");
+    assert!(only_group_lists(&emu), "nothing else reached the service");
     assert_eq!(emu.h().state(), before);
 }
 
@@ -2596,4 +2609,358 @@ fn audit_of_a_source_shows_who_can_reach_it() {
         .args(["audit", "--resource", "SOURCE:nope"])
         .assert()
         .code(2);
+}
+
+// ---- onboard ------------------------------------------------------------------------------
+
+/// `onboard` arguments: a user, a pending invitee and two new people; "Source Admin" on the
+/// workspace narrowed by environment:prod; groups "group 1" and "GROUP 2" by name.
+fn onboard_args() -> Vec<String> {
+    [
+        "onboard",
+        "user3@example.com",
+        "invitee1@example.com",
+        "new1@example.com",
+        "new2@example.com",
+        "--role",
+        "source admin",
+        "--resource",
+        "workspace",
+        "--label",
+        "environment:prod",
+        "--group",
+        "group 1",
+        "--group",
+        "GROUP 2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Mutations (non-GET requests) in the journal.
+fn mutations_sent(emu: &Emu) -> usize {
+    emu.h()
+        .journal()
+        .iter()
+        .filter(|e| e.method != "GET")
+        .count()
+}
+
+/// Emails the applied `createInvites` carried, once per time sent.
+fn invited(emu: &Emu) -> Vec<String> {
+    emu.requests(Operation::CreateInvites)
+        .into_iter()
+        .filter(|e| e.applied)
+        .flat_map(|e| {
+            let body: Value =
+                serde_json::from_str(e.body.as_deref().unwrap_or("{}")).expect("JSON");
+            body["invites"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| i["email"].as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn onboard_by_names_sends_the_planned_requests_and_a_second_run_nothing() {
+    let emu = Emu::start(6, 3, 2);
+    // The plan, as JSON: nothing sent.
+    let out = emu
+        .cmd()
+        .args(onboard_args())
+        .args(["--dry-run", "-o", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["dryRun"], true);
+    let plan = &v["plan"];
+    let kinds: Vec<&str> = plan["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["user", "invitee", "new", "new"]);
+    assert_eq!(plan["inviteRequests"], 1);
+    assert_eq!(plan["permissionRequests"], 1);
+    assert_eq!(plan["membershipRequests"], 2);
+    assert_eq!(mutations_sent(&emu), 0, "a dry run sends no mutation");
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("invitee1@example.com has a pending invite"),
+        "{stderr}"
+    );
+
+    // Without --yes and no terminal: refused, nothing sent.
+    emu.cmd()
+        .args(onboard_args())
+        .write_stdin("")
+        .assert()
+        .code(2);
+    assert_eq!(mutations_sent(&emu), 0);
+
+    // --yes, as CSV rows: exactly the planned requests.
+    let out = emu
+        .cmd()
+        .args(onboard_args())
+        .args(["--yes", "-o", "csv"])
+        .assert()
+        .success();
+    let stdout = text(&out.get_output().stdout);
+    assert!(
+        stdout.starts_with("EMAIL,KIND,GRANT,JOIN,ALREADY IN,STATUS"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 5, "{stdout}");
+    assert_eq!(mutations_sent(&emu), 4);
+    assert_eq!(emu.requests(Operation::CreateInvites).len(), 1);
+    assert_eq!(emu.requests(Operation::AddPermissionsToUser).len(), 1);
+    assert_eq!(emu.requests(Operation::AddUsersToUserGroup).len(), 2);
+    let state = emu.h().state();
+    for name in ["Group 1", "Group 2"] {
+        let g = state.groups.iter().find(|g| g.name == name).expect("group");
+        for email in [
+            "invitee1@example.com",
+            "new1@example.com",
+            "new2@example.com",
+        ] {
+            assert!(g.invites.iter().any(|e| e == email), "{name}: {email}");
+        }
+        let user3 = state
+            .users
+            .iter()
+            .find(|u| u.email == "user3@example.com")
+            .expect("user3");
+        assert!(g.users.contains(&user3.id), "{name}: user3");
+    }
+
+    // A second run: nothing to do, nothing sent; the table says so.
+    let out = emu
+        .cmd()
+        .args(onboard_args())
+        .args(["--yes", "-o", "table"])
+        .assert()
+        .success();
+    assert!(text(&out.get_output().stderr).contains("nothing to do"));
+    assert!(text(&out.get_output().stdout).contains("nothing to do"));
+    assert_eq!(mutations_sent(&emu), 4, "the second run sent nothing");
+}
+
+#[test]
+fn onboard_from_a_csv_file_and_its_errors_by_line() {
+    let emu = Emu::start(4, 2, 0);
+    let csv = "email,role,resource,labels,groups\n\
+               user2@example.com,Workspace Member,workspace,,Group 1\n\
+               new@example.com,Source Admin,,environment:prod,group 1;Group 2\n";
+    let out = emu
+        .cmd()
+        .args(["onboard", "--from-file", "-", "--yes", "-o", "json"])
+        .write_stdin(csv)
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(
+        v["report"]["invited"],
+        serde_json::json!(["new@example.com"])
+    );
+    let state = emu.h().state();
+    let invite = state
+        .invites
+        .iter()
+        .find(|i| i.email == "new@example.com")
+        .expect("invited");
+    assert_eq!(invite.permissions.len(), 1);
+    assert_eq!(invite.groups.len(), 2);
+
+    let sent = mutations_sent(&emu);
+    let bad = "email,role,groups\nok@example.com,Workspace Member,Group 1\nnot-an-email,,\n";
+    let out = emu
+        .cmd()
+        .args(["onboard", "--from-file", "-", "--yes"])
+        .write_stdin(bad)
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("stdin line 3"), "{stderr}");
+    assert_eq!(mutations_sent(&emu), sent, "nothing sent");
+}
+
+#[test]
+fn onboard_refuses_a_misspelt_or_shared_group_name_before_sending() {
+    let emu = Emu::start(4, 3, 0);
+    let out = emu
+        .cmd()
+        .args(["onboard", "new@example.com", "--group", "Grop 1", "--yes"])
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("no group has the id or name \"Grop 1\"") && stderr.contains("Group 1"),
+        "{stderr}"
+    );
+    // A name two groups share (the emulator refuses creating one, so from a fixture).
+    let twins = Emu::with(|b| {
+        b.fixture(segment_iam_emulator::Fixture {
+            groups: ["Twins", "twins", "Solo", "SoloGroupId00001"]
+                .iter()
+                .map(|n| segment_iam_emulator::FixtureGroup {
+                    id: (*n == "Solo").then(|| "SoloGroupId00001".to_string()),
+                    name: (*n).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        })
+    });
+    let ids = twins.h().group_ids();
+    let out = twins
+        .cmd()
+        .args([
+            "onboard",
+            "new@example.com",
+            "--group",
+            "TWINS",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .assert()
+        .code(2);
+    let err = json(&out.get_output().stderr);
+    let message = err["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains(&ids[0]) && message.contains(&ids[1]),
+        "{message}"
+    );
+    assert_eq!(mutations_sent(&twins), 0, "nothing sent");
+    // An argument that is one group's id and another's name: the id, and stderr says so.
+    let out = twins
+        .cmd()
+        .args(["groups", "get", "SoloGroupId00001", "-o", "json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out.get_output().stdout)["name"], "Solo");
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("note:") && stderr.contains("used as the id"),
+        "{stderr}"
+    );
+    assert_eq!(mutations_sent(&emu), 0, "nothing sent");
+    // Group names work wherever a group id does.
+    emu.cmd()
+        .args([
+            "groups",
+            "members",
+            "add",
+            "Group 3",
+            "new@example.com",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    assert!(
+        emu.h()
+            .state()
+            .groups
+            .iter()
+            .any(|g| g.name == "Group 3" && g.invites.iter().any(|e| e == "new@example.com"))
+    );
+}
+
+/// The `onboard` of [`onboard_args`] SIGKILLed at each boundary between its mutations (before
+/// the first, after 1, 2, 3): the next mutation is held by a fault before it is applied, the
+/// kill waits (bounded) for the journal to record the answered ones. Then re-runs until the
+/// plan is empty: the workspace converges and each new person was invited by one applied
+/// createInvites.
+#[test]
+fn onboard_killed_at_each_mutation_boundary_converges_and_invites_once() {
+    // The order `execute` sends them in, with each one's index among its operation's requests.
+    let order = [
+        (Operation::CreateInvites, 0),
+        (Operation::AddPermissionsToUser, 0),
+        (Operation::AddUsersToUserGroup, 0),
+        (Operation::AddUsersToUserGroup, 1),
+    ];
+    for (at, (op, skip)) in order.iter().enumerate() {
+        let emu = Emu::start(6, 3, 2);
+        emu.h().inject(
+            Fault::delay(Duration::from_secs(600))
+                .on_operation(*op)
+                .skip_first(*skip),
+        );
+        let mut child = std::process::Command::new(BIN)
+            .env_clear()
+            .env("SEGMENT_PUBLIC_API_TOKEN", TOKEN)
+            .arg("--base-url")
+            .arg(emu.h().base_url())
+            .args(onboard_args())
+            .args(["--yes"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let started = Instant::now();
+        let answered = || {
+            emu.h()
+                .journal()
+                .iter()
+                .filter(|e| e.method != "GET" && e.applied)
+                .count()
+        };
+        // The held request has arrived (its operation's journal entries come at its end, so
+        // the state of the emulator's faults says it): the fault was taken.
+        while answered() < at || !emu.h().faults().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "case {at}: the run never reached its boundary"
+            );
+            assert!(
+                child.try_wait().expect("wait").is_none(),
+                "case {at}: exited early"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        emu.h().clear_faults();
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            assert!(runs <= 3, "case {at}: no convergence");
+            let out = emu
+                .cmd()
+                .args(onboard_args())
+                .args(["--yes", "-o", "json"])
+                .assert()
+                .success();
+            if json(&out.get_output().stdout)["plan"]["mutations"] == 0 {
+                break;
+            }
+        }
+        assert!(runs >= 2, "case {at}: the first re-run had work to finish");
+        for email in ["new1@example.com", "new2@example.com"] {
+            let n = invited(&emu).iter().filter(|e| e.as_str() == email).count();
+            assert_eq!(n, 1, "case {at}: {email} invited once");
+        }
+        let state = emu.h().state();
+        for name in ["Group 1", "Group 2"] {
+            let g = state.groups.iter().find(|g| g.name == name).expect("group");
+            assert!(
+                [
+                    "invitee1@example.com",
+                    "new1@example.com",
+                    "new2@example.com"
+                ]
+                .iter()
+                .all(|e| g.invites.iter().any(|i| i == e)),
+                "case {at}: {name}"
+            );
+        }
+    }
 }

@@ -189,6 +189,23 @@ pub enum Error {
         /// The ids of the roles with that name.
         ids: Vec<String>,
     },
+    /// A group given by name (or id) matches no group of the workspace (nothing was sent but
+    /// the group list's reads).
+    #[error("no group has the id or name {given:?}{}", suggest(closest))]
+    UnknownGroup {
+        /// The name as given.
+        given: String,
+        /// The closest group names, best first (possibly none).
+        closest: Vec<String>,
+    },
+    /// A group given by name matches several groups: give its id instead.
+    #[error("{} groups are named {given:?} (ids {}); give the id instead", ids.len(), ids.join(", "))]
+    AmbiguousGroup {
+        /// The name as given.
+        given: String,
+        /// The ids of the groups with that name.
+        ids: Vec<String>,
+    },
     /// A safety guard ([`crate::guard`]) refused a change before anything was sent: it would
     /// remove the last holder of "Workspace Owner", or more than the removal cap allows. The
     /// job that refused names its override (e.g.
@@ -308,7 +325,7 @@ impl From<Refusal> for Error {
     }
 }
 
-/// ", did you mean ...?" for an unknown role's closest names.
+/// "; closest: ..." for an unknown role's or group's closest names.
 fn suggest(closest: &[String]) -> String {
     match closest {
         [] => String::new(),
@@ -407,11 +424,15 @@ impl Error {
     }
 
     /// Whether the input was refused before sending (no mutation reached the service): a bad
-    /// argument, or a role name no role (or several) answers to.
+    /// argument, or a role or group name no role or group (or several) answers to.
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
-            Error::InvalidInput { .. } | Error::UnknownRole { .. } | Error::AmbiguousRole { .. }
+            Error::InvalidInput { .. }
+                | Error::UnknownRole { .. }
+                | Error::AmbiguousRole { .. }
+                | Error::UnknownGroup { .. }
+                | Error::AmbiguousGroup { .. }
         )
     }
 
@@ -526,6 +547,20 @@ mod tests {
         assert!(
             Error::AmbiguousRole {
                 given: "Twin".into(),
+                ids: vec!["1".into(), "2".into()],
+            }
+            .is_invalid_input()
+        );
+        assert!(
+            Error::UnknownGroup {
+                given: "Platfrom".into(),
+                closest: vec!["Platform".into()],
+            }
+            .is_invalid_input()
+        );
+        assert!(
+            Error::AmbiguousGroup {
+                given: "Ops".into(),
                 ids: vec!["1".into(), "2".into()],
             }
             .is_invalid_input()

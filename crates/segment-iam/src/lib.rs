@@ -9,7 +9,7 @@
 //!   (role, resource, label set), so a narrowed grant is never mistaken for the plain one — in
 //!   the audit, the planner and the owner guard ([`guard::Ownership`]).
 //! * **Names instead of ids**: [`Permission::role`] takes a role's name, resolved once per
-//!   client ([`RoleDirectory`]); [`Resource::ThisWorkspace`] is the token's workspace.
+//!   client ([`RoleDirectory`]); [`Groups::resolve`] a group's ([`ResolvedGroup`]); [`Resource::ThisWorkspace`] is the token's workspace.
 //! * **Lists as streams**: every list returns a [`Paginator`], lazy and one page ahead,
 //!   as pages ([`Paginator::pages`]) or items ([`Paginator::items`]).
 //! * **Rate limits handled**: requests are paced from the service's `X-RateLimit-*` headers;
@@ -48,7 +48,7 @@
 //! they take and answer, [`Error`]. Beside it, public modules for the rest: [`email`] (how
 //! addresses are checked and compared, for code built on the SDK), [`label`] (labels, sources and
 //! how label sets are written), [`guard`] (the removal cap, the last-owner rule and who counts
-//! as an owner), [`jobs`] (audit, offboard, workspace reads), [`api`] (the
+//! as an owner), [`jobs`] (audit, offboard, onboard, workspace reads), [`api`] (the
 //! generated client, with its operation table [`api::Operation`]) and [`types`] (its models).
 //! [`ClientBuilder::http_client`] sends through a `reqwest::Client` of your own.
 //!
@@ -88,7 +88,7 @@ pub use label::{Label, Source, WorkspaceLabel};
 pub use lookup::Lookup;
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
-pub use resources::{Groups, Invites, Labels, Roles, Sources, Users};
+pub use resources::{Groups, Invites, Labels, ResolvedGroup, Roles, Sources, Users};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
 pub use transport::{Call, Metrics, Wait};

@@ -50,6 +50,7 @@ use crate::jobs::{JobOptions, RunOptions};
 use crate::label::{Label, Source};
 use crate::lookup::distinct_emails;
 use crate::model::Resource;
+use crate::resources::ResolvedGroup;
 
 /// Which rows to keep. Empty filters keep everything.
 #[derive(Debug, Clone, Default)]
@@ -599,7 +600,7 @@ async fn through_group(
         .page_size(MAX_PAGE_SIZE)
         .collect()
         .await?;
-    let group = pick_group(groups, asked)?;
+    let group = ResolvedGroup::among(&groups, asked)?.group;
     let groups = read::read_groups(client, vec![group], options, |g| {
         let read = keep.group_matters(g);
         GroupReads {
@@ -612,76 +613,6 @@ async fn through_group(
         group_rows(keep, group, rows);
     }
     Ok(())
-}
-
-/// How many near names an unknown group's error suggests.
-const CLOSEST: usize = 3;
-
-/// The group `asked` names: the one with that id, else the one with that name
-/// (case-insensitive). None is [`Error::InvalidInput`] listing the closest names; several are
-/// one listing their ids.
-fn pick_group(groups: Vec<UserGroupV1>, asked: &str) -> Result<UserGroupV1> {
-    let asked = asked.trim();
-    let lower = asked.to_lowercase();
-    let (mut named, others): (Vec<UserGroupV1>, Vec<UserGroupV1>) = groups
-        .into_iter()
-        .partition(|g| g.id == asked || g.name.to_lowercase() == lower);
-    if let Some(at) = named.iter().position(|g| g.id == asked) {
-        return Ok(named.swap_remove(at));
-    }
-    match named.len() {
-        1 => Ok(named.swap_remove(0)),
-        0 => {
-            let mut near: Vec<(usize, &str)> = others
-                .iter()
-                .map(|g| {
-                    (
-                        edit_distance(&lower, &g.name.to_lowercase()),
-                        g.name.as_str(),
-                    )
-                })
-                .collect();
-            near.sort();
-            let near: Vec<&str> = near.into_iter().take(CLOSEST).map(|(_, n)| n).collect();
-            let hint = if near.is_empty() {
-                "the workspace has no groups".to_string()
-            } else {
-                format!("closest: {}", near.join(", "))
-            };
-            Err(Error::invalid(
-                "group",
-                format!("no group has the id or name {asked:?} ({hint})"),
-            ))
-        }
-        n => {
-            let ids: Vec<&str> = named.iter().map(|g| g.id.as_str()).collect();
-            Err(Error::invalid(
-                "group",
-                format!(
-                    "{n} groups are named {asked:?}; give one of their ids: {}",
-                    ids.join(", ")
-                ),
-            ))
-        }
-    }
-}
-
-/// Levenshtein distance over characters, for suggesting near group names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// A user's direct rows.

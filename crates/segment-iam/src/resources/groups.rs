@@ -5,8 +5,10 @@ use std::future::Future;
 use segment_iam_api::ClientIamGroupsExt;
 use segment_iam_api::types::{self, MinimalUserV1, UserGroupId, UserGroupV1};
 
+use super::group_names::{self, ResolvedGroup};
 use crate::batch::BulkOutcome;
 use crate::client::Client;
+use crate::config::MAX_PAGE_SIZE;
 use crate::error::{Error, Result};
 use crate::paginate::Paginator;
 use crate::validate;
@@ -42,6 +44,70 @@ impl Groups {
     /// Every user group.
     pub fn list(&self) -> Paginator<UserGroupV1> {
         paginator!(&self.client, list_user_groups => user_groups)
+    }
+
+    /// The groups named `name` (compared case-insensitively, surrounding whitespace ignored),
+    /// in the list's order: none, one, or several when groups share the name. Reads the group
+    /// list (one page per 1,000 groups).
+    pub fn find_by_name(
+        &self,
+        name: impl AsRef<str>,
+    ) -> impl Future<Output = Result<Vec<UserGroupV1>>> + Send + 'static {
+        let name = name.as_ref().to_string();
+        let list = self.list();
+        async move {
+            validate::non_empty("name", &name)?;
+            let groups = list.page_size(MAX_PAGE_SIZE).collect().await?;
+            Ok(group_names::named(&groups, &name)
+                .into_iter()
+                .cloned()
+                .collect())
+        }
+    }
+
+    /// The group `name_or_id` names: its id, else its name compared case-insensitively
+    /// ([`ResolvedGroup::among`]). An unknown name is [`Error::UnknownGroup`] with the closest
+    /// names, a shared one [`Error::AmbiguousGroup`] with the ids; an id that is also some
+    /// group's name is taken as the id and [`ResolvedGroup::note`] says so. Reads the group
+    /// list (one page per 1,000 groups); an empty argument is refused before it.
+    pub fn resolve(
+        &self,
+        name_or_id: impl AsRef<str>,
+    ) -> impl Future<Output = Result<ResolvedGroup>> + Send + 'static {
+        let all = self.resolve_all([name_or_id]);
+        async move {
+            all.await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::invalid("group", "must not be empty"))
+        }
+    }
+
+    /// Several groups by id or name ([`resolve`](Self::resolve)), from one read of the group
+    /// list, in the order given; the first that fails to resolve is the error. Empty entries
+    /// are refused before anything is read, and nothing is read for an empty list.
+    pub fn resolve_all(
+        &self,
+        names_or_ids: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> impl Future<Output = Result<Vec<ResolvedGroup>>> + Send + 'static {
+        let given: Vec<String> = names_or_ids
+            .into_iter()
+            .map(|g| g.as_ref().to_string())
+            .collect();
+        let list = self.list();
+        async move {
+            for g in &given {
+                validate::non_empty("group", g)?;
+            }
+            if given.is_empty() {
+                return Ok(Vec::new());
+            }
+            let groups = list.page_size(MAX_PAGE_SIZE).collect().await?;
+            given
+                .iter()
+                .map(|g| ResolvedGroup::among(&groups, g))
+                .collect()
+        }
     }
 
     /// The users in a group.

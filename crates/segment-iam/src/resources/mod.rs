@@ -142,6 +142,7 @@ macro_rules! paginator {
     }};
 }
 
+mod group_names;
 mod groups;
 mod invites;
 mod labels;
@@ -149,6 +150,7 @@ mod roles;
 mod sources;
 mod users;
 
+pub use group_names::ResolvedGroup;
 pub use groups::Groups;
 pub use invites::Invites;
 pub use labels::Labels;
