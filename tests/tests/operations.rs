@@ -441,5 +441,5 @@ fn the_emulator_serves_exactly_the_documents_operations() {
     document.sort();
     served.sort();
     assert_eq!(served, document);
-    assert_eq!(served.len(), 27);
+    assert_eq!(served.len(), 28);
 }

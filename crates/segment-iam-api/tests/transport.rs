@@ -77,6 +77,9 @@ fn canned(op: &str) -> (u16, String) {
         "list_sources" => format!(
             r#"{{"sources":[{{"id":"s1","slug":"web","workspaceId":"w1","enabled":true,"writeKeys":[],"labels":[{{"key":"environment","value":"prod"}}],"settings":{{}}}}],{PAGE}}}"#
         ),
+        "list_audit_events" => format!(
+            r#"{{"events":[{{"id":"e1","timestamp":"2026-12-01T10:32:00Z","type":"User Group Created","actor":"ana@example.com","resourceId":"g1","resourceType":"USER_GROUP","resourceName":"Analysts"}}],{PAGE}}}"#
+        ),
         "delete_invites"
         | "delete_users"
         | "remove_users_from_user_group"
@@ -362,7 +365,7 @@ async fn bad_ids_are_refused_before_the_transport() {
 
 #[test]
 fn every_operation_is_in_the_table_once_with_its_descriptor() {
-    assert_eq!(Operation::ALL.len(), 27);
+    assert_eq!(Operation::ALL.len(), 28);
     for (i, op) in Operation::ALL.iter().enumerate() {
         assert_eq!(
             Operation::from_operation_id(op.meta().operation_id),

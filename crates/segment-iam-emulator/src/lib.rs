@@ -43,6 +43,7 @@ pub mod operations;
 pub mod pagination;
 pub mod query;
 pub mod ratelimit;
+mod rfc3339;
 pub mod seed;
 mod server;
 pub mod state;
@@ -54,6 +55,7 @@ pub use journal::JournalEntry;
 pub use operations::{Operation, UnknownOperation};
 pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureSource, FixtureUser};
 pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
+pub use state::DEFAULT_ACTOR;
 pub use state::{
     AuditEvent, GroupSnapshot, InviteSnapshot, Label, Role, Source, StateSnapshot, UserSnapshot,
     Workspace,
