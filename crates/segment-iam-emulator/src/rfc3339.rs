@@ -122,7 +122,7 @@ pub(crate) fn parse(text: &str) -> Option<SystemTime> {
 }
 
 fn is_leap(y: u32) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
 }
 
 #[cfg(test)]

@@ -70,6 +70,7 @@ pub mod label;
 mod lookup;
 mod model;
 mod paginate;
+pub mod time;
 #[macro_use]
 mod resources;
 mod transport;
@@ -88,7 +89,7 @@ pub use label::{Label, Source, WorkspaceLabel};
 pub use lookup::Lookup;
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
-pub use resources::{Groups, Invites, Labels, Roles, Sources, Users};
+pub use resources::{AuditEvent, AuditEvents, Groups, Invites, Labels, Roles, Sources, Users};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
 pub use transport::{Call, Metrics, Wait};

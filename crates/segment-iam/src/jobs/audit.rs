@@ -620,7 +620,7 @@ const CLOSEST: usize = 3;
 /// The group `asked` names: the one with that id, else the one with that name
 /// (case-insensitive). None is [`Error::InvalidInput`] listing the closest names; several are
 /// one listing their ids.
-fn pick_group(groups: Vec<UserGroupV1>, asked: &str) -> Result<UserGroupV1> {
+pub(crate) fn pick_group(groups: Vec<UserGroupV1>, asked: &str) -> Result<UserGroupV1> {
     let asked = asked.trim();
     let lower = asked.to_lowercase();
     let (mut named, others): (Vec<UserGroupV1>, Vec<UserGroupV1>) = groups

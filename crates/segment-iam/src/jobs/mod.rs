@@ -1,11 +1,13 @@
 //! The jobs operators automate, each one typed library function the CLI is a thin shell over:
-//! [`audit`] (who can reach what, and through which path) and [`offboard`] (remove people and
+//! [`audit`] (who can reach what, and through which path), [`history`] (who changed what
+//! and when, from the audit trail) and [`offboard`] (remove people and
 //! their pending invites in the fewest requests, behind a plan and a last-owner guard).
 //!
 //! Both read the workspace through [`read`], which fetches every page of every listing it
 //! needs, group listings concurrently (the client's pacing keeps them within the read limit).
 
 pub mod audit;
+pub mod history;
 pub mod offboard;
 pub mod read;
 

@@ -142,6 +142,7 @@ macro_rules! paginator {
     }};
 }
 
+mod audit_events;
 mod groups;
 mod invites;
 mod labels;
@@ -149,6 +150,7 @@ mod roles;
 mod sources;
 mod users;
 
+pub use audit_events::{AuditEvent, AuditEvents};
 pub use groups::Groups;
 pub use invites::Invites;
 pub use labels::Labels;
@@ -192,6 +194,11 @@ impl Client {
     /// Sources of the workspace and the labels they carry (read only).
     pub fn sources(&self) -> Sources {
         Sources::new(self.clone())
+    }
+
+    /// The workspace's audit trail (who changed what and when), newest first, with filters.
+    pub fn audit_events(&self) -> AuditEvents {
+        AuditEvents::new(self.clone())
     }
 }
 
