@@ -28,7 +28,8 @@ pub const TOKEN_ENV: &str = "SEGMENT_PUBLIC_API_TOKEN";
     about = "Manage Segment workspace users, invites, groups and permissions (Segment Public API, IAM)",
     after_help = "The token is read from --token, else --token-file, else the SEGMENT_PUBLIC_API_TOKEN \
                   environment variable.\n\nExit codes: 0 success, 1 the service refused or failed, \
-                  2 usage or invalid input, 130 interrupted."
+                  2 usage or invalid input, 3 the workspace lacks the feature (no audit trail for \
+                  history), 130 interrupted."
 )]
 pub struct Cli {
     /// Options shared by every command.

@@ -1,8 +1,8 @@
 //! Local emulator of the Segment Public API IAM surface, for tests, examples and benchmarks.
 //!
-//! An HTTP server (axum on tokio) with in-memory state that answers the 27 IAM operations
-//! (users, invites, user groups, permissions, roles, the workspace, its labels and its
-//! sources; see [`Operation`])
+//! An HTTP server (axum on tokio) with in-memory state that answers the 28 IAM operations
+//! (users, invites, user groups, permissions, roles, the workspace, its labels, its sources
+//! and its audit trail; see [`Operation`])
 //! with the documented wire format: `{"data": ...}` / `{"errors": [...]}` envelopes, Bearer
 //! authentication, opaque MAC-protected pagination cursors, per-token rate limits with
 //! `X-RateLimit-*` headers and the documented 429 body, a URL length limit (414), and both
