@@ -310,6 +310,15 @@ async fn every_operation_goes_through_the_transport() {
         sources.into_inner().data.sources[0].labels[0].key,
         "environment"
     );
+    let events = client
+        .list_audit_events()
+        .pagination_count(1)
+        .start_time("2026-12-01T00:00:00Z")
+        .resource_id("g1")
+        .send()
+        .await
+        .expect("list_audit_events");
+    assert_eq!(events.into_inner().data.events[0].actor, "ana@example.com");
 
     let seen = recorder.seen.lock().expect("lock").clone();
     let mut ops: Vec<&str> = seen.iter().map(|(op, _, _)| op.as_str()).collect();

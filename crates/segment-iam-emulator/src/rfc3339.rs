@@ -146,6 +146,23 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// `startTime` / `endTime` come from any client: never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in "\\PC{0,40}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn near_instants_parse_or_are_refused_without_panicking(
+            text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,12})?(Z|[+-][0-9]{2}:[0-9]{2}|.{0,3})"
+        ) {
+            if let Some(t) = parse(&text) {
+                proptest::prop_assert!(parse(&format(t)).is_some());
+            }
+        }
+    }
+
     #[test]
     fn malformed_instants_are_refused() {
         for bad in [

@@ -3,7 +3,8 @@
 //!
 //! * **Handlers per resource**: [`Client::users`], [`Client::invites`], [`Client::groups`],
 //!   [`Client::roles`], [`Client::labels`], [`Client::sources`]; [`Client::workspace`] for the
-//!   token's workspace.
+//!   token's workspace; [`Client::audit_events`] for who changed what and when (the audit
+//!   trail; a workspace without it is [`Error::AuditTrailUnavailable`], not an empty list).
 //! * **Labels are part of a permission**: a [`Permission`] on the workspace may be narrowed by
 //!   [`Label`]s ([`Permission::on_narrowed`]); permissions read back compare as [`Grant`]s
 //!   (role, resource, label set), so a narrowed grant is never mistaken for the plain one — in

@@ -224,6 +224,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_instant_to_the_millisecond_round_trips(ms in 0u64..253_402_300_800_000) {
+            let t = at(ms);
+            proptest::prop_assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
+        }
+
+        #[test]
+        fn a_duration_goes_back_from_now(n in 0u64..10_000, unit in 0usize..5) {
+            let now = at(1_764_585_120_000);
+            let (letter, secs) = [('s', 1), ('m', 60), ('h', 3600), ('d', 86_400), ('w', 604_800)][unit];
+            let back = now.checked_sub(Duration::from_secs(n * secs)).filter(|t| *t >= UNIX_EPOCH);
+            proptest::prop_assert_eq!(parse_instant("since", &format!("{n}{letter}"), now).ok(), back);
+        }
+
+        #[test]
+        fn any_text_is_an_instant_or_a_typed_refusal_never_a_panic(text in "\\PC{0,40}") {
+            let now = at(1_764_585_120_000);
+            match parse_instant("since", &text, now) {
+                Ok(_) | Err(Error::InvalidInput { .. }) => {}
+                Err(other) => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn anything_else_is_refused_naming_the_field() {
         let now = at(1_764_585_120_000);
