@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use segment_iam_api::types;
 use segment_iam_api::{
-    Client, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt, ClientLabelsExt,
-    ClientSourcesExt, ClientWorkspacesExt, Deletion, Exec, ExecFuture, Method, Operation,
-    OperationRequest, RateLimitBucket, ResourceType,
+    Client, ClientAuditTrailExt, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt,
+    ClientLabelsExt, ClientSourcesExt, ClientWorkspacesExt, Deletion, Exec, ExecFuture, Method,
+    Operation, OperationRequest, RateLimitBucket, ResourceType,
 };
 
 /// Records each request and answers with a canned body for the operation.
