@@ -106,6 +106,8 @@ pub async fn history(client: &Client, filter: &HistoryFilter) -> Result<History>
         events = events.until(t);
     }
     if let Some(asked) = &filter.group {
+        // The audit job's resolution (id, else case-insensitive name), reused; to be swapped
+        // for `client.groups().resolve` once the facade has it.
         let groups = client
             .groups()
             .list()
