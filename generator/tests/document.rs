@@ -1,4 +1,4 @@
-//! The project's own document: 27 operations at the documented paths, and deterministic output.
+//! The project's own document: 28 operations at the documented paths, and deterministic output.
 
 use std::path::Path;
 
@@ -88,12 +88,13 @@ fn every_operation_at_its_documented_path() {
         ("create_label", "POST", "/labels"),
         ("delete_label", "DELETE", "/labels/{key}/{value}"),
         ("list_sources", "GET", "/sources"),
+        ("list_audit_events", "GET", "/audit-events"),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     .collect();
     expected.sort();
-    assert_eq!(found.len(), 27);
+    assert_eq!(found.len(), 28);
     assert_eq!(found, expected);
 
     let users = report

@@ -370,6 +370,16 @@ async fn every_operation_in_strict_mode_uses_only_documented_forms() {
         .collect()
         .await
         .expect("list_sources");
+    let events = client
+        .audit_events()
+        .since(std::time::SystemTime::UNIX_EPOCH)
+        .resource_type("LABEL")
+        .list()
+        .page_size(1)
+        .collect()
+        .await
+        .expect("list_audit_events");
+    assert_eq!(events.len(), 2, "label created, label deleted: {events:?}");
 
     let journal = emu.journal();
     for entry in &journal {
@@ -441,5 +451,5 @@ fn the_emulator_serves_exactly_the_documents_operations() {
     document.sort();
     served.sort();
     assert_eq!(served, document);
-    assert_eq!(served.len(), 27);
+    assert_eq!(served.len(), 28);
 }

@@ -62,10 +62,12 @@ pub enum Operation {
     DeleteLabel,
     ///`list_sources` — `GET /sources`.
     ListSources,
+    ///`list_audit_events` — `GET /audit-events`.
+    ListAuditEvents,
 }
 impl Operation {
     /// Every operation, in document order.
-    pub const ALL: [Operation; 27usize] = [
+    pub const ALL: [Operation; 28usize] = [
         Operation::ListUsers,
         Operation::DeleteUsers,
         Operation::GetUser,
@@ -93,6 +95,7 @@ impl Operation {
         Operation::CreateLabel,
         Operation::DeleteLabel,
         Operation::ListSources,
+        Operation::ListAuditEvents,
     ];
     /// How the operation goes over the wire.
     pub const fn meta(self) -> &'static OperationMeta {
@@ -421,6 +424,18 @@ impl Operation {
                     indexed_array_query_params: &[],
                 }
             }
+            Operation::ListAuditEvents => {
+                &OperationMeta {
+                    operation_id: "list_audit_events",
+                    method: Method::Get,
+                    path: "/audit-events",
+                    tag: "Audit Trail",
+                    bucket: RateLimitBucket::Reads,
+                    idempotent: true,
+                    deletion: false,
+                    indexed_array_query_params: &[],
+                }
+            }
         }
     }
     /// Whether `body` decodes as the operation's documented success body, so a
@@ -562,6 +577,12 @@ impl Operation {
                 ::serde_json::from_slice::<crate::types::ListSources200Response>(body)
                     .map(drop)
             }
+            Operation::ListAuditEvents => {
+                ::serde_json::from_slice::<
+                    crate::types::ListAuditEvents200Response,
+                >(body)
+                    .map(drop)
+            }
         }
     }
     /// The operation whose `operationId` this is. Only the generated client's hook
@@ -598,6 +619,7 @@ impl Operation {
             "create_label" => Some(Operation::CreateLabel),
             "delete_label" => Some(Operation::DeleteLabel),
             "list_sources" => Some(Operation::ListSources),
+            "list_audit_events" => Some(Operation::ListAuditEvents),
             _ => None,
         }
     }
@@ -848,5 +870,14 @@ impl<'a> crate::OperationRequest for crate::builder::ListSources<'a> {
         self,
     ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
         crate::builder::ListSources::send(self)
+    }
+}
+impl<'a> crate::OperationRequest for crate::builder::ListAuditEvents<'a> {
+    const OPERATION: Operation = Operation::ListAuditEvents;
+    type Response = crate::types::ListAuditEvents200Response;
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<Output = crate::SendResult<Self::Response>> + Send {
+        crate::builder::ListAuditEvents::send(self)
     }
 }

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use segment_iam_api::types;
 use segment_iam_api::{
-    Client, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt, ClientLabelsExt,
-    ClientSourcesExt, ClientWorkspacesExt, Deletion, Exec, ExecFuture, Method, Operation,
-    OperationRequest, RateLimitBucket, ResourceType,
+    Client, ClientAuditTrailExt, ClientIamGroupsExt, ClientIamRolesExt, ClientIamUsersExt,
+    ClientLabelsExt, ClientSourcesExt, ClientWorkspacesExt, Deletion, Exec, ExecFuture, Method,
+    Operation, OperationRequest, RateLimitBucket, ResourceType,
 };
 
 /// Records each request and answers with a canned body for the operation.
@@ -76,6 +76,9 @@ fn canned(op: &str) -> (u16, String) {
         "delete_label" => r#"{"status":"SUCCESS"}"#.to_string(),
         "list_sources" => format!(
             r#"{{"sources":[{{"id":"s1","slug":"web","workspaceId":"w1","enabled":true,"writeKeys":[],"labels":[{{"key":"environment","value":"prod"}}],"settings":{{}}}}],{PAGE}}}"#
+        ),
+        "list_audit_events" => format!(
+            r#"{{"events":[{{"id":"e1","timestamp":"2026-12-01T10:32:00Z","type":"User Group Created","actor":"ana@example.com","resourceId":"g1","resourceType":"USER_GROUP","resourceName":"Analysts"}}],{PAGE}}}"#
         ),
         "delete_invites"
         | "delete_users"
@@ -307,6 +310,15 @@ async fn every_operation_goes_through_the_transport() {
         sources.into_inner().data.sources[0].labels[0].key,
         "environment"
     );
+    let events = client
+        .list_audit_events()
+        .pagination_count(1)
+        .start_time("2026-12-01T00:00:00Z")
+        .resource_id("g1")
+        .send()
+        .await
+        .expect("list_audit_events");
+    assert_eq!(events.into_inner().data.events[0].actor, "ana@example.com");
 
     let seen = recorder.seen.lock().expect("lock").clone();
     let mut ops: Vec<&str> = seen.iter().map(|(op, _, _)| op.as_str()).collect();
@@ -362,7 +374,7 @@ async fn bad_ids_are_refused_before_the_transport() {
 
 #[test]
 fn every_operation_is_in_the_table_once_with_its_descriptor() {
-    assert_eq!(Operation::ALL.len(), 27);
+    assert_eq!(Operation::ALL.len(), 28);
     for (i, op) in Operation::ALL.iter().enumerate() {
         assert_eq!(
             Operation::from_operation_id(op.meta().operation_id),

@@ -28,7 +28,8 @@ pub const TOKEN_ENV: &str = "SEGMENT_PUBLIC_API_TOKEN";
     about = "Manage Segment workspace users, invites, groups and permissions (Segment Public API, IAM)",
     after_help = "The token is read from --token, else --token-file, else the SEGMENT_PUBLIC_API_TOKEN \
                   environment variable.\n\nExit codes: 0 success, 1 the service refused or failed, \
-                  2 usage or invalid input, 130 interrupted."
+                  2 usage or invalid input, 3 the workspace lacks the feature (no audit trail for \
+                  history), 130 interrupted."
 )]
 pub struct Cli {
     /// Options shared by every command.
@@ -156,6 +157,10 @@ pub enum Command {
     /// Who can reach what: one row per (email, path, role, resource), direct or through a
     /// group. Reads only.
     Audit(AuditArgs),
+    /// Who changed what and when: the workspace's audit trail (IAM changes among others),
+    /// newest first: time, type, actor, resource. Reads only. A workspace without the audit
+    /// trail (a Business-tier feature of Segment) exits 3.
+    History(HistoryArgs),
     /// Access as code: print the JSON Schema of the access file (for editors). Needs no
     /// token.
     Schema,
@@ -349,6 +354,28 @@ pub struct OnboardArgs {
     pub confirm: ConfirmArgs,
 }
 
+/// `history` filters (they combine with AND).
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only events from this point on: a duration back from now (90m, 12h, 7d, 2w), a date
+    /// (2026-12-01, the start of that day UTC) or an RFC 3339 instant. Default: everything
+    /// the service keeps (Segment: 90 days).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only events before this point (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only events about this person (their user, or their pending invite) or made by them
+    /// (the actor). Compared case-insensitively; matched on every event of the window, so
+    /// narrow it with --since to read less.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// Only events about this group (by id, or name compared case-insensitively); with
+    /// --email, the ones that person made.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub group: Option<String>,
+}
+
 /// `audit` filters.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -403,6 +430,7 @@ impl Command {
             | Command::Sources(_)
             | Command::Workspace
             | Command::Audit(_)
+            | Command::History(_)
             | Command::Schema
             | Command::Export(_)
             | Command::Plan(_)
@@ -667,6 +695,26 @@ pub struct EmulatorArgs {
     /// Delay every list page by this many milliseconds (to try progress output and timeouts).
     #[arg(long, value_name = "MS")]
     pub list_delay_ms: Option<u64>,
+    /// Also accept TOKEN as EMAIL's (repeatable): the audit trail (`history`) records the
+    /// changes made with it as by EMAIL. Changes made with the main token are by
+    /// `emulator@segment.local`.
+    #[arg(long, value_name = "TOKEN=EMAIL", value_parser = parse_token_owner)]
+    pub token_for: Vec<(String, String)>,
+    /// Model a workspace without the audit trail (a Business-tier feature): `history` exits 3.
+    #[arg(long)]
+    pub no_audit_trail: bool,
+}
+
+/// `TOKEN=EMAIL`, split at the last `=`.
+fn parse_token_owner(text: &str) -> Result<(String, String), String> {
+    match text.rsplit_once('=') {
+        Some((token, email))
+            if !token.is_empty() && segment_iam_emulator::is_valid_email(email) =>
+        {
+            Ok((token.to_string(), email.to_string()))
+        }
+        _ => Err(format!("expected TOKEN=EMAIL, got {text:?}")),
+    }
 }
 
 /// One `--resource` and the `--label`s written after it (none: the plain grant).

@@ -179,6 +179,7 @@ pub async fn run(cli: &Cli, matches: &ArgMatches, format: OutputFormat) -> Resul
             crate::jobs::onboard(&ctx, args, perms).await
         }
         Command::Audit(args) => crate::jobs::audit(&ctx, args).await,
+        Command::History(args) => crate::jobs::history(&ctx, args).await,
         Command::Export(args) => crate::sync::export(&ctx, args).await,
         Command::Plan(args) => crate::sync::plan(&ctx, args).await,
         Command::Apply(args) => crate::sync::apply(&ctx, args).await,

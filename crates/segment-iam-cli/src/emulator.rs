@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use segment_iam_emulator::Emulator;
+use segment_iam_emulator::{DEFAULT_TOKEN, Emulator};
 use serde_json::json;
 
 use crate::cli::{EmulatorArgs, OutputFormat};
@@ -31,9 +31,13 @@ pub async fn run(
     if let Some(ms) = args.list_delay_ms {
         builder = builder.list_delay(std::time::Duration::from_millis(ms));
     }
-    if let Some(token) = token {
-        builder = builder.token(token);
+    // The main token first (the default one when none is given), so that `--token-for`
+    // tokens never become the one printed.
+    builder = builder.token(token.unwrap_or_else(|| DEFAULT_TOKEN.to_string()));
+    for (token, email) in &args.token_for {
+        builder = builder.token_for(token, email);
     }
+    builder = builder.audit_trail(!args.no_audit_trail);
     let handle = builder.start().await.map_err(|e| {
         Failure::service(
             format!("cannot start the emulator: {e}"),

@@ -1,5 +1,6 @@
 //! Failures and their exit codes: 0 success, 1 the service refused or failed, 2 usage or
-//! invalid input (nothing was sent), 130 interrupted. Under `plan --detailed-exitcode`, 2 means
+//! invalid input (nothing was sent), 3 the workspace lacks the feature (no audit trail for
+//! `history`), 130 interrupted. Under `plan --detailed-exitcode`, 2 means
 //! "changes pending" and every error is 1 ([`Kind::detailed_code`]).
 //!
 //! A failure carries the error envelope to print on stderr: the service's own
@@ -23,6 +24,9 @@ pub enum Kind {
     Service,
     /// Usage or invalid input, nothing sent: exit 2.
     Usage,
+    /// The workspace lacks a feature the command needs (the audit trail of `history`, a
+    /// Business-tier feature): exit 3, so a script can tell it from a failure.
+    Unavailable,
     /// Ctrl-C: exit 130 (128 + SIGINT, what shells expect).
     Interrupted,
     /// Whoever read stdout went away (`... | head`): stop quietly with exit 0, like other
@@ -39,6 +43,7 @@ impl Kind {
         match self {
             Kind::Service => 1,
             Kind::Usage => 2,
+            Kind::Unavailable => 3,
             Kind::Interrupted => 130,
             Kind::OutputClosed => 0,
             Kind::ChangesPending => 2,
@@ -50,7 +55,7 @@ impl Kind {
     /// included.
     pub fn detailed_code(self) -> u8 {
         match self {
-            Kind::Service | Kind::Usage => 1,
+            Kind::Service | Kind::Usage | Kind::Unavailable => 1,
             Kind::ChangesPending => 2,
             Kind::Interrupted => 130,
             Kind::OutputClosed => 0,
@@ -198,6 +203,15 @@ pub fn failure(e: segment_iam::Error) -> Failure {
     }
     if e.is_invalid_input() || matches!(e, segment_iam::Error::Config(_)) {
         return Failure::usage(e.to_string());
+    }
+    if matches!(e, segment_iam::Error::AuditTrailUnavailable(_)) {
+        return Failure {
+            kind: Kind::Unavailable,
+            message: "this workspace has no audit trail (a Business-tier feature of Segment), \
+                      so its history of changes cannot be read"
+                .into(),
+            envelope: envelope(&e),
+        };
     }
     Failure::service(e.to_string(), envelope(&e))
 }

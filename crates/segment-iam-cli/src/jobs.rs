@@ -8,12 +8,13 @@ use segment_iam::Permission;
 use segment_iam::guard::OWNER_ROLE;
 use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::audit::{AuditFilter, AuditOptions};
+use segment_iam::jobs::history::HistoryFilter;
 use segment_iam::jobs::offboard::{self, OffboardOptions, OffboardPlan};
 use segment_iam::jobs::onboard::{self, Newcomer, OnboardOptions, OnboardPlan, OnboardReport};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cli::{AuditArgs, OffboardArgs, OnboardArgs, OutputFormat};
+use crate::cli::{AuditArgs, HistoryArgs, OffboardArgs, OnboardArgs, OutputFormat};
 use crate::exit::{Failure, failure, output_failure};
 use crate::input;
 use crate::output::{ListWriter, Tabular, clean, plural};
@@ -404,6 +405,47 @@ pub(crate) async fn audit(ctx: &Ctx, args: &AuditArgs) -> Result<(), Failure> {
         "read {} request{}",
         report.requests,
         plural(report.requests)
+    );
+    Ok(())
+}
+
+/// `history`: the library's events, newest first, in the chosen format; the reads it sent go
+/// to stderr so stdout stays events only. `--since` / `--until` are read against this
+/// machine's clock (a bad one is a usage error, nothing sent).
+pub(crate) async fn history(ctx: &Ctx, args: &HistoryArgs) -> Result<(), Failure> {
+    let now = std::time::SystemTime::now();
+    let when = |field: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| segment_iam::time::parse_instant(field, t, now))
+            .transpose()
+            .map_err(failure)
+    };
+    let mut filter = HistoryFilter::new();
+    if let Some(t) = when("since", &args.since)? {
+        filter = filter.since(t);
+    }
+    if let Some(t) = when("until", &args.until)? {
+        filter = filter.until(t);
+    }
+    if let Some(email) = &args.email {
+        filter = filter.email(email.clone());
+    }
+    if let Some(group) = &args.group {
+        filter = filter.group(group.clone());
+    }
+    let history = {
+        let _p = ctx.job_progress("reading the audit trail", None);
+        segment_iam::jobs::history::history(&ctx.client, &filter)
+            .await
+            .map_err(failure)?
+    };
+    let mut writer = ListWriter::new(ctx.format, ctx.stdout());
+    writer.push(history.events).map_err(output_failure)?;
+    writer.finish().map_err(output_failure)?;
+    eprintln!(
+        "read {} request{}",
+        history.requests,
+        plural(history.requests)
     );
     Ok(())
 }

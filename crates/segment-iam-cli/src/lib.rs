@@ -7,12 +7,12 @@
 //! * [`cli`] — the clap definition (global options, one subcommand per operation);
 //! * [`input`] — `--from-file` lists, `workspace` / `TYPE:ID` resources, the token file;
 //! * [`output`] — table / csv / json / ndjson rendering, bulk-change summaries;
-//! * [`exit`] — failures, their exit codes (0, 1, 2, 130) and stderr reports;
+//! * [`exit`] — failures, their exit codes (0, 1, 2, 3, 130) and stderr reports;
 //! * [`progress`] — the terminal-only progress line;
 //! * `shell` — what every command shares: the context, printing, reading lists, the one confirm
 //!   path;
 //! * [`commands`] — calling the facade for each command;
-//! * `jobs` — `offboard` and `onboard` (plan, confirm, execute) and `audit`, over
+//! * `jobs` — `offboard` and `onboard` (plan, confirm, execute), `audit` and `history`, over
 //!   `segment_iam::jobs`;
 //! * [`sync`] — access as code (`schema`, `export`, `plan`, `apply`), over `segment_iam_sync`;
 //! * [`emulator`] — `segment-iam emulator`, the embedded local emulator.

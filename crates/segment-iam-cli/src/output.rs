@@ -205,6 +205,32 @@ impl Tabular for segment_iam::jobs::audit::AuditRow {
     }
 }
 
+/// One audit-trail event: when, what, who, and what it was about.
+impl Tabular for segment_iam::AuditEvent {
+    fn headers() -> &'static [&'static str] {
+        &[
+            "TIME",
+            "TYPE",
+            "ACTOR",
+            "RESOURCE TYPE",
+            "RESOURCE ID",
+            "RESOURCE NAME",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.timestamp.clone(),
+            self.event_type.clone(),
+            self.actor_email
+                .clone()
+                .unwrap_or_else(|| self.actor.clone()),
+            self.resource_type.clone(),
+            self.resource_id.clone(),
+            self.resource_name.clone(),
+        ]
+    }
+}
+
 /// Invite lists are plain emails.
 impl Tabular for String {
     fn headers() -> &'static [&'static str] {

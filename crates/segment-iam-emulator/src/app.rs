@@ -20,6 +20,8 @@ use crate::wire::ApiError;
 /// Shared by the server and the handle.
 pub(crate) struct Inner {
     pub tokens: Vec<String>,
+    /// Token → its owner's email, for the audit trail's actor.
+    pub owners: std::collections::HashMap<String, String>,
     pub strict: bool,
     pub max_url_len: usize,
     pub max_body: usize,

@@ -1,8 +1,8 @@
 //! Local emulator of the Segment Public API IAM surface, for tests, examples and benchmarks.
 //!
-//! An HTTP server (axum on tokio) with in-memory state that answers the 27 IAM operations
-//! (users, invites, user groups, permissions, roles, the workspace, its labels and its
-//! sources; see [`Operation`])
+//! An HTTP server (axum on tokio) with in-memory state that answers the 28 IAM operations
+//! (users, invites, user groups, permissions, roles, the workspace, its labels, its sources
+//! and its audit trail; see [`Operation`])
 //! with the documented wire format: `{"data": ...}` / `{"errors": [...]}` envelopes, Bearer
 //! authentication, opaque MAC-protected pagination cursors, per-token rate limits with
 //! `X-RateLimit-*` headers and the documented 429 body, a URL length limit (414), and both
@@ -43,6 +43,7 @@ pub mod operations;
 pub mod pagination;
 pub mod query;
 pub mod ratelimit;
+mod rfc3339;
 pub mod seed;
 mod server;
 pub mod state;
@@ -54,6 +55,7 @@ pub use journal::JournalEntry;
 pub use operations::{Operation, UnknownOperation};
 pub use seed::{Fixture, FixtureGroup, FixtureInvite, FixtureSource, FixtureUser};
 pub use server::{DEFAULT_TOKEN, Emulator, EmulatorBuilder, EmulatorHandle};
+pub use state::DEFAULT_ACTOR;
 pub use state::{
     AuditEvent, GroupSnapshot, InviteSnapshot, Label, Role, Source, StateSnapshot, UserSnapshot,
     Workspace,

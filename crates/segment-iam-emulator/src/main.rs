@@ -16,9 +16,15 @@ struct Args {
     /// Port on 127.0.0.1 (0 = pick a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Accepted bearer token (repeatable; default `emulator-token`).
+    /// Accepted bearer token (repeatable; default `emulator-token`). `TOKEN=email` names the
+    /// person it belongs to: the audit trail records their changes as by that email (a bare
+    /// token's changes are by `emulator@segment.local`).
     #[arg(long = "token", env = "SEGMENT_IAM_EMULATOR_TOKEN")]
     tokens: Vec<String>,
+    /// Model a workspace without the audit trail (a Business-tier feature):
+    /// `listAuditEvents` answers 403.
+    #[arg(long)]
+    no_audit_trail: bool,
     /// Seed of the generated data.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -112,8 +118,18 @@ async fn main() -> std::process::ExitCode {
         .list_delay(Duration::from_millis(args.list_delay_ms))
         .journal_capacity(args.journal_capacity)
         .port(args.port);
+    b = b.audit_trail(!args.no_audit_trail);
     for t in args.tokens {
-        b = b.token(t);
+        // `TOKEN=email`: split at the last `=` whose right side is an email, so a token that
+        // holds `=` itself still works bare.
+        b = match t.rsplit_once('=') {
+            Some((token, email))
+                if !token.is_empty() && segment_iam_emulator::is_valid_email(email) =>
+            {
+                b.token_for(token, email)
+            }
+            _ => b.token(t),
+        };
     }
     if let Some(path) = args.fixture {
         b = match b.fixture_file(&path) {

@@ -63,6 +63,8 @@ pub enum Operation {
     DeleteLabel,
     /// `list_sources`.
     ListSources,
+    /// `list_audit_events`.
+    ListAuditEvents,
 }
 
 /// One row of the table.
@@ -114,6 +116,7 @@ table! {
     CreateLabel "create_label" "createLabel" "POST" "/labels";
     DeleteLabel "delete_label" "deleteLabel" "DELETE" "/labels/{key}/{value}";
     ListSources "list_sources" "listSources" "GET" "/sources";
+    ListAuditEvents "list_audit_events" "listAuditEvents" "GET" "/audit-events";
 }
 
 impl Operation {

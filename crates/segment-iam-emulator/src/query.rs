@@ -200,6 +200,25 @@ impl DecodedQuery {
         Ok(Some(out))
     }
 
+    /// The plain scalar parameter `name` (`name=v`). `Ok(None)` when absent; given twice, or
+    /// in an array or object form, it is an error.
+    pub fn scalar(&self, name: &str) -> Result<Option<String>, QueryError> {
+        let mut found: Option<String> = None;
+        for p in self.pairs.iter().filter(|p| p.name == name) {
+            if p.notation != Notation::Plain || p.sub.is_some() {
+                return Err(QueryError::new(
+                    name,
+                    format!("\"{name}\" must be a single value: `{name}=..`"),
+                ));
+            }
+            if found.is_some() {
+                return Err(QueryError::new(name, format!("`{name}` is given twice")));
+            }
+            found = Some(p.value.clone());
+        }
+        Ok(found)
+    }
+
     /// The field `field` of the object parameter `object` (`pagination.count` or
     /// `pagination[count]`). `Ok(None)` when absent. A field given twice is an error; with
     /// `strict`, the bracketed form is an error.

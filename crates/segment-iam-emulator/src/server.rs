@@ -59,6 +59,9 @@ impl Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     tokens: Vec<String>,
+    /// Token → the email of the person it belongs to (the audit trail's actor).
+    owners: Vec<(String, String)>,
+    audit_trail: bool,
     seed: u64,
     users: usize,
     groups: usize,
@@ -79,6 +82,8 @@ impl Default for EmulatorBuilder {
     fn default() -> Self {
         Self {
             tokens: Vec::new(),
+            owners: Vec::new(),
+            audit_trail: true,
             seed: 0,
             users: 0,
             groups: 0,
@@ -99,8 +104,27 @@ impl Default for EmulatorBuilder {
 
 impl EmulatorBuilder {
     /// Accepts this bearer token (may be called several times; default `emulator-token`).
+    /// Changes made with it are recorded in the audit trail as by
+    /// [`DEFAULT_ACTOR`](crate::DEFAULT_ACTOR); [`token_for`](Self::token_for) names the person.
     pub fn token(mut self, t: impl Into<String>) -> Self {
         self.tokens.push(t.into());
+        self
+    }
+
+    /// Accepts this bearer token as `email`'s: the audit trail records the changes made with
+    /// it as by `email` (`actor` and `actorEmail`).
+    pub fn token_for(mut self, t: impl Into<String>, email: impl Into<String>) -> Self {
+        let t = t.into();
+        self.tokens.push(t.clone());
+        self.owners.push((t, email.into()));
+        self
+    }
+
+    /// Whether the workspace has the audit trail (default yes). Without it `listAuditEvents`
+    /// answers 403, as for a workspace without the Business-tier feature; mutations are still
+    /// recorded for [`EmulatorHandle::audit_events`].
+    pub fn audit_trail(mut self, on: bool) -> Self {
+        self.audit_trail = on;
         self
     }
     /// The seed of generated data and ids (default 0).
@@ -210,6 +234,7 @@ impl EmulatorBuilder {
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let mut state = State::new(self.seed);
         state.workspace = self.workspace.clone();
+        state.audit_trail = self.audit_trail;
         for f in &self.fixtures {
             apply_fixture(&mut state, f)?;
         }
@@ -222,6 +247,7 @@ impl EmulatorBuilder {
         };
         let inner = Arc::new(Inner {
             tokens,
+            owners: self.owners.into_iter().collect(),
             strict: self.strict,
             max_url_len: self.max_url_len,
             max_body: self.max_body,
@@ -422,7 +448,7 @@ impl EmulatorHandle {
     }
     /// The audit trail, oldest first.
     pub fn audit_events(&self) -> Vec<AuditEvent> {
-        self.inner.lock_state().audit.clone()
+        self.inner.lock_state().audit.iter().cloned().collect()
     }
     /// Stops the server and waits (at most 5 s) for it to finish.
     pub async fn shutdown(mut self) {
@@ -755,6 +781,11 @@ async fn process(
     };
     let result = {
         let mut st = inner.lock_state();
+        st.actor = inner
+            .owners
+            .get(&token)
+            .cloned()
+            .unwrap_or_else(|| crate::DEFAULT_ACTOR.to_string());
         execute(&mut st, &call)
     };
     let mut reply = match result {

@@ -1,5 +1,6 @@
 //! The official TypeScript SDK (`tests/ts-sdk`) against the emulator: its `listLabels`,
-//! `createLabel`, `deleteLabel` and `listSources` answers parse into the SDK's models. Needs
+//! `createLabel`, `deleteLabel`, `listSources` and `listAuditEvents` answers parse into the
+//! SDK's models. Needs
 //! `node` and `npm` (a missing one fails the test, never skips it); installs the pinned SDK
 //! with `npm ci` when `node_modules` is absent.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -52,10 +53,19 @@ fn install_sdk() {
 }
 
 async fn run_script(base_url: String, token: String, sources: usize) -> Output {
+    run_node(vec![
+        "labels.mjs".into(),
+        base_url,
+        token,
+        sources.to_string(),
+    ])
+    .await
+}
+
+async fn run_node(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg("labels.mjs")
-            .args([base_url, token, sources.to_string()])
+            .args(args)
             .current_dir(sdk_dir())
             .output()
             .unwrap()
@@ -133,5 +143,111 @@ async fn the_check_fails_on_a_source_the_sdk_would_not_accept() {
     assert!(!out.status.success(), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("required by SourceV1"), "{stderr}");
+    emu.shutdown().await;
+}
+
+/// Creates groups `G0`.. through the API with `token` (the SDK check reads their events).
+async fn create_groups(base_url: &str, token: &str, n: usize) {
+    let http = reqwest::Client::new();
+    for i in 0..n {
+        let r = http
+            .post(format!("{base_url}/groups"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "name": format!("G{i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_typescript_sdk_parses_the_audit_trail() {
+    install_sdk();
+    let emu = Emulator::builder()
+        .token_for("T-ana", "ana@example.com")
+        .rate_limits(false)
+        .start()
+        .await
+        .unwrap();
+    create_groups(&emu.base_url(), "T-ana", 5).await;
+    let events = emu.audit_events().len();
+    assert_eq!(events, 5);
+    let out = run_node(vec![
+        "audit.mjs".into(),
+        emu.base_url(),
+        "T-ana".into(),
+        events.to_string(),
+        "ana@example.com".into(),
+    ])
+    .await;
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        emu.applied_count(Operation::ListAuditEvents) >= 3,
+        "5 events, pages of 2"
+    );
+    let sent: Vec<String> = emu
+        .journal_for(Operation::ListAuditEvents)
+        .into_iter()
+        .map(|e| e.query)
+        .collect();
+    for param in ["resourceId=", "resourceType=", "startTime=", "endTime="] {
+        assert!(
+            sent.iter().any(|q| q.contains(param)),
+            "the SDK never sent {param}: {sent:?}"
+        );
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_sees_a_workspace_without_the_audit_trail_refused_with_403() {
+    install_sdk();
+    let emu = Emulator::builder()
+        .token("T")
+        .audit_trail(false)
+        .rate_limits(false)
+        .start()
+        .await
+        .unwrap();
+    let out = run_node(vec![
+        "audit.mjs".into(),
+        emu.base_url(),
+        "T".into(),
+        "unavailable".into(),
+    ])
+    .await;
+    assert!(out.status.success(), "{}", describe(&out));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_check_fails_on_an_event_the_sdk_would_not_accept() {
+    install_sdk();
+    let emu = Emulator::builder()
+        .token_for("T", "ana@example.com")
+        .rate_limits(false)
+        .start()
+        .await
+        .unwrap();
+    // An event without `resourceName`, which AuditEventV1 requires.
+    let body = r#"{"data":{"events":[{"id":"e1","timestamp":"2026-12-01T10:32:00Z",
+        "type":"User Group Created","actor":"ana@example.com","actorEmail":"ana@example.com",
+        "resourceId":"g1","resourceType":"USER_GROUP"}]}}"#;
+    emu.inject(
+        Fault::respond(200, "application/json", body.as_bytes().to_vec())
+            .on_operation(Operation::ListAuditEvents),
+    );
+    let out = run_node(vec![
+        "audit.mjs".into(),
+        emu.base_url(),
+        "T".into(),
+        "1".into(),
+        "ana@example.com".into(),
+    ])
+    .await;
+    assert!(!out.status.success(), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("required by AuditEventV1"), "{stderr}");
     emu.shutdown().await;
 }

@@ -2980,6 +2980,156 @@ pub mod operations {
             )
         }
     }
+    pub struct ListAuditEventsWhen(::httpmock::When);
+    impl ListAuditEventsWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/audit-events$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn end_time<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("endTime", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("endTime"))
+            }
+        }
+        pub fn pagination_count<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU32>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("pagination.count", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("pagination.count"))
+            }
+        }
+        pub fn pagination_cursor<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("pagination.cursor", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("pagination.cursor"))
+            }
+        }
+        pub fn resource_id<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("resourceId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("resourceId"))
+            }
+        }
+        pub fn resource_type<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("resourceType", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("resourceType"))
+            }
+        }
+        pub fn start_time<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("startTime", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("startTime"))
+            }
+        }
+    }
+    pub struct ListAuditEventsThen(::httpmock::Then);
+    impl ListAuditEventsThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::ListAuditEvents200Response) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn forbidden(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(403u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::RequestErrorEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(
+            self,
+            status: u16,
+            value: &types::RequestErrorEnvelope,
+        ) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
 }
 /// An extension trait for [`MockServer`](::httpmock::MockServer) that
 /// adds a method for each operation. These are the equivalent of
@@ -3096,6 +3246,9 @@ pub trait MockServerExt {
     fn list_sources<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::ListSourcesWhen, operations::ListSourcesThen);
+    fn list_audit_events<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListAuditEventsWhen, operations::ListAuditEventsThen);
 }
 impl MockServerExt for ::httpmock::MockServer {
     fn list_users<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
@@ -3422,6 +3575,17 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::ListSourcesWhen::new(when),
                 operations::ListSourcesThen::new(then),
+            )
+        })
+    }
+    fn list_audit_events<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListAuditEventsWhen, operations::ListAuditEventsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListAuditEventsWhen::new(when),
+                operations::ListAuditEventsThen::new(then),
             )
         })
     }

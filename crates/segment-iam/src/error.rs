@@ -218,6 +218,10 @@ pub enum Error {
     /// 401 or 403: the token is missing, invalid or lacks the privilege.
     #[error("unauthorized: {0}")]
     Unauthorized(ServiceError),
+    /// 403 from `listAuditEvents`: the workspace has no audit trail (a Business-tier feature
+    /// of Segment), so the history of changes cannot be read. Not an empty history.
+    #[error("the workspace's audit trail is not available (a Business-tier feature): {0}")]
+    AuditTrailUnavailable(ServiceError),
     /// 404: an id does not exist.
     #[error("not found: {0}")]
     NotFound(ServiceError),
@@ -403,6 +407,7 @@ impl Error {
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
             Error::Unauthorized(e)
+            | Error::AuditTrailUnavailable(e)
             | Error::NotFound(e)
             | Error::Conflict(e)
             | Error::Validation(e)

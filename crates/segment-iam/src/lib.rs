@@ -3,7 +3,8 @@
 //!
 //! * **Handlers per resource**: [`Client::users`], [`Client::invites`], [`Client::groups`],
 //!   [`Client::roles`], [`Client::labels`], [`Client::sources`]; [`Client::workspace`] for the
-//!   token's workspace.
+//!   token's workspace; [`Client::audit_events`] for who changed what and when (the audit
+//!   trail; a workspace without it is [`Error::AuditTrailUnavailable`], not an empty list).
 //! * **Labels are part of a permission**: a [`Permission`] on the workspace may be narrowed by
 //!   [`Label`]s ([`Permission::on_narrowed`]); permissions read back compare as [`Grant`]s
 //!   (role, resource, label set), so a narrowed grant is never mistaken for the plain one — in
@@ -70,6 +71,7 @@ pub mod label;
 mod lookup;
 mod model;
 mod paginate;
+pub mod time;
 #[macro_use]
 mod resources;
 mod transport;
@@ -88,7 +90,9 @@ pub use label::{Label, Source, WorkspaceLabel};
 pub use lookup::Lookup;
 pub use model::{Invite, Permission, Resource};
 pub use paginate::{Page, Paginator};
-pub use resources::{Groups, Invites, Labels, ResolvedGroup, Roles, Sources, Users};
+pub use resources::{
+    AuditEvent, AuditEvents, Groups, Invites, Labels, ResolvedGroup, Roles, Sources, Users,
+};
 /// The generated low-level client this crate wraps (see [`Client::api`] and [`Call`]).
 pub use segment_iam_api as api;
 pub use transport::{Call, Metrics, Wait};

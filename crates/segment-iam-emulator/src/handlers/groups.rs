@@ -116,7 +116,8 @@ fn change_members(st: &mut State, call: &Call, replace: bool) -> Result<Success,
             removed.push(member_subject(st, m));
         }
         if !removed.is_empty() {
-            st.audit("Group Memberships Deleted", gid, removed.join(","));
+            let group = st.group_resource(gseq);
+            st.audit("Group Memberships Deleted", group, gid, removed.join(","));
         }
     }
     add_members(st, gseq, &members);
@@ -147,14 +148,21 @@ pub(super) fn remove_users(st: &mut State, call: &Call) -> Result<Success, ApiEr
     for m in members {
         if st.remove_member(gseq, m) {
             let subject = member_subject(st, m);
-            if let Member::User(_) = m {
-                st.audit("User Removed From User Group", subject.clone(), gid.clone());
+            if let Member::User(u) = m {
+                let user = st.user_resource(u);
+                st.audit(
+                    "User Removed From User Group",
+                    user,
+                    subject.clone(),
+                    gid.clone(),
+                );
             }
             removed.push(subject);
         }
     }
     if !removed.is_empty() {
-        st.audit("Group Memberships Deleted", gid, removed.join(","));
+        let group = st.group_resource(gseq);
+        st.audit("Group Memberships Deleted", group, gid, removed.join(","));
     }
     status_success()
 }
@@ -170,7 +178,12 @@ pub(super) fn create(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     }
     let gid = st.new_group_id();
     let seq = st.insert_group(gid.clone(), name.clone());
-    st.audit("User Group Created", gid, name);
+    st.audit(
+        "User Group Created",
+        AuditResource::group(gid.clone(), name.clone()),
+        gid,
+        name,
+    );
     user_group_success(st, seq)
 }
 
@@ -188,7 +201,12 @@ pub(super) fn rename(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     if let Some(g) = st.groups.get_mut(&gseq) {
         g.name = name.clone();
     }
-    st.audit("User Group Updated", id.to_string(), name);
+    st.audit(
+        "User Group Updated",
+        AuditResource::group(id.to_string(), name.clone()),
+        id.to_string(),
+        name,
+    );
     user_group_success(st, gseq)
 }
 
@@ -208,7 +226,12 @@ fn resolve_or_invite(st: &mut State, emails: &[String]) -> Vec<Member> {
             Some(m) => m,
             None => {
                 let seq = st.insert_invite(e.clone(), Vec::new());
-                st.audit("Non-Segment User Invited to Workspace", e.clone(), "");
+                st.audit(
+                    "Non-Segment User Invited to Workspace",
+                    AuditResource::invite(e),
+                    e.clone(),
+                    "",
+                );
                 Member::Invite(seq)
             }
         })
@@ -225,14 +248,21 @@ fn add_members(st: &mut State, gseq: u64, members: &[Member]) {
     for &m in members {
         if st.add_member(gseq, m) {
             added += 1;
-            if let Member::User(_) = m {
+            if let Member::User(u) = m {
                 let subject = member_subject(st, m);
-                st.audit("User Added To User Group", subject, gid.clone());
+                let user = st.user_resource(u);
+                st.audit("User Added To User Group", user, subject, gid.clone());
             }
         }
     }
     if added > 0 {
-        st.audit("Subjects Added to Group", gid, format!("{added} subjects"));
+        let group = st.group_resource(gseq);
+        st.audit(
+            "Subjects Added to Group",
+            group,
+            gid,
+            format!("{added} subjects"),
+        );
     }
 }
 

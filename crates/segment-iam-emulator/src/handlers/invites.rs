@@ -100,9 +100,19 @@ pub(super) fn create(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     for (email, perms) in parsed {
         let n = perms.len();
         st.insert_invite(email.clone(), perms);
-        st.audit("Non-Segment User Invited to Workspace", email.clone(), "");
+        st.audit(
+            "Non-Segment User Invited to Workspace",
+            AuditResource::invite(&email),
+            email.clone(),
+            "",
+        );
         for _ in 0..n {
-            st.audit("Policy Created", email.clone(), "invite");
+            st.audit(
+                "Policy Created",
+                AuditResource::invite(&email),
+                email.clone(),
+                "invite",
+            );
         }
         emails.push(email);
     }

@@ -51,6 +51,7 @@ pub(super) fn create(st: &mut State, call: &Call) -> Result<Success, ApiError> {
     };
     st.audit(
         "Label Created",
+        AuditResource::label(&created),
         created.to_string(),
         description.unwrap_or(""),
     );
@@ -85,6 +86,11 @@ pub(super) fn delete(st: &mut State, call: &Call) -> Result<Success, ApiError> {
         ));
     }
     let removed = st.labels.remove(at);
-    st.audit("Label Deleted", removed.to_string(), "");
+    st.audit(
+        "Label Deleted",
+        AuditResource::label(&removed),
+        removed.to_string(),
+        "",
+    );
     status_success()
 }

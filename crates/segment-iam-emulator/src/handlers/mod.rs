@@ -26,6 +26,7 @@
 //!   the workspace has (else 422); a label in use on a source or narrowing a permission is
 //!   not deleted (409, nothing changed).
 
+mod audit;
 mod groups;
 mod invites;
 mod labels;
@@ -91,6 +92,7 @@ pub(crate) fn execute(st: &mut State, call: &Call) -> Result<Success, ApiError> 
         CreateLabel => labels::create(st, call),
         DeleteLabel => labels::delete(st, call),
         ListSources => sources::list(st, call),
+        ListAuditEvents => audit::list(st, call),
     }
 }
 

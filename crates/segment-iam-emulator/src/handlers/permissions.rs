@@ -29,6 +29,7 @@ fn of_user(st: &mut State, call: &Call, replace: bool) -> Result<Success, ApiErr
     let useq = user_seq(st, id)?;
     let subject = Subject {
         id: st.users[&useq].id.clone(),
+        resource: st.user_resource(useq),
         kind: "user",
         updated_event: "User Policy Updated",
         not_found: "user not found",
@@ -45,6 +46,7 @@ fn of_group(st: &mut State, call: &Call, replace: bool) -> Result<Success, ApiEr
     let gseq = group_seq(st, id)?;
     let subject = Subject {
         id: st.groups[&gseq].id.clone(),
+        resource: st.group_resource(gseq),
         kind: "group",
         updated_event: "User Group Policy Updated",
         not_found: "user group not found",
@@ -57,6 +59,8 @@ fn of_group(st: &mut State, call: &Call, replace: bool) -> Result<Success, ApiEr
 /// Whose permissions a permission operation changes.
 struct Subject {
     id: String,
+    /// The user or group, as the audit events about its policies name it.
+    resource: AuditResource,
     kind: &'static str,
     updated_event: &'static str,
     not_found: &'static str,
@@ -80,13 +84,28 @@ fn change_permissions(
         let old = policies_of(st).map(|p| p.clone()).unwrap_or_default();
         for p in &old {
             st.forget_policy(&p.id);
-            st.audit("Policy Deleted", p.id.clone(), subject.id.clone());
+            st.audit(
+                "Policy Deleted",
+                subject.resource.clone(),
+                p.id.clone(),
+                subject.id.clone(),
+            );
         }
     }
     for p in &created {
-        st.audit("Policy Created", p.id.clone(), subject.id.clone());
+        st.audit(
+            "Policy Created",
+            subject.resource.clone(),
+            p.id.clone(),
+            subject.id.clone(),
+        );
     }
-    st.audit(subject.updated_event, subject.id.clone(), "");
+    st.audit(
+        subject.updated_event,
+        subject.resource.clone(),
+        subject.id.clone(),
+        "",
+    );
     let policies = policies_of(st).ok_or_else(|| ApiError::not_found(subject.not_found))?;
     if replace {
         *policies = created.clone();

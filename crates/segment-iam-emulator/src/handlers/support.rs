@@ -7,8 +7,8 @@ pub(super) use serde_json::{Map, Value};
 pub(super) use super::{Call, Success};
 pub(super) use crate::pagination::{ListKind, PageOut, PageRequest};
 pub(super) use crate::state::{
-    InvitePermission, Label, Member, PermissionResource, Policy, RESOURCE_TYPES, Resource, State,
-    email_key,
+    AuditResource, InvitePermission, Label, Member, PermissionResource, Policy, RESOURCE_TYPES,
+    Resource, State, email_key,
 };
 pub(super) use crate::wire::{
     ApiError, as_object, check_email, check_id, data_body, opt_array, opt_str, parse_object,

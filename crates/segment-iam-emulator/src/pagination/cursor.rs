@@ -30,6 +30,8 @@ pub enum ListKind {
     Roles = 7,
     /// `list_sources`.
     Sources = 8,
+    /// `list_audit_events` (newest first: positions count down from the newest event).
+    AuditEvents = 9,
 }
 
 /// A decoded cursor: the page starts after sequence number `after`.

@@ -19,9 +19,10 @@ mod values;
 pub use defaults::{DEFAULT_LABELS, DEFAULT_ROLES, WORKSPACE_ID};
 pub(crate) use labels::LabelUse;
 pub use snapshot::{GroupSnapshot, InviteSnapshot, PolicySnapshot, StateSnapshot, UserSnapshot};
+pub use store::DEFAULT_ACTOR;
 pub(crate) use store::{Member, Policy, State, email_key};
-pub(crate) use values::unix_ms;
 pub use values::{
     AuditEvent, InvitePermission, Label, PermissionInput, PermissionResource, RESOURCE_TYPES,
     Resource, Role, Source, Workspace,
 };
+pub(crate) use values::{AuditResource, unix_ms};

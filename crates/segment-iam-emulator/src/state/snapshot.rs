@@ -177,7 +177,7 @@ impl State {
             workspace: self.workspace.clone(),
             labels: self.labels.clone(),
             sources: self.sources.values().cloned().collect(),
-            audit: self.audit.clone(),
+            audit: self.audit.iter().cloned().collect(),
         }
     }
 }

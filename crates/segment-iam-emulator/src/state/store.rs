@@ -2,14 +2,24 @@
 //! audit trail, with the indexes that keep lookups O(1) and every list a range over an ordered
 //! set.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::SystemTime;
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use super::defaults::{DEFAULT_LABELS, DEFAULT_ROLES};
-use super::values::{AuditEvent, InvitePermission, Label, PermissionResource, Source, Workspace};
+use super::values::{
+    AuditEvent, AuditResource, InvitePermission, Label, PermissionResource, Source, Workspace,
+};
+
+/// How many audit events are kept; older ones are dropped first, like the journal's. (The
+/// service keeps 90 days; the emulator does not expire events by age.)
+pub(crate) const AUDIT_CAPACITY: usize = 10_000;
+
+/// The actor of changes made with a token not named for anyone (`--token TOKEN` rather than
+/// `--token TOKEN=email`).
+pub const DEFAULT_ACTOR: &str = "emulator@segment.local";
 
 /// An attached permission.
 #[derive(Debug, Clone)]
@@ -76,7 +86,13 @@ pub(crate) struct State {
     pub labels: Vec<Label>,
     pub sources: BTreeMap<u64, Source>,
     pub source_by_id: HashMap<String, u64>,
-    pub audit: Vec<AuditEvent>,
+    /// The audit trail, oldest first, at most [`AUDIT_CAPACITY`] events.
+    pub audit: VecDeque<AuditEvent>,
+    audit_seq: u64,
+    /// Who the request being executed comes from (set per request, before it runs).
+    pub actor: String,
+    /// Whether `listAuditEvents` answers (a workspace without the Business-tier feature: 403).
+    pub audit_trail: bool,
     policy_ids: std::collections::HashSet<String>,
 }
 
@@ -110,7 +126,10 @@ impl State {
                 .collect(),
             sources: BTreeMap::new(),
             source_by_id: HashMap::new(),
-            audit: Vec::new(),
+            audit: VecDeque::new(),
+            audit_seq: 0,
+            actor: DEFAULT_ACTOR.to_string(),
+            audit_trail: true,
             policy_ids: Default::default(),
         };
         for (id, name, description) in DEFAULT_ROLES {
@@ -214,15 +233,54 @@ impl State {
         self.policy_ids.remove(id);
     }
 
-    pub fn audit(&mut self, event: &str, subject: impl Into<String>, detail: impl Into<String>) {
-        let seq = self.audit.len() as u64 + 1;
-        self.audit.push(AuditEvent {
+    /// Records an event about `resource` by the current actor. Timestamps never go back (a
+    /// clock step cannot reorder the trail), so newest first is also latest first.
+    pub fn audit(
+        &mut self,
+        event: &str,
+        resource: AuditResource,
+        subject: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.audit_seq += 1;
+        let seq = self.audit_seq;
+        let now = SystemTime::now();
+        let at = self.audit.back().map_or(now, |last| last.at.max(now));
+        if self.audit.len() >= AUDIT_CAPACITY {
+            self.audit.pop_front();
+        }
+        self.audit.push_back(AuditEvent {
             seq,
-            at: SystemTime::now(),
+            id: format!("ev{seq:025}"),
+            at,
             event: event.to_string(),
+            actor: self.actor.clone(),
+            resource_type: resource.kind.to_string(),
+            resource_id: resource.id,
+            resource_name: resource.name,
             subject: subject.into(),
             detail: detail.into(),
         });
+    }
+
+    /// A user as an audit event's resource.
+    pub fn user_resource(&self, seq: u64) -> AuditResource {
+        let (id, email) = self
+            .users
+            .get(&seq)
+            .map(|u| (u.id.clone(), u.email.clone()))
+            .unwrap_or_default();
+        AuditResource::user(id, email)
+    }
+
+    /// A group as an audit event's resource.
+    pub fn group_resource(&self, seq: u64) -> AuditResource {
+        let (id, name) = self
+            .groups
+            .get(&seq)
+            .map(|g| (g.id.clone(), g.name.clone()))
+            .unwrap_or_default();
+        AuditResource::group(id, name)
     }
 
     /// Inserts a user; the caller guarantees the id and email are free.
@@ -354,13 +412,13 @@ impl State {
         for p in &user.policies {
             self.policy_ids.remove(&p.id);
         }
-        if !group_ids.is_empty() {
-            self.audit(
-                "Group Memberships Deleted",
-                user.id.clone(),
-                group_ids.join(","),
-            );
-        }
+        // Recorded even without groups: every deletion leaves a trace in the trail.
+        self.audit(
+            "Group Memberships Deleted",
+            AuditResource::user(user.id.clone(), user.email.clone()),
+            user.id.clone(),
+            group_ids.join(","),
+        );
     }
 
     /// Deletes a pending invite and its group memberships.
@@ -376,10 +434,16 @@ impl State {
                 group_ids.push(group.id.clone());
             }
         }
-        self.audit("Invite Deleted", inv.email.clone(), "");
+        self.audit(
+            "Invite Deleted",
+            AuditResource::invite(&inv.email),
+            inv.email.clone(),
+            "",
+        );
         if !group_ids.is_empty() {
             self.audit(
                 "Group Memberships Deleted",
+                AuditResource::invite(&inv.email),
                 inv.email.clone(),
                 group_ids.join(","),
             );
@@ -405,6 +469,11 @@ impl State {
         for p in &g.policies {
             self.policy_ids.remove(&p.id);
         }
-        self.audit("User Group Deleted", g.id.clone(), g.name.clone());
+        self.audit(
+            "User Group Deleted",
+            AuditResource::group(g.id.clone(), g.name.clone()),
+            g.id.clone(),
+            g.name.clone(),
+        );
     }
 }

@@ -138,21 +138,86 @@ pub struct Role {
     pub description: String,
 }
 
-/// One audit-trail event, named as the documentation names it.
+/// One audit-trail event, named as the documentation names it. `listAuditEvents` answers
+/// it as `AuditEventV1` (`id`, `timestamp`, `type` = `event`, `actor`, `actorEmail`,
+/// `resourceId`, `resourceType`, `resourceName`); `subject` and `detail` are the emulator's
+/// own notes for tests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     /// Position in the trail, from 1.
     pub seq: u64,
-    /// When it happened.
+    /// The event's id on the wire (derived from `seq`).
+    #[serde(default)]
+    pub id: String,
+    /// When it happened (never before the event recorded before it).
     #[serde(with = "unix_ms")]
     pub at: SystemTime,
     /// The documented event name, e.g. `User Group Created`, `Policy Deleted`.
     pub event: String,
+    /// Who made the change: the email the token was named for (`--token TOKEN=email`), else
+    /// [`DEFAULT_ACTOR`](crate::DEFAULT_ACTOR).
+    #[serde(default)]
+    pub actor: String,
+    /// The resource the event is about: `USER`, `USER_GROUP`, `INVITE` or `LABEL`.
+    #[serde(default)]
+    pub resource_type: String,
+    /// Its id: a user id, group id, an invitee's email or a label's `key:value`.
+    #[serde(default)]
+    pub resource_id: String,
+    /// Its name: a user's or invitee's email, a group's name, a label's `key:value`.
+    #[serde(default)]
+    pub resource_name: String,
     /// The subject: a user id, group id, invite email or policy id.
     pub subject: String,
     /// Free-form detail (e.g. the group a membership concerns).
     pub detail: String,
+}
+
+/// What an audit event is about, as `AuditEventV1` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuditResource {
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+}
+
+impl AuditResource {
+    /// A user: its id, named by its email.
+    pub fn user(id: String, email: String) -> Self {
+        Self {
+            kind: "USER",
+            id,
+            name: email,
+        }
+    }
+
+    /// A user group: its id and name.
+    pub fn group(id: String, name: String) -> Self {
+        Self {
+            kind: "USER_GROUP",
+            id,
+            name,
+        }
+    }
+
+    /// A pending invite: it has no id but its email.
+    pub fn invite(email: &str) -> Self {
+        Self {
+            kind: "INVITE",
+            id: email.to_string(),
+            name: email.to_string(),
+        }
+    }
+
+    /// A label, `key:value`.
+    pub fn label(label: &Label) -> Self {
+        Self {
+            kind: "LABEL",
+            id: label.to_string(),
+            name: label.to_string(),
+        }
+    }
 }
 
 /// The workspace a token belongs to (`getWorkspace`).

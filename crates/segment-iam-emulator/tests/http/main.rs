@@ -1,6 +1,7 @@
 //! Tests over real HTTP (reqwest against a started emulator).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod audit;
 mod errors;
 mod faults;
 mod labels;

@@ -142,6 +142,7 @@ macro_rules! paginator {
     }};
 }
 
+mod audit_events;
 mod group_names;
 mod groups;
 mod invites;
@@ -150,6 +151,7 @@ mod roles;
 mod sources;
 mod users;
 
+pub use audit_events::{AuditEvent, AuditEvents};
 pub use group_names::ResolvedGroup;
 pub use groups::Groups;
 pub use invites::Invites;
@@ -194,6 +196,11 @@ impl Client {
     /// Sources of the workspace and the labels they carry (read only).
     pub fn sources(&self) -> Sources {
         Sources::new(self.clone())
+    }
+
+    /// The workspace's audit trail (who changed what and when), newest first, with filters.
+    pub fn audit_events(&self) -> AuditEvents {
+        AuditEvents::new(self.clone())
     }
 }
 
