@@ -620,6 +620,10 @@ pub struct EmulatorArgs {
     /// Delay every list page by this many milliseconds (to try progress output and timeouts).
     #[arg(long, value_name = "MS")]
     pub list_delay_ms: Option<u64>,
+    /// Accept a group created or renamed to a name another group has, as a service that lets
+    /// two racing creations of one name both succeed would (to try overlapping applies).
+    #[arg(long)]
+    pub allow_duplicate_group_names: bool,
 }
 
 /// One `--resource` and the `--label`s written after it (none: the plain grant).

@@ -125,7 +125,7 @@ pub use file::{
 pub use grant::Grant;
 pub use live::Live;
 pub use plan::{Action, GroupRef, Plan, Step, Subject, plan};
-pub use report::ApplyReport;
+pub use report::{ApplyReport, MergedGroup};
 /// What [`Live::read`] takes: how to read the workspace (group members or not, concurrency,
 /// progress).
 pub use segment_iam::jobs::read::{Members, ReadOptions};

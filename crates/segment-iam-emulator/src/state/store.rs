@@ -78,6 +78,9 @@ pub(crate) struct State {
     pub source_by_id: HashMap<String, u64>,
     pub audit: Vec<AuditEvent>,
     policy_ids: std::collections::HashSet<String>,
+    /// Whether a group may be created or renamed to a name another group has (a service
+    /// that accepts two creations of one name racing); off: 409.
+    pub allow_duplicate_group_names: bool,
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -112,6 +115,7 @@ impl State {
             source_by_id: HashMap::new(),
             audit: Vec::new(),
             policy_ids: Default::default(),
+            allow_duplicate_group_names: false,
         };
         for (id, name, description) in DEFAULT_ROLES {
             s.add_role(id, name, description);
