@@ -19,7 +19,7 @@
 //! A service may instead accept two creations of one name. After its creations, and again
 //! at the end, a run lists the groups and, for each name it created, keeps the **survivor**:
 //! the first group of that name in the service's listing, which lists groups in creation
-//! order, so the survivor is the oldest ([`survivor`]). Every run computes the same one: a
+//! order, so the survivor is the oldest (`survivor`). Every run computes the same one: a
 //! group created later is listed after it, so the answer never changes once the survivor is
 //! seen, and only a run whose own group is not the survivor deletes anything, and only its
 //! own group, after adding to the survivor the members and grants it had added to its own
@@ -27,10 +27,9 @@
 //! and the groups used instead of created ([`ApplyReport::adopted_groups`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-
-use std::future::Future;
 
 use futures::future::{BoxFuture, FutureExt};
 use futures::{StreamExt, TryStreamExt, stream};

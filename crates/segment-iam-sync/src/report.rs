@@ -38,7 +38,7 @@ pub struct ApplyReport {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub adopted_groups: BTreeMap<String, String>,
     /// Duplicates this run created and then merged into the surviving group of that name
-    /// (see [`crate::apply`]'s module docs for the rule).
+    /// (see the [`apply`](mod@crate::apply) module docs for the rule).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_groups: Vec<MergedGroup>,
     /// The steps done, in the order they finished.
