@@ -42,6 +42,7 @@ pub fn theme(file: &str) -> String {
         "reliability_hostile" => "Hostile server data".into(),
         "reliability_sync" => "Access as code".into(),
         "reliability_guards" => "Guards".into(),
+        "reliability_overlap" => "Overlapping applies".into(),
         other => other.trim_start_matches("reliability_").replace('_', " "),
     }
 }

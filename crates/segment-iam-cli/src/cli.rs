@@ -703,6 +703,10 @@ pub struct EmulatorArgs {
     /// Model a workspace without the audit trail (a Business-tier feature): `history` exits 3.
     #[arg(long)]
     pub no_audit_trail: bool,
+    /// Accept a group created or renamed to a name another group has, as a service that lets
+    /// two racing creations of one name both succeed would (to try overlapping applies).
+    #[arg(long)]
+    pub allow_duplicate_group_names: bool,
 }
 
 /// `TOKEN=EMAIL`, split at the last `=`.

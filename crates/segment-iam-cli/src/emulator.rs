@@ -21,7 +21,8 @@ pub async fn run(
         .users(args.seed_users)
         .groups(args.seed_groups)
         .invites(args.seed_invites)
-        .sources(args.seed_sources);
+        .sources(args.seed_sources)
+        .allow_duplicate_group_names(args.allow_duplicate_group_names);
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }

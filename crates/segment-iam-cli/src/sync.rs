@@ -216,6 +216,30 @@ pub fn summary(report: &ApplyReport) -> String {
             clean(&names.join(", "))
         ));
     }
+    // Overlapping applies: groups another run created first, and this run's duplicates
+    // merged into them (see segment_iam_sync::apply).
+    if !report.adopted_groups.is_empty() {
+        let names: Vec<&str> = report.adopted_groups.keys().map(String::as_str).collect();
+        line.push_str(&format!(
+            "; used {} group{} another run created: {}",
+            names.len(),
+            plural(names.len()),
+            clean(&names.join(", "))
+        ));
+    }
+    if !report.merged_groups.is_empty() {
+        let names: Vec<String> = report
+            .merged_groups
+            .iter()
+            .map(|m| format!("{} ({} into {})", m.name, m.deleted, m.survivor))
+            .collect();
+        line.push_str(&format!(
+            "; merged and deleted {} duplicate group{}: {}",
+            names.len(),
+            plural(names.len()),
+            clean(&names.join(", "))
+        ));
+    }
     line
 }
 
@@ -328,6 +352,25 @@ mod tests {
         assert_eq!(
             summary(&report),
             "applied 3 of 3 steps: 4 mutations in 9 requests (1 429s, waited 1.2 s); created 1 group: Analysts"
+        );
+    }
+
+    #[test]
+    fn summary_says_which_groups_another_run_made_and_which_duplicates_were_merged() {
+        let mut report = ApplyReport::default();
+        report.adopted_groups.insert("Team 0".into(), "g1".into());
+        report.adopted_groups.insert("Team 1".into(), "g2".into());
+        let mut merged = segment_iam_sync::MergedGroup::default();
+        merged.name = "Team 1".into();
+        merged.survivor = "g2".into();
+        merged.deleted = "g9".into();
+        report.merged_groups.push(merged);
+        let line = summary(&report);
+        assert!(
+            line.ends_with(
+                "; used 2 groups another run created: Team 0, Team 1; merged and deleted 1 duplicate group: Team 1 (g9 into g2)"
+            ),
+            "{line}"
         );
     }
 }

@@ -379,9 +379,11 @@ fn apply_in_a_table_prints_the_plan_then_one_summary_line() {
         .success();
     let stderr = text(&out.get_output().stderr);
     assert!(stderr.contains("+ create group \"Support\""), "{stderr}");
+    // 2 mutations and 2 reads: the group listing after the creation and at the end, which
+    // finds any duplicate an overlapping apply made.
     assert_eq!(
         text(&out.get_output().stdout).trim(),
-        "applied 2 of 2 steps: 2 mutations in 2 requests (0 429s, waited 0.0 s); created 1 group: Support"
+        "applied 2 of 2 steps: 2 mutations in 4 requests (0 429s, waited 0.0 s); created 1 group: Support"
     );
 }
 

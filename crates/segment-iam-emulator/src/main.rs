@@ -61,6 +61,10 @@ struct Args {
     /// Accept only the documented dotted query forms.
     #[arg(long)]
     strict: bool,
+    /// Accept a group created or renamed to a name another group has (a service that accepts
+    /// the race of two creations of one name); default: 409.
+    #[arg(long)]
+    allow_duplicate_group_names: bool,
     /// Extra latency on every list page, in milliseconds.
     #[arg(long, default_value_t = 0)]
     list_delay_ms: u64,
@@ -115,6 +119,7 @@ async fn main() -> std::process::ExitCode {
         .window(Duration::from_millis(args.window_ms))
         .max_url_len(args.max_url_len)
         .strict(args.strict)
+        .allow_duplicate_group_names(args.allow_duplicate_group_names)
         .list_delay(Duration::from_millis(args.list_delay_ms))
         .journal_capacity(args.journal_capacity)
         .port(args.port);

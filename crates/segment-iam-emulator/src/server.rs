@@ -72,6 +72,7 @@ pub struct EmulatorBuilder {
     max_url_len: usize,
     max_body: usize,
     strict: bool,
+    allow_duplicate_group_names: bool,
     list_delay: Duration,
     port: u16,
     journal_capacity: usize,
@@ -94,6 +95,7 @@ impl Default for EmulatorBuilder {
             max_url_len: 8192,
             max_body: 1024 * 1024,
             strict: false,
+            allow_duplicate_group_names: false,
             list_delay: Duration::ZERO,
             port: 0,
             journal_capacity: 100_000,
@@ -198,6 +200,12 @@ impl EmulatorBuilder {
         self.strict = on;
         self
     }
+    /// Accepts a group created or renamed to a name another group has, as a service that
+    /// lets two racing creations of one name both succeed would (default off: 409).
+    pub fn allow_duplicate_group_names(mut self, on: bool) -> Self {
+        self.allow_duplicate_group_names = on;
+        self
+    }
     /// Extra latency on every list-page response.
     pub fn list_delay(mut self, d: Duration) -> Self {
         self.list_delay = d;
@@ -235,6 +243,7 @@ impl EmulatorBuilder {
         let mut state = State::new(self.seed);
         state.workspace = self.workspace.clone();
         state.audit_trail = self.audit_trail;
+        state.allow_duplicate_group_names = self.allow_duplicate_group_names;
         for f in &self.fixtures {
             apply_fixture(&mut state, f)?;
         }

@@ -8,10 +8,28 @@
 //! sending it again: when the group or the invites are there, the apply goes on. A label
 //! creation answered "exists" (409) and a label deletion answered "not found" (404) are done:
 //! the label is as the plan wants it.
+//!
+//! Applies of one file may overlap (a schedule and a CI run): a creation another run finished
+//! first is treated like one whose answer was lost. A group name refused as taken (409) is
+//! looked up and that group used; invites refused because someone is already invited or a
+//! user (409) are looked up, and only the emails neither invited nor a user are sent again
+//! (the refused request changed nothing), so each email is invited once. Adding a member or
+//! a permission that is already there is not an error on the service.
+//!
+//! A service may instead accept two creations of one name. After its creations, and again
+//! at the end, a run lists the groups and, for each name it created, keeps the **survivor**:
+//! the first group of that name in the service's listing, which lists groups in creation
+//! order, so the survivor is the oldest (`survivor`). Every run computes the same one: a
+//! group created later is listed after it, so the answer never changes once the survivor is
+//! seen, and only a run whose own group is not the survivor deletes anything, and only its
+//! own group, after adding to the survivor the members and grants it had added to its own
+//! (those the survivor lacks). The report lists such merges ([`ApplyReport::merged_groups`])
+//! and the groups used instead of created ([`ApplyReport::adopted_groups`]).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use futures::future::{BoxFuture, FutureExt};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -19,13 +37,15 @@ use segment_iam::email::key as email_key;
 use segment_iam::guard::RemovalCap;
 use segment_iam::jobs::read::ReadOptions;
 use segment_iam::jobs::{JobOptions, Progress, RunOptions};
-use segment_iam::{Client, Invite, Outcome, Permission};
+use segment_iam::types::UserGroupV1;
+use segment_iam::{Client, Conflict, Invite, Outcome, Permission};
 
 use crate::error::{Error, Result};
 use crate::grant::Grant;
 use crate::live::Live;
+use crate::plan::types::NewInvite;
 use crate::plan::{Action, GroupRef, Plan, Step, Subject};
-use crate::report::ApplyReport;
+use crate::report::{ApplyReport, MergedGroup};
 
 /// The removal cap when none is given: the facade's, shared by every job.
 pub use segment_iam::guard::DEFAULT_MAX_REMOVALS;
@@ -108,6 +128,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
     let run = Run {
         client: client.clone(),
         groups: Mutex::new(HashMap::new()),
+        races: Mutex::new(Races::default()),
         failed: AtomicBool::new(false),
         progress: options.run().progress().clone(),
     };
@@ -150,20 +171,34 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Resu
                 None => {}
             }
         }
+        // A phase that created groups: merge any duplicate another run created meanwhile
+        // before anything is added to them.
+        if failure.is_none()
+            && run.take_unsettled()
+            && let Err(error) = run.settle_duplicates().await
+        {
+            failure = Some(error);
+        }
         if failure.is_some() {
             break;
         }
+    }
+    // Again at the end: another run's duplicate may have become visible since.
+    if failure.is_none()
+        && run.created_any()
+        && let Err(error) = run.settle_duplicates().await
+    {
+        failure = Some(error);
     }
     let after = client.metrics();
     report.requests = after.requests.saturating_sub(before.requests);
     report.retries = after.retries.saturating_sub(before.retries);
     report.rate_limited = after.rate_limited.saturating_sub(before.rate_limited);
     report.waited = after.waited.saturating_sub(before.waited);
-    report.created_groups = run
-        .groups
-        .lock()
-        .map(|g| g.clone().into_iter().collect())
-        .unwrap_or_default();
+    let races = std::mem::take(&mut *locked(&run.races));
+    report.created_groups = races.created;
+    report.adopted_groups = races.adopted;
+    report.merged_groups = races.merged;
     match failure {
         Some(source) => Err(Error::Apply {
             report: Box::new(report),
@@ -208,8 +243,11 @@ pub async fn check_fresh(client: &Client, plan: &Plan) -> Result<()> {
 /// One apply's shared state.
 struct Run {
     client: Client,
-    /// Ids of the groups created so far, by name.
+    /// Ids of the groups the plan creates, by name: the group its later steps use (created,
+    /// or adopted from another run).
     groups: Mutex<HashMap<String, String>>,
+    /// What overlapping runs need: the groups this run created, adopted and merged.
+    races: Mutex<Races>,
     /// Set at the first failure: no step starts after it.
     failed: AtomicBool,
     progress: Progress,
@@ -263,30 +301,30 @@ impl Run {
                 }
             }
             Action::CreateGroup { name } => {
-                let id = match client.groups().create(name).await {
-                    Ok(group) => group.id,
-                    Err(error) => self.created_after_all(name, error).await?,
+                let (id, own) = match client.groups().create(name).await {
+                    Ok(group) => (group.id, true),
+                    // Another run created it first: use theirs.
+                    Err(error) if error.conflict() == Some(Conflict::GroupNameTaken) => {
+                        (self.taken_after_all(name, error).await?, false)
+                    }
+                    Err(error) => (self.created_after_all(name, error).await?, true),
                 };
-                if let Ok(mut groups) = self.groups.lock() {
-                    groups.insert(name.clone(), id);
+                let mut races = locked(&self.races);
+                if own {
+                    races.created.insert(name.clone(), id.clone());
+                    races.unsettled = true;
+                } else {
+                    races.adopted.insert(name.clone(), id.clone());
                 }
+                locked(&self.groups).insert(name.clone(), id);
             }
-            Action::Invite { invites } => {
-                let sent = invites.iter().map(|i| {
-                    permissions(&i.grants)
-                        .into_iter()
-                        .fold(Invite::new(&i.email), Invite::permission)
-                });
-                if let Err(error) = client.invites().create(sent).await {
-                    self.invited_after_all(invites.iter().map(|i| i.email.as_str()), error)
-                        .await?;
-                }
-            }
+            Action::Invite { invites } => self.invite(invites).await?,
             Action::AddMembers { group, emails } => {
                 client
                     .groups()
                     .add_members(self.group_id(group)?, emails.iter().cloned())
                     .await?;
+                self.added_to(group, emails, &[]);
             }
             Action::ReplaceMembers { group, emails, .. } => {
                 client
@@ -295,10 +333,36 @@ impl Run {
                     .await?;
             }
             Action::RemoveMembers { group, emails } => {
-                client
+                let id = self.group_id(group)?;
+                if let Err(error) = client
                     .groups()
-                    .remove_members(self.group_id(group)?, emails.iter().cloned())
-                    .await?;
+                    .remove_members(&id, emails.iter().cloned())
+                    .await
+                {
+                    let left = self
+                        .gone_after_all(error, async {
+                            let mut now: Vec<String> = client
+                                .groups()
+                                .members(&id)
+                                .items()
+                                .map_ok(|m| m.email)
+                                .try_collect()
+                                .await?;
+                            now.extend(
+                                client
+                                    .groups()
+                                    .invites(&id)
+                                    .items()
+                                    .try_collect::<Vec<_>>()
+                                    .await?,
+                            );
+                            Ok(still_there(emails, now.iter().map(String::as_str)))
+                        })
+                        .await?;
+                    if !left.is_empty() {
+                        client.groups().remove_members(&id, left).await?;
+                    }
+                }
             }
             Action::AddPermissions { subject, grants } => match subject {
                 Subject::User { id, .. } => {
@@ -312,6 +376,7 @@ impl Run {
                         .groups()
                         .add_permissions(self.group_id(group)?, permissions(grants))
                         .await?;
+                    self.added_to(group, &[], grants);
                 }
             },
             Action::ReplacePermissions {
@@ -331,19 +396,62 @@ impl Run {
                 }
             },
             Action::DeleteUsers { users } => {
-                client
-                    .users()
-                    .delete(users.iter().map(|u| u.id.clone()))
-                    .await?;
+                let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+                if let Err(error) = client.users().delete(ids.iter().cloned()).await {
+                    let left = self
+                        .gone_after_all(error, async {
+                            let now: HashSet<String> = client
+                                .users()
+                                .list()
+                                .page_size(segment_iam::MAX_PAGE_SIZE)
+                                .items()
+                                .map_ok(|u| u.id)
+                                .try_collect()
+                                .await?;
+                            Ok(ids.iter().filter(|id| now.contains(*id)).cloned().collect())
+                        })
+                        .await?;
+                    if !left.is_empty() {
+                        client.users().delete(left).await?;
+                    }
+                }
             }
             Action::DeleteInvites { emails } => {
-                client.invites().delete(emails.iter().cloned()).await?;
+                if let Err(error) = client.invites().delete(emails.iter().cloned()).await {
+                    let left = self
+                        .gone_after_all(error, async {
+                            Ok(client.invites().find_by_emails(emails).await?.found)
+                        })
+                        .await?;
+                    if !left.is_empty() {
+                        client.invites().delete(left).await?;
+                    }
+                }
             }
             Action::DeleteGroup { group } => {
-                client.groups().delete(self.group_id(group)?).await?;
+                // 404: another run deleted it already: done.
+                if let Err(error) = client.groups().delete(self.group_id(group)?).await
+                    && !error.is_not_found()
+                {
+                    return Err(error);
+                }
             }
         }
         Ok(())
+    }
+
+    /// After a removal refused as "not found" (404: another run removed some of them first;
+    /// the service removes all or nothing per request), what `read` finds still there, to
+    /// remove once more (a DELETE, safe to send again); any other failure as it is.
+    async fn gone_after_all(
+        &self,
+        error: segment_iam::Error,
+        read: impl Future<Output = segment_iam::Result<Vec<String>>>,
+    ) -> segment_iam::Result<Vec<String>> {
+        if !error.is_not_found() {
+            return Err(error);
+        }
+        read.await
     }
 
     /// After a `createUserGroup` that failed: when it may have arrived, the group's id if a
@@ -391,30 +499,229 @@ impl Run {
     }
 
     /// After a `createInvites` that failed: fine when it may have arrived and a read finds
-    /// every email invited; otherwise the failure.
+    /// every email invited or a user; otherwise the failure.
     async fn invited_after_all(
         &self,
-        emails: impl Iterator<Item = &str>,
+        emails: &[&str],
         error: segment_iam::Error,
     ) -> segment_iam::Result<()> {
         if error.outcome() == Outcome::NotApplied {
             return Err(error);
         }
-        let pending: std::collections::HashSet<String> = self
-            .client
-            .invites()
-            .list()
-            .page_size(segment_iam::MAX_PAGE_SIZE)
-            .items()
-            .map_ok(|e| email_key(&e))
-            .try_collect()
-            .await?;
-        if emails.into_iter().all(|e| pending.contains(&email_key(e))) {
+        if self.not_yet_invited(emails).await?.is_empty() {
             Ok(())
         } else {
             Err(error)
         }
     }
+
+    /// `createInvites` for `invites`. Refused because someone is already invited or a user
+    /// (another run got there first; the refusal changed nothing): the emails still neither
+    /// are sent once more, until none is left. Each round sends fewer emails or stops, so
+    /// the loop ends, and no email is sent in a request that may have arrived.
+    async fn invite(&self, invites: &[NewInvite]) -> segment_iam::Result<()> {
+        let mut pending: Vec<&NewInvite> = invites.iter().collect();
+        let mut rounds = 0;
+        loop {
+            let sent = pending.iter().map(|i| {
+                permissions(&i.grants)
+                    .into_iter()
+                    .fold(Invite::new(&i.email), Invite::permission)
+            });
+            let emails: Vec<&str> = pending.iter().map(|i| i.email.as_str()).collect();
+            let error = match self.client.invites().create(sent).await {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            };
+            if !matches!(
+                error.conflict(),
+                Some(Conflict::AlreadyInvited | Conflict::AlreadyUser)
+            ) {
+                return self.invited_after_all(&emails, error).await;
+            }
+            let left: HashSet<String> = self
+                .not_yet_invited(&emails)
+                .await?
+                .iter()
+                .map(|e| email_key(e))
+                .collect();
+            if left.is_empty() {
+                return Ok(());
+            }
+            if left.len() == pending.len() {
+                // Nobody was invited meanwhile: the conflict is not another run's doing.
+                return Err(error);
+            }
+            rounds += 1;
+            if rounds > invites.len() {
+                // Not reached (each round shrinks `pending`): a bound all the same.
+                return Err(error);
+            }
+            pending.retain(|i| left.contains(&email_key(&i.email)));
+        }
+    }
+
+    /// Of `emails`, those neither pending invitees nor users, as given.
+    async fn not_yet_invited(&self, emails: &[&str]) -> segment_iam::Result<Vec<String>> {
+        let invited = self.client.invites().find_by_emails(emails).await?;
+        if invited.missing.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = self.client.users().find_by_emails(&invited.missing).await?;
+        Ok(users.missing)
+    }
+
+    /// After a `createUserGroup` refused because the name is taken: the survivor of that
+    /// name (another run's group), or the refusal when a read finds none.
+    async fn taken_after_all(
+        &self,
+        name: &str,
+        error: segment_iam::Error,
+    ) -> segment_iam::Result<String> {
+        let listing = self.group_listing().await?;
+        match survivor(&listing, name) {
+            Some(group) => Ok(group.id.clone()),
+            None => Err(error),
+        }
+    }
+
+    /// Every group, in the service's order.
+    async fn group_listing(&self) -> segment_iam::Result<Vec<UserGroupV1>> {
+        self.client
+            .groups()
+            .list()
+            .page_size(segment_iam::MAX_PAGE_SIZE)
+            .items()
+            .try_collect()
+            .await
+    }
+
+    /// Records members or grants this run added to a group it created itself, so that they
+    /// can be moved if that group turns out to be a duplicate.
+    fn added_to(&self, group: &GroupRef, emails: &[String], grants: &[Grant]) {
+        if group.id.is_some() {
+            return;
+        }
+        let mut races = locked(&self.races);
+        if !races.created.contains_key(&group.name) {
+            return;
+        }
+        let added = races.added.entry(group.name.clone()).or_default();
+        added.0.extend(emails.iter().cloned());
+        added.1.extend(grants.iter().cloned());
+    }
+
+    /// Whether groups were created since the last [`Run::settle_duplicates`]; clears it.
+    fn take_unsettled(&self) -> bool {
+        std::mem::take(&mut locked(&self.races).unsettled)
+    }
+
+    /// Whether this run created (and still keeps) any group.
+    fn created_any(&self) -> bool {
+        !locked(&self.races).created.is_empty()
+    }
+
+    /// For each group this run created and keeps: when the survivor of its name is another
+    /// group (see the module docs), adds to the survivor what this run added to its own
+    /// group and the survivor lacks, deletes its own, and uses the survivor from then on.
+    async fn settle_duplicates(&self) -> segment_iam::Result<()> {
+        let created: Vec<(String, String)> = locked(&self.races)
+            .created
+            .iter()
+            .map(|(n, i)| (n.clone(), i.clone()))
+            .collect();
+        if created.is_empty() {
+            return Ok(());
+        }
+        let listing = self.group_listing().await?;
+        for (name, own) in created {
+            let Some(kept) = survivor(&listing, &name) else {
+                continue;
+            };
+            if kept.id == own {
+                continue;
+            }
+            let (emails, grants) = locked(&self.races)
+                .added
+                .get(&name)
+                .cloned()
+                .unwrap_or_default();
+            let groups = self.client.groups();
+            let members_moved: Vec<String> = emails.into_iter().collect();
+            if !members_moved.is_empty() {
+                groups
+                    .add_members(&kept.id, members_moved.iter().cloned())
+                    .await?;
+            }
+            let has: BTreeSet<Grant> = if grants.is_empty() {
+                BTreeSet::new()
+            } else {
+                Grant::of_permissions(&groups.get(&kept.id).await?.permissions)
+            };
+            let grants_moved: Vec<Grant> = grants.difference(&has).cloned().collect();
+            if !grants_moved.is_empty() {
+                groups
+                    .add_permissions(&kept.id, permissions(&grants_moved))
+                    .await?;
+            }
+            if let Err(error) = groups.delete(&own).await
+                && !error.is_not_found()
+            {
+                return Err(error);
+            }
+            locked(&self.groups).insert(name.clone(), kept.id.clone());
+            let mut races = locked(&self.races);
+            races.created.remove(&name);
+            races.added.remove(&name);
+            races.adopted.insert(name.clone(), kept.id.clone());
+            races.merged.push(MergedGroup {
+                name,
+                survivor: kept.id.clone(),
+                deleted: own,
+                members_moved,
+                grants_moved,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What an apply records for runs that overlap it.
+#[derive(Default)]
+struct Races {
+    /// Groups this run created and keeps, by name.
+    created: BTreeMap<String, String>,
+    /// Groups another run created first, used instead, by name.
+    adopted: BTreeMap<String, String>,
+    /// This run's duplicates, merged and deleted.
+    merged: Vec<MergedGroup>,
+    /// Members and grants this run added to the groups it created, by name.
+    added: HashMap<String, (BTreeSet<String>, BTreeSet<Grant>)>,
+    /// Groups were created since duplicates were last looked for.
+    unsettled: bool,
+}
+
+/// Of `wanted`, the emails `now` holds (compared by [`email_key`]), as `wanted` spells them.
+fn still_there<'a>(wanted: &[String], now: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let now: HashSet<String> = now.map(email_key).collect();
+    wanted
+        .iter()
+        .filter(|e| now.contains(&email_key(e)))
+        .cloned()
+        .collect()
+}
+
+/// The group every run keeps among those named `name`: the first in the service's listing,
+/// which is in creation order, so the oldest. A group created later is listed after it, so
+/// every run that sees the survivor agrees on it, whenever it looks.
+fn survivor<'a>(listing: &'a [UserGroupV1], name: &str) -> Option<&'a UserGroupV1> {
+    listing.iter().find(|g| g.name == name)
+}
+
+/// The value behind `mutex`, even if a panicking holder poisoned it (the state is a set of
+/// records, consistent after every statement).
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Grants as the facade's permissions, one per role, each resource with its labels.
@@ -440,6 +747,11 @@ mod tests {
 
     /// own@x.io owns the workspace; a@..c@x.io are users; group Old holds a and b.
     async fn emulator() -> EmulatorHandle {
+        emulator_allowing_duplicates(false).await
+    }
+
+    /// [`emulator`], accepting duplicate group names or not.
+    async fn emulator_allowing_duplicates(duplicates: bool) -> EmulatorHandle {
         let owner = PermissionInput {
             role_id: "1WDUuRLxv84rrfCNUwvkrRtkxnS".into(),
             resources: vec![PermissionResource {
@@ -473,6 +785,7 @@ mod tests {
             .token(TOKEN)
             .seed(7)
             .rate_limits(false)
+            .allow_duplicate_group_names(duplicates)
             .fixture(fixture)
             .start()
             .await
@@ -726,6 +1039,231 @@ mod tests {
             emu.journal_for(Operation::ListInvites).is_empty(),
             "not looked up"
         );
+    }
+
+    /// The groups named `name`, ids in the service's order.
+    fn groups_named(emu: &EmulatorHandle, name: &str) -> Vec<String> {
+        emu.state()
+            .groups
+            .into_iter()
+            .filter(|g| g.name == name)
+            .map(|g| g.id)
+            .collect()
+    }
+
+    /// Applied `createInvites` carrying `email`.
+    fn invites_of(emu: &EmulatorHandle, email: &str) -> usize {
+        emu.journal_for(Operation::CreateInvites)
+            .into_iter()
+            .filter(|e| e.applied && e.body.as_deref().is_some_and(|b| b.contains(email)))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_stale_plan_adopts_the_group_and_invites_another_run_made_first() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let first = planned(&client, FILE).await;
+        let second = planned(&client, FILE).await;
+        apply(&client, &first, &ApplyOptions::new())
+            .await
+            .expect("first");
+        let report = apply(&client, &second, &ApplyOptions::new())
+            .await
+            .expect("the second converges instead of failing on the 409s");
+        let fresh = groups_named(&emu, "Fresh");
+        assert_eq!(fresh.len(), 1);
+        assert_eq!(report.adopted_groups.get("Fresh"), Some(&fresh[0]));
+        assert!(report.created_groups.is_empty() && report.merged_groups.is_empty());
+        assert_eq!(emu.applied_count(Operation::CreateUserGroup), 1);
+        assert_eq!(invites_of(&emu, "new@x.io"), 1, "invited once");
+        assert_eq!(emu.journal_for(Operation::CreateInvites).len(), 2);
+        // b@x.io left Old in the first run: the second's removal, refused 404, is done.
+        let removals = emu.journal_for(Operation::RemoveUsersFromUserGroup);
+        assert_eq!(
+            removals.iter().map(|e| e.status).collect::<Vec<_>>(),
+            [200, 404]
+        );
+        assert!(planned(&client, FILE).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_invite_refused_for_one_taken_email_sends_the_others_once_more() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let yaml = FILE.replace("  new@x.io:\n", "  new@x.io:\n  newer@x.io:\n");
+        let plan = planned(&client, &yaml).await;
+        // Another run invited new@x.io only, meanwhile.
+        client
+            .invites()
+            .create([Invite::new("new@x.io")])
+            .await
+            .expect("invited");
+        emu.clear_journal();
+        apply(&client, &plan, &ApplyOptions::new())
+            .await
+            .expect("applied");
+        let sent = emu.journal_for(Operation::CreateInvites);
+        assert_eq!(sent.len(), 2, "refused once, then the rest");
+        assert!(!sent[0].applied && sent[1].applied);
+        assert_eq!(invites_of(&emu, "newer@x.io"), 1);
+        assert_eq!(invites_of(&emu, "new@x.io"), 0, "not sent again");
+        assert!(planned(&client, &yaml).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_invite_refused_with_nobody_invited_meanwhile_fails() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let plan = planned(&client, FILE).await;
+        // A 409 the service words as "already invited" while the read finds nobody invited:
+        // not another run's doing, so not sent again.
+        emu.inject(
+            Fault::respond(
+                409,
+                "application/json",
+                r#"{"errors":[{"type":"conflict","message":"`new@x.io` is already invited"}]}"#,
+            )
+            .on_operation(Operation::CreateInvites)
+            .always(),
+        );
+        let failed = apply(&client, &plan, &ApplyOptions::new()).await;
+        assert!(matches!(failed, Err(Error::Apply { .. })), "{failed:?}");
+        assert_eq!(emu.journal_for(Operation::CreateInvites).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_created_meanwhile_is_deleted_and_the_survivor_used() {
+        let emu = emulator_allowing_duplicates(true).await;
+        let client = client(&emu);
+        let first = planned(&client, FILE).await;
+        let second = planned(&client, FILE).await;
+        let kept = apply(&client, &first, &ApplyOptions::new())
+            .await
+            .expect("first");
+        let report = apply(&client, &second, &ApplyOptions::new())
+            .await
+            .expect("second");
+        let fresh = groups_named(&emu, "Fresh");
+        assert_eq!(fresh.len(), 1, "the duplicate is gone");
+        assert_eq!(kept.created_groups.get("Fresh"), Some(&fresh[0]));
+        assert_eq!(emu.applied_count(Operation::CreateUserGroup), 2);
+        assert_eq!(emu.applied_count(Operation::DeleteUserGroup), 1);
+        let [merged] = report.merged_groups.as_slice() else {
+            panic!("{:?}", report.merged_groups);
+        };
+        assert_eq!(merged.survivor, fresh[0]);
+        assert_ne!(merged.deleted, fresh[0]);
+        assert!(
+            merged.members_moved.is_empty(),
+            "merged before anything was added"
+        );
+        assert_eq!(report.adopted_groups.get("Fresh"), Some(&fresh[0]));
+        assert!(report.created_groups.is_empty());
+        assert!(planned(&client, FILE).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_found_late_moves_only_what_this_run_added_onto_the_survivor() {
+        let emu = emulator_allowing_duplicates(true).await;
+        let client = client(&emu);
+        let groups = client.groups();
+        let older = groups.create("Fresh").await.expect("older").id;
+        let role = Live::read(&client, &ReadOptions::new())
+            .await
+            .expect("read")
+            .roles
+            .roles()
+            .iter()
+            .find(|r| r.name == "Source Read-only")
+            .expect("a role")
+            .id
+            .clone();
+        let both = Grant::new(&role, "SOURCE", "s1");
+        let mine = Grant::new(&role, "SOURCE", "s2");
+        groups
+            .add_permissions(&older, permissions(std::slice::from_ref(&both)))
+            .await
+            .expect("the survivor's own grant");
+        // This run's group, made after, with what this run added (and c@x.io, added by
+        // someone else, which does not move).
+        let own = groups.create("Fresh").await.expect("own").id;
+        groups
+            .add_members(&own, ["b@x.io", "c@x.io"])
+            .await
+            .expect("members");
+        let run = Run {
+            client: client.clone(),
+            groups: Mutex::new(HashMap::new()),
+            races: Mutex::new(Races::default()),
+            failed: AtomicBool::new(false),
+            progress: Progress::new(),
+        };
+        {
+            let mut races = locked(&run.races);
+            races.created.insert("Fresh".into(), own.clone());
+            races.added.insert(
+                "Fresh".into(),
+                (
+                    BTreeSet::from(["b@x.io".to_string()]),
+                    BTreeSet::from([both.clone(), mine.clone()]),
+                ),
+            );
+        }
+        emu.clear_journal();
+        run.settle_duplicates().await.expect("settled");
+        assert_eq!(groups_named(&emu, "Fresh"), std::slice::from_ref(&older));
+        let survivor = emu.group(&older).expect("kept");
+        assert_eq!(survivor.users.len(), 1, "b@x.io only: {:?}", survivor.users);
+        assert_eq!(survivor.permissions.len(), 2, "the missing grant only");
+        let got = Grant::of_permissions(&groups.get(&older).await.expect("get").permissions);
+        assert_eq!(
+            got,
+            BTreeSet::from([both, mine.clone()]),
+            "no duplicate policy"
+        );
+        let races = locked(&run.races);
+        let [merged] = races.merged.as_slice() else {
+            panic!("{:?}", races.merged);
+        };
+        assert_eq!(merged.members_moved, ["b@x.io"]);
+        assert_eq!(merged.grants_moved, [mine]);
+        assert_eq!(
+            (merged.deleted.as_str(), merged.survivor.as_str()),
+            (own.as_str(), older.as_str())
+        );
+        assert_eq!(locked(&run.groups).get("Fresh"), Some(&older));
+        assert!(races.created.is_empty());
+    }
+
+    #[test]
+    fn the_survivor_is_the_first_of_its_name_in_the_listing() {
+        let group = |id: &str, name: &str| UserGroupV1 {
+            id: id.into(),
+            name: name.into(),
+            member_count: 0,
+            permissions: vec![],
+        };
+        let listing = [
+            group("g9", "Other"),
+            group("g5", "Team"),
+            group("g1", "Team"),
+            group("g7", "team"),
+        ];
+        assert_eq!(
+            survivor(&listing, "Team").map(|g| g.id.as_str()),
+            Some("g5")
+        );
+        // Later duplicates are listed after it: the same survivor whenever a run looks.
+        assert_eq!(
+            survivor(&listing[..2], "Team").map(|g| g.id.as_str()),
+            Some("g5")
+        );
+        assert_eq!(
+            survivor(&listing, "team").map(|g| g.id.as_str()),
+            Some("g7")
+        );
+        assert!(survivor(&listing, "None").is_none());
     }
 
     /// `apply`'s future can be spawned.

@@ -71,6 +71,10 @@
 //!   interruption anywhere, planning and applying the same file again converges; a group or an
 //!   invite whose creation may have arrived is looked up, never sent twice. A second apply of
 //!   the same file sends nothing.
+//! * **Overlapping applies**: applies of one file at once all succeed with the file's state; a
+//!   creation another run finished is used, and duplicate group names (where the service
+//!   accepts them) are merged into one survivor by a rule every run computes alike (see
+//!   [`apply`](mod@apply)).
 
 //!
 //! # From code
@@ -127,7 +131,7 @@ pub use file::{
 pub use grant::Grant;
 pub use live::{Live, Scope, Scoped};
 pub use plan::{Action, GroupRef, Plan, Step, Subject, plan};
-pub use report::ApplyReport;
+pub use report::{ApplyReport, MergedGroup};
 /// What [`Live::read`] and [`Live::read_for`] take: how to read the workspace (group members
 /// or not, concurrency, progress).
 pub use segment_iam::jobs::read::{Members, ReadOptions};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
+use crate::grant::Grant;
 use crate::plan::types::Step;
 
 /// What an apply did.
@@ -29,10 +30,35 @@ pub struct ApplyReport {
     /// Time spent waiting (rate-limit windows and backoff); in JSON, `waited_secs`, in seconds.
     #[serde(rename = "waited_secs", serialize_with = "as_secs")]
     pub waited: Duration,
-    /// Groups created, by name, with their ids.
+    /// Groups created and kept, by name, with their ids.
     pub created_groups: BTreeMap<String, String>,
+    /// Groups the plan was to create that another apply running at the same time had created
+    /// first (the service refused the name, or accepted a duplicate that was then merged), by
+    /// name, with the id used instead.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub adopted_groups: BTreeMap<String, String>,
+    /// Duplicates this run created and then merged into the surviving group of that name
+    /// (see the [`apply`](mod@crate::apply) module docs for the rule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_groups: Vec<MergedGroup>,
     /// The steps done, in the order they finished.
     pub done: Vec<Step>,
+}
+
+/// A duplicate group this run created, merged into the survivor and deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct MergedGroup {
+    /// The name both groups had.
+    pub name: String,
+    /// The group kept: the first of that name in the service's listing (the oldest).
+    pub survivor: String,
+    /// This run's group, deleted.
+    pub deleted: String,
+    /// Members this run had added to it, added to the survivor.
+    pub members_moved: Vec<String>,
+    /// Grants this run had added to it and the survivor lacked, added to the survivor.
+    pub grants_moved: Vec<Grant>,
 }
 
 /// A wait as seconds, the unit the JSON has always used.

@@ -277,10 +277,14 @@ fn member_subject(st: &State, m: Member) -> String {
     }
 }
 
+/// Whether `name` is another group's, so that a creation or rename must be refused; never
+/// with `allow_duplicate_group_names`.
 fn group_name_taken(st: &State, name: &str, except: Option<u64>) -> bool {
-    st.groups
-        .iter()
-        .any(|(seq, g)| Some(*seq) != except && g.name == name)
+    !st.allow_duplicate_group_names
+        && st
+            .groups
+            .iter()
+            .any(|(seq, g)| Some(*seq) != except && g.name == name)
 }
 
 fn parse_group_name(body: &[u8]) -> Result<String, ApiError> {

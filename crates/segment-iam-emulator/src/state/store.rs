@@ -94,6 +94,9 @@ pub(crate) struct State {
     /// Whether `listAuditEvents` answers (a workspace without the Business-tier feature: 403).
     pub audit_trail: bool,
     policy_ids: std::collections::HashSet<String>,
+    /// Whether a group may be created or renamed to a name another group has (a service
+    /// that accepts two creations of one name racing); off: 409.
+    pub allow_duplicate_group_names: bool,
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -131,6 +134,7 @@ impl State {
             actor: DEFAULT_ACTOR.to_string(),
             audit_trail: true,
             policy_ids: Default::default(),
+            allow_duplicate_group_names: false,
         };
         for (id, name, description) in DEFAULT_ROLES {
             s.add_role(id, name, description);
