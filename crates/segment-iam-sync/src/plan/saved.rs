@@ -43,6 +43,8 @@ mod tests {
                 requests: 1,
             }],
             notes: vec!["a note".into()],
+            expired: vec![],
+            expiring: vec![],
         }
     }
 
