@@ -12,7 +12,7 @@ use std::path::Path;
 
 use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
-use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
+use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan, PlanOptions};
 use serde_json::{Value, json};
 
 use crate::cli::{ApplyArgs, ExportArgs, OutputFormat, PlanArgs};
@@ -70,7 +70,7 @@ pub(crate) async fn export(ctx: &Ctx, args: &ExportArgs) -> Result<(), Failure> 
 pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     let file = read_access_file(&args.file)?;
     let live = read_live(ctx, &file).await?;
-    let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
+    let plan = segment_iam_sync::plan_with(&file, &live, &ctx.client, &now(args.warn_expiring))
         .map_err(|e| sync_failure(e, Some(&args.file)))?;
     if let Some(out) = &args.out {
         std::fs::write(out, plan.to_json()).map_err(|e| write_failure(out, e))?;
@@ -104,8 +104,9 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         (Some(path), _) => {
             let file = read_access_file(path)?;
             let live = read_live(ctx, &file).await?;
-            let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
-                .map_err(|e| sync_failure(e, Some(path)))?;
+            let plan =
+                segment_iam_sync::plan_with(&file, &live, &ctx.client, &now(args.warn_expiring))
+                    .map_err(|e| sync_failure(e, Some(path)))?;
             (plan, false)
         }
         (None, Some(path)) => {
@@ -174,6 +175,11 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         return print_value(ctx, &report);
     }
     print_text(ctx, &format!("{}\n", summary(&report)))
+}
+
+/// Planning at the system clock's now: the one place the CLI reads it for expiries.
+fn now(warn_expiring: std::time::Duration) -> PlanOptions {
+    PlanOptions::at(std::time::SystemTime::now()).warn_expiring(warn_expiring)
 }
 
 /// The summary line of a finished apply.
