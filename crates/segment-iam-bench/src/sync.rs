@@ -297,7 +297,7 @@ fn change(file: &mut AccessFile) -> Outcome<Changes> {
         }
         entry
             .members
-            .push(segment_iam_sync::file::Text::new(who.clone()));
+            .push(segment_iam_sync::file::Member::new(who.clone()));
         touched.insert((g, key(who)));
         changes.added += 1;
     }
@@ -371,7 +371,7 @@ fn change(file: &mut AccessFile) -> Outcome<Changes> {
                 file.groups.0[g]
                     .1
                     .members
-                    .push(segment_iam_sync::file::Text::new(email.clone()));
+                    .push(segment_iam_sync::file::Member::new(email.clone()));
             }
         }
     }

@@ -214,6 +214,10 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Warn about entries whose `expires:` falls within this window (`14d`, `36h`, `2w`;
+    /// `0d`: no warnings). Expired entries are removed whatever the window.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::input::parse_window)]
+    pub warn_expiring: std::time::Duration,
 }
 
 /// `apply` options: an access file (`-f`) or a saved plan (positional), not both.
@@ -236,6 +240,10 @@ pub struct ApplyArgs {
     /// No cap on removals (the plan is still shown, and asked about on a terminal).
     #[arg(long, conflicts_with = "max_removals")]
     pub no_removal_cap: bool,
+    /// With `-f`: warn about entries whose `expires:` falls within this window (`14d`, `36h`,
+    /// `2w`; `0d`: no warnings). Expired entries are removed whatever the window.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::input::parse_window)]
+    pub warn_expiring: std::time::Duration,
 }
 
 impl ApplyArgs {

@@ -51,6 +51,34 @@ pub fn parse_resource(value: &str) -> Result<Resource, String> {
     ))
 }
 
+/// Parses a window such as `14d`: a whole number then `s`, `m`, `h`, `d` or `w` (used as a clap
+/// value parser for `--warn-expiring`, so a bad value is a usage error before anything is
+/// read or sent).
+pub fn parse_window(value: &str) -> Result<std::time::Duration, String> {
+    let value = value.trim();
+    let refused =
+        || format!("{value:?} is not a duration (a whole number then s, m, h, d or w, e.g. 14d)");
+    let unit = value.chars().last().ok_or_else(refused)?;
+    let seconds: u64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return Err(refused()),
+    };
+    let number = &value[..value.len() - unit.len_utf8()];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refused());
+    }
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(refused)
+}
+
 /// Parses a label, `key:value`, with the facade's rules (used as a clap value parser, so a
 /// malformed label is a usage error, exit 2, before anything is sent). The message is the
 /// facade's, naming the part at fault.
@@ -262,6 +290,29 @@ pub fn read_token_file(path: &Path, stdin: impl Read) -> Result<String, InputErr
 mod tests {
     use super::*;
     use std::io::Cursor;
+
+    #[test]
+    fn windows_read_in_whole_units_and_anything_else_is_refused() {
+        let secs = |v: &str| parse_window(v).map(|d| d.as_secs());
+        assert_eq!(secs("14d"), Ok(14 * 86_400));
+        assert_eq!(secs("36h"), Ok(36 * 3600));
+        assert_eq!(secs("2w"), Ok(14 * 86_400));
+        assert_eq!(secs("90m"), Ok(5400));
+        assert_eq!(secs("0d"), Ok(0));
+        for bad in [
+            "",
+            "d",
+            "14",
+            "1.5d",
+            "-1d",
+            "14 days",
+            "14D",
+            "\u{20ac}",
+            "99999999999999999999w",
+        ] {
+            assert!(parse_window(bad).is_err(), "{bad:?}");
+        }
+    }
 
     fn given(kind: ResourceType, id: &str) -> Resource {
         Resource::Given(kind, id.into())

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
-use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan};
+use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan, PlanOptions};
 use serde_json::{Value, json};
 
 use crate::cli::{ApplyArgs, ExportArgs, OutputFormat, PlanArgs};
@@ -70,7 +70,7 @@ pub(crate) async fn export(ctx: &Ctx, args: &ExportArgs) -> Result<(), Failure> 
 pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     let file = read_access_file(&args.file)?;
     let live = read_live(ctx, Some(&file)).await?;
-    let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
+    let plan = segment_iam_sync::plan_with(&file, &live, &ctx.client, &now(args.warn_expiring))
         .map_err(|e| sync_failure(e, Some(&args.file)))?;
     if !ctx.json_out() {
         eprintln!("{}", reads(&plan));
@@ -107,8 +107,9 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
         (Some(path), _) => {
             let file = read_access_file(path)?;
             let live = read_live(ctx, Some(&file)).await?;
-            let plan = segment_iam_sync::plan(&file, &live, &ctx.client)
-                .map_err(|e| sync_failure(e, Some(path)))?;
+            let plan =
+                segment_iam_sync::plan_with(&file, &live, &ctx.client, &now(args.warn_expiring))
+                    .map_err(|e| sync_failure(e, Some(path)))?;
             if !ctx.json_out() {
                 eprintln!("{}", reads(&plan));
             }
@@ -191,6 +192,11 @@ pub fn reads(plan: &Plan) -> String {
         " (the whole workspace)"
     };
     format!("read {} request{}{scope}", plan.reads, plural(plan.reads))
+}
+
+/// Planning at the system clock's now: the one place the CLI reads it for expiries.
+fn now(warn_expiring: std::time::Duration) -> PlanOptions {
+    PlanOptions::at(std::time::SystemTime::now()).warn_expiring(warn_expiring)
 }
 
 /// The summary line of a finished apply.

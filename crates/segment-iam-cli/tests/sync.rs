@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use segment_iam_emulator::{Emulator, EmulatorHandle, Fault, JournalEntry, Operation};
 use segment_iam_sync::AccessFile;
-use segment_iam_sync::file::{GroupEntry, PermissionEntry, Text, UserEntry};
+use segment_iam_sync::file::{GroupEntry, Member, PermissionEntry, Text, UserEntry};
 use serde_json::Value;
 
 const TOKEN: &str = "sgp_sync-test-TOKEN-8d2e51";
@@ -137,7 +137,7 @@ fn perm(role: &str, resource: &str) -> PermissionEntry {
 
 fn group(members: &[&str], permissions: Vec<PermissionEntry>) -> GroupEntry {
     let mut g = GroupEntry::default();
-    g.members = members.iter().map(|m| Text::new(*m)).collect();
+    g.members = members.iter().map(|m| Member::new(*m)).collect();
     g.permissions = permissions;
     g
 }
@@ -828,8 +828,8 @@ fn crash_desired(mut file: AccessFile) -> AccessFile {
         .push("Crash C", group(&["user5@example.com"], Vec::new()));
     let first = file.groups.0.first_mut().expect("a seeded group");
     first.1.members = vec![
-        Text::new("user2@example.com"),
-        Text::new("user7@example.com"),
+        Member::new("user2@example.com"),
+        Member::new("user7@example.com"),
     ];
     file
 }

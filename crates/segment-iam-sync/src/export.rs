@@ -14,7 +14,7 @@ use segment_iam::jobs::read::ReadOptions;
 use segment_iam::{Client, Label};
 
 use crate::error::{Error, Result};
-use crate::file::{AccessFile, GroupEntry, PermissionEntry, Text, UserEntry};
+use crate::file::{AccessFile, GroupEntry, Member, PermissionEntry, Text, UserEntry};
 use crate::grant::Grant;
 use crate::live::Live;
 
@@ -62,7 +62,7 @@ pub fn export_from(live: &Live) -> Result<AccessFile> {
         members.sort_by_key(|e| email_key(e));
         members.dedup_by_key(|e| email_key(e));
         let entry = GroupEntry {
-            members: members.into_iter().map(Text::new).collect(),
+            members: members.into_iter().map(Member::new).collect(),
             permissions: entries(live, &group.grants),
             ..GroupEntry::default()
         };

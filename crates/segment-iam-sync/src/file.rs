@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::ops::Deref;
 
 use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
@@ -110,13 +111,14 @@ pub struct UserEntry {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GroupEntry {
-    /// Members by email: users or pending invitees.
+    /// Members by email: users or pending invitees; `{email: x@y.com, expires: 2027-03-31}`
+    /// for a membership that ends.
     #[serde(
         default,
         deserialize_with = "null_as_empty",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub members: Vec<Text>,
+    pub members: Vec<Member>,
     /// `exact` (default) makes the members exactly these; `additive` never removes one.
     #[serde(default, skip_serializing_if = "MembersMode::is_exact")]
     pub members_mode: MembersMode,
@@ -173,6 +175,173 @@ pub struct PermissionEntry {
     )]
     #[schemars(with = "Vec<LabelText>")]
     pub labels: Vec<Text>,
+    /// When this permission ends: a date (to the end of that day UTC) or an RFC 3339 instant;
+    /// afterwards it counts as absent and `apply` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ExpiresText>")]
+    pub expires: Option<Text>,
+}
+
+/// A date (`2027-03-31`: to the end of that day UTC) or an RFC 3339 instant
+/// (`2027-03-31T18:00:00Z`).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ExpiresText(
+    /// A date (`2027-03-31`: the entry lasts to the end of that day UTC) or an RFC 3339
+    /// instant (`2027-03-31T18:00:00Z`, `2027-03-31T20:00:00+02:00`).
+    #[schemars(regex(
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+    ))]
+    String,
+);
+
+/// A group member: an email, and when the membership ends, if it does. Written as a plain
+/// email, or as `{email: x@y.com, expires: 2027-03-31}`; it reads as its email ([`Deref`]),
+/// which is what every phase compares.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Member {
+    /// The member's email.
+    pub email: Text,
+    /// When the membership ends (see [`crate::expiry`]).
+    pub expires: Option<Text>,
+}
+
+impl Member {
+    /// A member with no expiry and no position in a file.
+    pub fn new(email: impl Into<String>) -> Self {
+        Member {
+            email: Text::new(email),
+            expires: None,
+        }
+    }
+
+    /// This membership ending at `when` (a date or an RFC 3339 instant, checked when planned).
+    pub fn expires(mut self, when: impl Into<String>) -> Self {
+        self.expires = Some(Text::new(when));
+        self
+    }
+}
+
+impl Deref for Member {
+    type Target = Text;
+
+    fn deref(&self) -> &Text {
+        &self.email
+    }
+}
+
+impl From<Text> for Member {
+    fn from(email: Text) -> Self {
+        Member {
+            email,
+            expires: None,
+        }
+    }
+}
+
+impl Serialize for Member {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match &self.expires {
+            None => self.email.serialize(serializer),
+            Some(expires) => {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("email", &self.email)?;
+                map.serialize_entry("expires", expires)?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// The two ways a member is written, before positions are attached.
+enum MemberForm {
+    Plain(String),
+    Dated(DatedMember),
+}
+
+/// `{email: x@y.com, expires: ...}`: each value keeps its own position.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatedMember {
+    email: Text,
+    #[serde(default)]
+    expires: Option<Text>,
+}
+
+impl<'de> Deserialize<'de> for MemberForm {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct FormVisitor;
+        impl<'de> Visitor<'de> for FormVisitor {
+            type Value = MemberForm;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an email, or {email: ..., expires: ...}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<MemberForm, E> {
+                Ok(MemberForm::Plain(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<MemberForm, A::Error> {
+                DatedMember::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(MemberForm::Dated)
+            }
+        }
+        deserializer.deserialize_any(FormVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<MemberForm>::deserialize(deserializer)?;
+        Ok(match spanned.value {
+            MemberForm::Plain(value) => Member::from(Text {
+                value,
+                line: spanned.referenced.line(),
+                column: spanned.referenced.column(),
+            }),
+            MemberForm::Dated(dated) => Member {
+                email: dated.email,
+                expires: dated.expires,
+            },
+        })
+    }
+}
+
+/// A group member: an email, or `{email: x@y.com, expires: 2027-03-31}`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+enum MemberSchema {
+    /// An email.
+    Email(String),
+    /// An email and when the membership ends.
+    Dated(DatedMemberSchema),
+}
+
+/// A member whose membership ends: `{email: x@y.com, expires: 2027-03-31}`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "DatedMember")]
+struct DatedMemberSchema {
+    /// The member's email.
+    email: String,
+    /// When the membership ends: afterwards the member leaves the group (even an `additive`
+    /// one).
+    expires: Option<ExpiresText>,
+}
+
+impl JsonSchema for Member {
+    fn schema_name() -> String {
+        "Member".into()
+    }
+
+    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        MemberSchema::json_schema(generator)
+    }
 }
 
 /// A label as the file spells it, for the schema: `key:value`, each part a letter then
@@ -194,6 +363,7 @@ impl PermissionEntry {
             role: Text::new(role),
             resources: resources.into_iter().map(Text::new).collect(),
             labels: Vec::new(),
+            expires: None,
         }
     }
 
@@ -201,6 +371,12 @@ impl PermissionEntry {
     /// planned), replacing any listed before.
     pub fn labels(mut self, labels: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.labels = labels.into_iter().map(Text::new).collect();
+        self
+    }
+
+    /// This permission ending at `when` (a date or an RFC 3339 instant, checked when planned).
+    pub fn expires(mut self, when: impl Into<String>) -> Self {
+        self.expires = Some(Text::new(when));
         self
     }
 
@@ -242,13 +418,18 @@ impl GroupEntry {
 
     /// This group with these members (emails), replacing any listed before.
     pub fn members(mut self, emails: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.members = emails.into_iter().map(Text::new).collect();
+        self.members = emails.into_iter().map(Member::new).collect();
         self
     }
 
     /// Lists one more member (an email) at the end.
     pub fn add_member(&mut self, email: impl Into<String>) {
-        self.members.push(Text::new(email));
+        self.members.push(Member::new(email));
+    }
+
+    /// Lists one more member, possibly with an expiry, at the end.
+    pub fn push_member(&mut self, member: Member) {
+        self.members.push(member);
     }
 
     /// How the member list is applied.
@@ -558,6 +739,9 @@ impl AccessFile {
                         member.value, name.value, first.line
                     )));
                 }
+                if let Some(expires) = &member.expires {
+                    parse_expiry(expires)?;
+                }
             }
             check_permissions(&group.permissions)?;
         }
@@ -600,8 +784,22 @@ fn check_permissions(permissions: &[PermissionEntry]) -> Result<()> {
                 .map_err(|e| resource.error(e.to_string()))?;
         }
         parse_labels(&permission.labels)?;
+        if let Some(expires) = &permission.expires {
+            parse_expiry(expires)?;
+        }
     }
     Ok(())
+}
+
+/// When an `expires:` ends its entry (see [`crate::expiry`]); anything but a date or an RFC
+/// 3339 instant from 1970 on is refused at its line.
+pub(crate) fn parse_expiry(text: &Text) -> Result<std::time::SystemTime> {
+    let value = text.value.trim();
+    crate::dates::end_of(value).ok_or_else(|| {
+        text.error(format!(
+            "`expires: {value}` is neither a date (2027-03-31: to the end of that day UTC) nor an RFC 3339 instant (2027-03-31T18:00:00Z) from 1970 on"
+        ))
+    })
 }
 
 /// The first line of a parser's message, without the position it repeats (ours is shown
@@ -904,6 +1102,36 @@ groups:
         ] {
             assert!(schema.contains(key), "{key} in {schema}");
         }
+    }
+
+    #[test]
+    fn the_schema_shows_expiries_on_permissions_and_dated_members() {
+        let schema = serde_json::to_string(&schema()).expect("json");
+        for key in [
+            r#""expires":{"description":"When this permission ends"#,
+            r#""description":"A member whose membership ends"#,
+            r#""anyOf":[{"description":"An email.","type":"string"}"#,
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+        ] {
+            assert!(schema.contains(key), "{key} in {schema}");
+        }
+    }
+
+    #[test]
+    fn members_built_from_code_write_plain_or_dated() {
+        let mut group = GroupEntry::new().members(["a@x.io"]);
+        group.push_member(Member::new("b@x.io").expires("2027-03-31"));
+        let mut file = AccessFile::new();
+        file.groups.insert("G", group);
+        let text = file.to_yaml().expect("writes");
+        assert!(text.contains("- a@x.io"), "{text}");
+        assert!(text.contains("email: b@x.io"), "{text}");
+        assert_eq!(parses(&text), file);
+        let entry = PermissionEntry::new("R", ["workspace"]).expires("2027-03-31T18:00:00Z");
+        assert_eq!(
+            entry.expires.map(|t| t.value).as_deref(),
+            Some("2027-03-31T18:00:00Z")
+        );
     }
 
     #[test]

@@ -14,11 +14,14 @@
 //!     permissions:
 //!       - role: Workspace Owner          # role name (any case) or id
 //!         resources: [workspace]         # `workspace` or TYPE:ID
+//!       - role: Source Admin
+//!         resources: [workspace]
+//!         expires: 2027-03-31            # to the end of that day UTC (or an RFC 3339 instant)
 //!   bo@example.com: {}
 //! groups:
 //!   Analysts:
-//!     members: [ana@example.com, bo@example.com]
-//!     members_mode: exact                # default; `additive` never removes
+//!     members: [ana@example.com, bo@example.com, {email: cy@example.com, expires: 2027-03-31}]
+//!     members_mode: exact                # default; `additive` never removes (but expiry does)
 //!     permissions:
 //!       - role: Source Read-only
 //!         resources: [workspace, "SOURCE:qQEHquLrjRDN9j1ByrChyn"]
@@ -51,6 +54,14 @@
 //!   that no grant (after the plan) and no source uses are deleted last. A grant using a
 //!   label neither live nor listed is refused at its line. Only a plain Workspace Owner
 //!   counts for the last-owner guard.
+//! * **Expiry**: `expires:` on a permission entry (a person's or a group's) or on a member
+//!   (`{email: .., expires: ..}`) is a date, lasting to the end of that day UTC, or an RFC 3339
+//!   instant. From then on the entry counts as absent ([`AccessFile::at`]): the plan removes
+//!   it like any other unlisted grant or member — an expired member leaves even an `additive`
+//!   group, and is not deleted by `prune.users` for it — with every guard in force, and says
+//!   "expired on …" at the step that removes it ([`Plan::expired`]). Entries ending within
+//!   [`PlanOptions::warn_expiring`] are kept and listed ([`Plan::expiring`]). The instant is
+//!   the caller's ([`plan_with`]); [`plan()`] reads the system clock.
 //!
 //! # Guarantees
 //!
@@ -112,7 +123,9 @@
 //! ```
 
 pub mod apply;
+mod dates;
 mod error;
+pub mod expiry;
 pub mod export;
 pub mod file;
 mod grant;
@@ -124,13 +137,16 @@ mod scope;
 
 pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
+pub use expiry::Dated;
 pub use export::export;
 pub use file::{
-    AccessFile, Entries, GroupEntry, MembersMode, PermissionEntry, Prune, UserEntry, schema,
+    AccessFile, Entries, GroupEntry, Member, MembersMode, PermissionEntry, Prune, UserEntry, schema,
 };
 pub use grant::Grant;
 pub use live::{Live, Scope, Scoped};
-pub use plan::{Action, GroupRef, Plan, Step, Subject, plan};
+pub use plan::{
+    Action, Ending, Expiry, GroupRef, Plan, PlanOptions, Step, Subject, plan, plan_with,
+};
 pub use report::{ApplyReport, MergedGroup};
 /// What [`Live::read`] and [`Live::read_for`] take: how to read the workspace (group members
 /// or not, concurrency, progress).

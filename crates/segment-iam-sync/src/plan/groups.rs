@@ -2,7 +2,7 @@
 //! brought to its wanted permissions and members when it exists; with `prune.groups`,
 //! unlisted groups deleted. Also what every group looks like afterwards, for the guards.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use segment_iam::Client;
 
@@ -34,13 +34,17 @@ pub(super) struct Groups {
     pub after: Vec<GroupAfter>,
 }
 
-/// The groups phase (see the module docs). `pruned` are the people the people phase deletes.
+/// The groups phase (see the module docs). `pruned` are the people the people phase deletes;
+/// `ended` the memberships that expired (email keys by group name), which leave even an
+/// additive group.
 pub(super) fn groups(
     file: &AccessFile,
     ix: &Index<'_>,
     pruned: &HashSet<String>,
+    ended: &HashMap<String, HashSet<String>>,
     client: &Client,
 ) -> Result<Groups> {
+    let none = HashSet::new();
     let mut groups = Groups {
         steps: Vec::new(),
         after: Vec::new(),
@@ -64,6 +68,7 @@ pub(super) fn groups(
                     entry,
                     grants: wanted,
                     members,
+                    ended: ended.get(&name.value).unwrap_or(&none),
                 };
                 existing_group(&mut groups, live, wanted, pruned, client)?
             }
@@ -79,6 +84,8 @@ struct Wanted<'a> {
     entry: &'a GroupEntry,
     grants: BTreeSet<Grant>,
     members: BTreeMap<String, &'a str>,
+    /// Email keys whose membership expired.
+    ended: &'a HashSet<String>,
 }
 
 /// A group the workspace lacks: created, then its members added and its pairs granted.
@@ -141,7 +148,7 @@ fn existing_group(
         groups.steps.push(step);
     }
     let mode = wanted.entry.members_mode;
-    let (added, removed) = changes(live, &wanted.members, mode, pruned);
+    let (added, removed) = changes(live, &wanted.members, mode, pruned, wanted.ended);
     groups.steps.extend(member_steps(
         client,
         &group,
@@ -151,7 +158,11 @@ fn existing_group(
     )?);
     let mut members: BTreeSet<String> = wanted.members.keys().cloned().collect();
     if mode == MembersMode::Additive {
-        members.extend(live.member_keys());
+        members.extend(
+            live.member_keys()
+                .into_iter()
+                .filter(|k| !wanted.ended.contains(k)),
+        );
     }
     groups.after.push(GroupAfter {
         grants: wanted.grants,
@@ -210,7 +221,7 @@ mod tests {
         let f = file(yaml);
         let ix = Index::new(&f, live)?;
         let pruned: HashSet<String> = pruned.iter().map(|e| email_key(e)).collect();
-        groups(&f, &ix, &pruned, &client())
+        groups(&f, &ix, &pruned, &HashMap::new(), &client())
     }
 
     fn workspace() -> Live {

@@ -13,14 +13,15 @@ use crate::live::LiveGroup;
 
 use super::types::{Action, GroupRef, Step};
 
-/// Who joins `group` (as the file spells them) and who leaves it (as the service does):
-/// nobody leaves in `additive` mode, and people being pruned are not removed first (deleting
-/// them drops their memberships).
+/// Who joins `group` (as the file spells them) and who leaves it (as the service does): in
+/// `additive` mode only those whose membership `ended` (expired, by email key) leave, and
+/// people being pruned are not removed first (deleting them drops their memberships).
 pub(super) fn changes(
     group: &LiveGroup,
     wanted: &BTreeMap<String, &str>,
     mode: MembersMode,
     pruned: &HashSet<String>,
+    ended: &HashSet<String>,
 ) -> (Vec<String>, Vec<String>) {
     let now = group.member_keys();
     let spelled: HashMap<String, &str> = group
@@ -34,14 +35,15 @@ pub(super) fn changes(
         .filter(|(k, _)| !now.contains(*k))
         .map(|(_, e)| e.to_string())
         .collect();
-    let removed: Vec<String> = match mode {
-        MembersMode::Additive => Vec::new(),
-        MembersMode::Exact => now
-            .iter()
-            .filter(|k| !wanted.contains_key(*k) && !pruned.contains(*k))
-            .map(|k| spelled.get(k).copied().unwrap_or(k).to_string())
-            .collect(),
+    let leaves = |k: &String| match mode {
+        MembersMode::Additive => ended.contains(k),
+        MembersMode::Exact => true,
     };
+    let removed: Vec<String> = now
+        .iter()
+        .filter(|k| !wanted.contains_key(*k) && !pruned.contains(*k) && leaves(k))
+        .map(|k| spelled.get(k).copied().unwrap_or(k).to_string())
+        .collect();
     (added, removed)
 }
 
@@ -211,12 +213,19 @@ mod tests {
             &wanted(&["ana@x.io", "cy@x.io"]),
             MembersMode::Exact,
             &HashSet::new(),
+            &HashSet::new(),
         );
         assert_eq!(added, strings(&["cy@x.io"]));
         assert_eq!(removed, strings(&["bo@x.io"]));
         let mut spelled = group("g1", "G", &[], &[]);
         spelled.invitees = vec!["Dee@X.io".into()];
-        let (_, removed) = changes(&spelled, &wanted(&[]), MembersMode::Exact, &HashSet::new());
+        let (_, removed) = changes(
+            &spelled,
+            &wanted(&[]),
+            MembersMode::Exact,
+            &HashSet::new(),
+            &HashSet::new(),
+        );
         assert_eq!(removed, strings(&["Dee@X.io"]));
     }
 
@@ -228,16 +237,46 @@ mod tests {
             &wanted(&["cy@x.io"]),
             MembersMode::Additive,
             &HashSet::new(),
+            &HashSet::new(),
         );
         assert_eq!(added, strings(&["cy@x.io"]));
         assert!(removed.is_empty());
     }
 
     #[test]
+    fn an_ended_membership_leaves_an_additive_group_and_nobody_else_does() {
+        let live = group("g1", "G", &["ana@x.io", "Bo@x.io", "cy@x.io"], &[]);
+        let ended: HashSet<String> = [email_key("bo@x.io"), email_key("gone@x.io")]
+            .into_iter()
+            .collect();
+        let (added, removed) = changes(
+            &live,
+            &wanted(&["dee@x.io"]),
+            MembersMode::Additive,
+            &HashSet::new(),
+            &ended,
+        );
+        assert_eq!(added, strings(&["dee@x.io"]));
+        assert_eq!(removed, strings(&["Bo@x.io"]), "as the service spells them");
+        let pruned: HashSet<String> = [email_key("bo@x.io")].into_iter().collect();
+        let (_, removed) = changes(&live, &wanted(&[]), MembersMode::Additive, &pruned, &ended);
+        assert!(
+            removed.is_empty(),
+            "a pruned person is deleted, not removed first"
+        );
+    }
+
+    #[test]
     fn pruned_people_are_not_removed_from_groups_first() {
         let live = group("g1", "G", &["ana@x.io", "bo@x.io"], &[]);
         let pruned: HashSet<String> = [email_key("bo@x.io")].into_iter().collect();
-        let (added, removed) = changes(&live, &wanted(&["ana@x.io"]), MembersMode::Exact, &pruned);
+        let (added, removed) = changes(
+            &live,
+            &wanted(&["ana@x.io"]),
+            MembersMode::Exact,
+            &pruned,
+            &HashSet::new(),
+        );
         assert!(
             added.is_empty() && removed.is_empty(),
             "{added:?} {removed:?}"

@@ -7,13 +7,23 @@
 //! `permissions.rs` and members by `members.rs`), the last-owner guard (`guards.rs`), then
 //! the labels (`labels.rs`: created, or pruned once unused). The steps are then ordered by
 //! [`Action::phase`], so creations and additions come before removals, label deletions last.
+//!
+//! Before the phases, the file is taken as in force at [`PlanOptions::now`]
+//! ([`AccessFile::at`]): expired entries count as absent, so every phase and guard works on
+//! that effective file unchanged; `expiring.rs` then links each expired entry to the step
+//! that removes it.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, SystemTime};
 
 use segment_iam::Client;
+use segment_iam::email::key as email_key;
 
 use crate::error::{Error, Result};
 use crate::file::AccessFile;
 use crate::live::Live;
 
+mod expiring;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod groups;
@@ -28,16 +38,61 @@ mod saved;
 pub(crate) mod types;
 
 pub use segment_iam::guard::OWNER_ROLE;
-pub use types::{Action, GroupRef, NewInvite, PLAN_FORMAT, Plan, Step, Subject, UserRef};
+pub use types::{
+    Action, Ending, Expiry, GroupRef, NewInvite, PLAN_FORMAT, Plan, Step, Subject, UserRef,
+};
 
-/// Diffs `file` against `live` into a plan. Checks everything before returning: unknown roles,
-/// unknown labels and members that are nobody (with their line), a `workspace` guard for
-/// another workspace, two live groups sharing a listed name, and the last-owner guard. With
-/// `prune.labels`, `live` must hold the sources' labels when a deletion is considered
-/// ([`Live::read_for`]). A scoped `live` must have been read for this file (or a wider scope):
-/// otherwise [`Error::Live`], since what it did not read would look absent. `client` only sizes
-/// the removals under its URL limit (nothing is sent).
+/// The default of [`PlanOptions::warn_expiring`]: a week.
+pub const DEFAULT_WARN_EXPIRING: Duration = Duration::from_secs(7 * 86_400);
+
+/// When a plan is made: the instant expiries are judged at, and how far ahead an expiry is
+/// warned about. The clock is the caller's, so tests set it instead of waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// The instant the file is taken at: entries expired by then count as absent.
+    pub now: SystemTime,
+    /// Entries ending within this after `now` are listed in [`Plan::expiring`] (and kept).
+    pub warn_expiring: Duration,
+}
+
+impl PlanOptions {
+    /// Planning at `now`, warning [`DEFAULT_WARN_EXPIRING`] ahead.
+    pub fn at(now: SystemTime) -> Self {
+        PlanOptions {
+            now,
+            warn_expiring: DEFAULT_WARN_EXPIRING,
+        }
+    }
+
+    /// Warns about entries ending within `window` (zero: no warnings).
+    pub fn warn_expiring(mut self, window: Duration) -> Self {
+        self.warn_expiring = window;
+        self
+    }
+}
+
+/// [`plan_with`] at the system clock's now, warning a week ahead.
 pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
+    plan_with(file, live, client, &PlanOptions::at(SystemTime::now()))
+}
+
+/// Diffs `file`, as in force at `options.now`, against `live` into a plan. Checks everything
+/// before returning: malformed expiries, unknown roles, unknown labels and members that are
+/// nobody (with their line), a `workspace` guard for another workspace, two live groups
+/// sharing a listed name, and the last-owner guard. Expired entries count as absent (an
+/// expired member leaves even an `additive` group, and is not pruned from the workspace for
+/// it) and are listed in [`Plan::expired`] with the step that removes them. With
+/// `prune.labels`, `live` must hold the sources' labels when a deletion is considered
+/// ([`Live::read_for`], given the file as written). A scoped `live` must have been read for
+/// this file (or a wider scope): otherwise [`Error::Live`], since what it did not read would
+/// look absent. `client` only sizes the removals under its URL limit (nothing is sent).
+pub fn plan_with(
+    file: &AccessFile,
+    live: &Live,
+    client: &Client,
+    options: &PlanOptions,
+) -> Result<Plan> {
     if let Some(scoped) = &live.scope
         && !scoped.scope.covers(file)
     {
@@ -45,10 +100,24 @@ pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
             "the live workspace was read scoped to another file (or this file prunes): read it with `Live::read_for` for this file".into(),
         ));
     }
+    let dated = file.at(options.now, options.warn_expiring)?;
+    let file = &dated.file;
     guards::workspace(file, live)?;
-    let ix = index::Index::new(file, live)?;
+    let mut ix = index::Index::new(file, live)?;
+    // Memberships that ended, by group name: they leave even an additive group.
+    let mut ended: HashMap<String, HashSet<String>> = HashMap::new();
+    for expiry in &dated.expired {
+        if let Ending::Member { group, email } = &expiry.entry {
+            ended
+                .entry(group.clone())
+                .or_default()
+                .insert(email_key(email));
+            // A membership ending is not the person leaving: `prune.users` keeps them.
+            ix.listed.insert(email_key(email));
+        }
+    }
     let people = people::people(file, &ix, client)?;
-    let groups = groups::groups(file, &ix, &people.pruned, client)?;
+    let groups = groups::groups(file, &ix, &people.pruned, &ended, client)?;
     let after = guards::After {
         user_grants: &people.grants_after,
         groups: &groups.after,
@@ -63,6 +132,7 @@ pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
     notes.extend(labels.notes);
     // Stable: within a phase, steps keep the order the phases found them in.
     steps.sort_by_key(|s| s.action.phase());
+    let expired = expiring::link(dated.expired, &steps, &ix);
     Ok(Plan {
         format: PLAN_FORMAT,
         workspace_id: live.workspace_id.clone(),
@@ -77,6 +147,8 @@ pub fn plan(file: &AccessFile, live: &Live, client: &Client) -> Result<Plan> {
         notes,
         reads: live.reads,
         scope: live.scope.as_ref().map(|s| s.scope.clone()),
+        expired,
+        expiring: dated.expiring,
     })
 }
 

@@ -6,7 +6,44 @@ use segment_iam::label;
 
 use crate::grant::Grant;
 
-use super::types::{Action, Plan, Step, Subject};
+use super::types::{Action, Ending, Expiry, Plan, Step, Subject};
+
+/// What an expiring entry is, for a person: `ana@x.io in "Analysts"`, `Source Admin on
+/// workspace for user ana@x.io`, with its line.
+fn ending(e: &Expiry) -> String {
+    let what = match &e.entry {
+        Ending::Member { group, email } => format!("{email} in group {group:?}"),
+        Ending::UserPermission {
+            email,
+            role,
+            resources,
+            labels,
+        } => format!("{} for user {email}", permission(role, resources, labels)),
+        Ending::GroupPermission {
+            group,
+            role,
+            resources,
+            labels,
+        } => format!(
+            "{} for group {group:?}",
+            permission(role, resources, labels)
+        ),
+    };
+    if e.line == 0 {
+        what
+    } else {
+        format!("{what} (line {})", e.line)
+    }
+}
+
+fn permission(role: &str, resources: &[String], labels: &[String]) -> String {
+    let on = format!("{role} on {}", resources.join(", "));
+    if labels.is_empty() {
+        on
+    } else {
+        format!("{on} narrowed by {}", labels.join("&"))
+    }
+}
 
 impl Plan {
     fn role_name<'a>(&'a self, id: &'a str) -> &'a str {
@@ -160,11 +197,30 @@ impl Plan {
 /// its request count; then the notes and the totals.
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for step in &self.steps {
+        for (i, step) in self.steps.iter().enumerate() {
             self.write_step(f, step)?;
+            for e in self.expired.iter().filter(|e| e.step == Some(i)) {
+                writeln!(f, "    expired on {}: {}", e.expires, ending(e))?;
+            }
         }
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
+        }
+        for e in self.expired.iter().filter(|e| e.step.is_none()) {
+            writeln!(
+                f,
+                "note: expired on {}: {}; nothing left to remove, delete it from the file",
+                e.expires,
+                ending(e)
+            )?;
+        }
+        for e in &self.expiring {
+            writeln!(
+                f,
+                "warning: expires on {}: {}; kept until then",
+                e.expires,
+                ending(e)
+            )?;
         }
         if self.is_empty() {
             writeln!(f, "No changes: the workspace matches the file.")
@@ -208,6 +264,8 @@ mod tests {
             notes: vec![],
             reads: 0,
             scope: None,
+            expired: vec![],
+            expiring: vec![],
         }
     }
 

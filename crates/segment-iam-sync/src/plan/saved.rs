@@ -45,6 +45,8 @@ mod tests {
             notes: vec!["a note".into()],
             reads: 0,
             scope: None,
+            expired: vec![],
+            expiring: vec![],
         }
     }
 

@@ -187,6 +187,62 @@ pub struct Step {
     pub requests: u64,
 }
 
+/// An entry of the file that ends: what it is, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Ending {
+    /// A membership of a group.
+    Member {
+        /// The group's name.
+        group: String,
+        /// The member's email, as the file spells it.
+        email: String,
+    },
+    /// A person's direct permission.
+    UserPermission {
+        /// The person's email, as the file spells it.
+        email: String,
+        /// The role, as the file spells it.
+        role: String,
+        /// The resources, as the file spells them.
+        resources: Vec<String>,
+        /// The labels narrowing them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
+    },
+    /// A group's permission.
+    GroupPermission {
+        /// The group's name.
+        group: String,
+        /// The role, as the file spells it.
+        role: String,
+        /// The resources, as the file spells them.
+        resources: Vec<String>,
+        /// The labels narrowing them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
+    },
+}
+
+/// An entry that has expired or expires soon: what, when (as written), where in the file,
+/// and, once planned, which step removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Expiry {
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: Ending,
+    /// Its `expires:` as written (`2027-03-31`, or an instant).
+    pub expires: String,
+    /// Its line in the file (0 when it was not read from one).
+    pub line: u64,
+    /// The index in [`Plan::steps`] of the step that removes it; `None` when nothing
+    /// live is left to remove (or for an entry that has not expired yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+}
+
 /// What apply will do, in order; saved as JSON by `plan --out`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -213,6 +269,13 @@ pub struct Plan {
     /// scope, so that its fingerprint compares like with like.
     #[serde(default)]
     pub scope: Option<Scope>,
+    /// Entries of the file that had expired when planned, each with the step that removes
+    /// it (none when nothing live was left to remove).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired: Vec<Expiry>,
+    /// Entries that end within the warning window: kept, listed as a warning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiring: Vec<Expiry>,
 }
 
 impl Plan {
@@ -350,6 +413,8 @@ mod tests {
             notes: vec![],
             reads: 0,
             scope: None,
+            expired: vec![],
+            expiring: vec![],
         };
         assert_eq!(plan.removals(), 2 + 3 + 4 + 5 + 6 + 1 + 1);
         assert_eq!(plan.requests(), 24);
