@@ -126,6 +126,15 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_nanos(nanos))
 }
 
+/// Parses a date, `YYYY-MM-DD`, as the start of that day UTC. `None` for anything else (a day
+/// that does not exist, other forms), or a day before 1970.
+pub fn parse_date(text: &str) -> Option<SystemTime> {
+    if text.len() != 10 {
+        return None;
+    }
+    parse_rfc3339(&format!("{text}T00:00:00Z"))
+}
+
 fn is_leap(y: u32) -> bool {
     y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
 }
@@ -174,7 +183,7 @@ pub fn parse_instant(field: &str, text: &str, now: SystemTime) -> Result<SystemT
             .ok_or_else(|| refuse("goes back before 1970"));
     }
     if text.len() == 10 {
-        return parse_rfc3339(&format!("{text}T00:00:00Z")).ok_or_else(|| refuse("is not a date"));
+        return parse_date(text).ok_or_else(|| refuse("is not a date"));
     }
     parse_rfc3339(text).ok_or_else(|| refuse("is not a point in time"))
 }
