@@ -198,6 +198,10 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Under each drifted step, the latest matching audit event: who changed it and when
+    /// (reads the audit trail; a workspace without one gets a warning and the plan).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// `apply` options: an access file (`-f`) or a saved plan (positional), not both.

@@ -109,6 +109,7 @@
 
 pub mod apply;
 mod error;
+pub mod explain;
 pub mod export;
 pub mod file;
 mod grant;
@@ -118,6 +119,7 @@ mod report;
 
 pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
+pub use explain::{ExplainOptions, Explained, Explanations, explain};
 pub use export::export;
 pub use file::{
     AccessFile, Entries, GroupEntry, MembersMode, PermissionEntry, Prune, UserEntry, schema,
