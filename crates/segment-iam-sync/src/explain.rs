@@ -525,3 +525,155 @@ impl fmt::Display for Explained<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::Grant;
+
+    fn g(id: Option<&str>) -> GroupRef {
+        GroupRef {
+            name: "An \"A\"".into(),
+            id: id.map(str::to_string),
+        }
+    }
+
+    fn user() -> Subject {
+        Subject::User {
+            id: "u1".into(),
+            email: "a@x.io".into(),
+        }
+    }
+
+    fn drifts(action: Action) -> Vec<(Drift, Option<String>, Vec<String>)> {
+        findings(&action)
+            .into_iter()
+            .map(|f| (f.drift, f.resource_id, f.event_types))
+            .collect()
+    }
+
+    fn types(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn each_step_looks_for_its_events_on_its_resource() {
+        let grants = vec![Grant::new("r", "WORKSPACE", "ws1")];
+        let some = Some("g1".to_string());
+        let added = types(&["Subjects Added to Group", "User Added To User Group"]);
+        let removed = types(&["User Removed From User Group", "Group Memberships Deleted"]);
+        assert_eq!(
+            drifts(Action::CreateGroup { name: "N".into() }),
+            [(Drift::GroupDeleted, None, types(&["User Group Deleted"]))]
+        );
+        assert_eq!(
+            drifts(Action::RemoveMembers {
+                group: g(Some("g1")),
+                emails: vec!["a@x.io".into()],
+            }),
+            [(Drift::MembersAdded, some.clone(), added.clone())]
+        );
+        assert_eq!(
+            drifts(Action::ReplaceMembers {
+                group: g(Some("g1")),
+                emails: vec![],
+                added: vec!["b@x.io".into()],
+                removed: vec!["a@x.io".into()],
+            }),
+            [
+                (Drift::MembersAdded, some.clone(), added),
+                (Drift::MembersRemoved, some.clone(), removed.clone())
+            ]
+        );
+        assert_eq!(
+            drifts(Action::AddMembers {
+                group: g(Some("g1")),
+                emails: vec!["a@x.io".into()],
+            }),
+            [(Drift::MembersRemoved, some.clone(), removed)]
+        );
+        assert_eq!(
+            drifts(Action::ReplacePermissions {
+                subject: user(),
+                grants: vec![],
+                added: vec![],
+                removed: grants.clone(),
+            }),
+            [(
+                Drift::GrantsAdded,
+                Some("u1".into()),
+                types(&["Policy Created", "User Policy Updated"])
+            )]
+        );
+        assert_eq!(
+            drifts(Action::AddPermissions {
+                subject: Subject::Group {
+                    group: g(Some("g1"))
+                },
+                grants: grants.clone(),
+            }),
+            [(
+                Drift::GrantsRemoved,
+                some.clone(),
+                types(&["Policy Deleted", "User Group Policy Updated"])
+            )]
+        );
+        assert_eq!(
+            drifts(Action::DeleteGroup {
+                group: g(Some("g1"))
+            }),
+            [(
+                Drift::GroupCreated,
+                some,
+                types(&["User Group Created", "User Group Updated"])
+            )]
+        );
+        // A group the plan creates: its members and grants follow from the creation.
+        assert!(
+            drifts(Action::AddMembers {
+                group: g(None),
+                emails: vec!["a@x.io".into()],
+            })
+            .is_empty()
+        );
+        assert!(
+            drifts(Action::AddPermissions {
+                subject: Subject::Group { group: g(None) },
+                grants,
+            })
+            .is_empty()
+        );
+        assert!(drifts(Action::Invite { invites: vec![] }).is_empty());
+    }
+
+    #[test]
+    fn a_group_missing_by_name_matches_its_deletion_by_name_in_any_case() {
+        let f = &findings(&Action::CreateGroup {
+            name: "An \"A\"".into(),
+        })[0];
+        assert_eq!(f.resource_name, "An \"A\"");
+        assert_eq!(f.subject, "group \"An \\\"A\\\"\"");
+        let wanted = Wanted {
+            types: f.event_types.clone(),
+            name: Some(f.resource_name.clone()),
+        };
+        let event = |event_type: &str, name: &str| {
+            let mut e: AuditEvent =
+                serde_json::from_value::<segment_iam::types::AuditEventV1>(serde_json::json!({
+                    "id": "e1", "timestamp": "2026-12-01T10:32:59.999Z", "type": event_type,
+                    "actor": "t", "resourceId": "g9", "resourceType": "USER_GROUP",
+                    "resourceName": name
+                }))
+                .map(AuditEvent::from)
+                .expect("an event");
+            e.actor_email = Some("bo@x.io".into());
+            e
+        };
+        assert!(wanted.matches(&event("user group deleted", "an \"a\"")));
+        assert!(!wanted.matches(&event("User Group Deleted", "Other")));
+        assert!(!wanted.matches(&event("User Group Created", "An \"A\"")));
+        let e = event("User Group Deleted", "An \"A\"");
+        assert_eq!(when(&e), "2026-12-01 10:32 UTC");
+        assert_eq!(who(&e), "bo@x.io");
+    }
+}
