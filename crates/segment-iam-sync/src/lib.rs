@@ -1,6 +1,7 @@
 //! Access as code for Segment workspaces: a YAML file declares people, groups and permissions;
 //! [`export()`] writes the live workspace as such a file, [`plan()`] diffs a file against the live
-//! workspace into the fewest requests, and [`apply()`] carries a plan out, safely.
+//! workspace into the fewest requests, and [`apply()`] carries a plan out, safely;
+//! [`explain()`] says who made each drift and when, from the audit trail.
 //!
 //! # The file
 //!
