@@ -218,6 +218,10 @@ pub struct PlanArgs {
     /// `0d`: no warnings). Expired entries are removed whatever the window.
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::input::parse_window)]
     pub warn_expiring: std::time::Duration,
+    /// Under each drifted step, the latest matching audit event: who changed it and when
+    /// (reads the audit trail; a workspace without one gets a warning and the plan).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// `apply` options: an access file (`-f`) or a saved plan (positional), not both.

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use segment_iam::jobs::JobOptions;
 use segment_iam::jobs::read::ReadOptions;
-use segment_iam_sync::{AccessFile, ApplyOptions, ApplyReport, Live, Plan, PlanOptions};
+use segment_iam_sync::{
+    AccessFile, ApplyOptions, ApplyReport, ExplainOptions, Explanations, Live, Plan, PlanOptions,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{ApplyArgs, ExportArgs, OutputFormat, PlanArgs};
@@ -78,10 +80,46 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     if let Some(out) = &args.out {
         std::fs::write(out, plan.to_json()).map_err(|e| write_failure(out, e))?;
     }
-    let shown = match ctx.format {
-        OutputFormat::Json => print_text(ctx, &format!("{}\n", plan.to_json())),
-        OutputFormat::Ndjson => print_value(ctx, &plan),
-        OutputFormat::Table | OutputFormat::Csv => print_text(ctx, &describe(&plan)),
+    let explained = if args.explain {
+        explain(ctx, &plan).await?
+    } else {
+        None
+    };
+    let shown = match (ctx.format, &explained) {
+        (OutputFormat::Json, None) => print_text(ctx, &format!("{}\n", plan.to_json())),
+        (OutputFormat::Ndjson, None) => print_value(ctx, &plan),
+        (OutputFormat::Json | OutputFormat::Ndjson, Some(x)) => {
+            // The plan as saved, with the explanations beside its steps.
+            let mut value = serde_json::to_value(&plan).map_err(|e| output_failure(e.into()))?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert(
+                    "explanations".into(),
+                    serde_json::to_value(x).map_err(|e| output_failure(e.into()))?,
+                );
+            }
+            match ctx.format {
+                OutputFormat::Json => print_text(
+                    ctx,
+                    &format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&value)
+                            .map_err(|e| output_failure(e.into()))?
+                    ),
+                ),
+                _ => print_value(ctx, &value),
+            }
+        }
+        (OutputFormat::Table | OutputFormat::Csv, None) => print_text(ctx, &describe(&plan)),
+        (OutputFormat::Table | OutputFormat::Csv, Some(x)) => print_text(
+            ctx,
+            &clean_lines(
+                &segment_iam_sync::Explained {
+                    plan: &plan,
+                    explanations: x,
+                }
+                .to_string(),
+            ),
+        ),
     };
     if let Some(out) = &args.out
         && !ctx.json_out()
@@ -252,10 +290,45 @@ pub fn summary(report: &ApplyReport) -> String {
 /// The plan for people (the library's diff), control characters escaped line by line: names
 /// and emails come from the file and the service.
 pub fn describe(plan: &Plan) -> String {
-    plan.to_string()
-        .lines()
+    clean_lines(&plan.to_string())
+}
+
+/// `text` with control characters escaped line by line.
+fn clean_lines(text: &str) -> String {
+    text.lines()
         .map(|line| format!("{}\n", clean(line)))
         .collect()
+}
+
+/// `plan --explain`: the audit trail's latest matching event per drifted step (nothing is read
+/// for an empty plan). A workspace without the audit trail is a warning, not a failure: the
+/// plan is shown unexplained.
+async fn explain(ctx: &Ctx, plan: &Plan) -> Result<Option<Explanations>, Failure> {
+    let job = segment_iam::jobs::Progress::new();
+    let result = {
+        let _p = ctx.job_progress("reading the audit trail", Some(job.clone()));
+        segment_iam_sync::explain(&ctx.client, plan, &ExplainOptions::new().progress(job)).await
+    };
+    match result {
+        Ok(x) => {
+            if !plan.is_empty() && !ctx.json_out() {
+                eprintln!(
+                    "read {} audit-event request{} to explain the drift",
+                    x.requests,
+                    plural(x.requests)
+                );
+            }
+            Ok(Some(x))
+        }
+        Err(segment_iam_sync::Error::Api(segment_iam::Error::AuditTrailUnavailable(e))) => {
+            eprintln!(
+                "warning: the drift cannot be explained: this workspace has no audit trail (a Business-tier feature of Segment; the service said: {}); the plan is shown without explanations",
+                clean(&e.to_string())
+            );
+            Ok(None)
+        }
+        Err(e) => Err(sync_failure(e, None)),
+    }
 }
 
 /// The steps an interrupted apply finished, as diff lines (without the plan's totals).

@@ -1,6 +1,7 @@
 //! Access as code for Segment workspaces: a YAML file declares people, groups and permissions;
 //! [`export()`] writes the live workspace as such a file, [`plan()`] diffs a file against the live
-//! workspace into the fewest requests, and [`apply()`] carries a plan out, safely.
+//! workspace into the fewest requests, and [`apply()`] carries a plan out, safely;
+//! [`explain()`] says who made each drift and when, from the audit trail.
 //!
 //! # The file
 //!
@@ -126,6 +127,7 @@ pub mod apply;
 mod dates;
 mod error;
 pub mod expiry;
+pub mod explain;
 pub mod export;
 pub mod file;
 mod grant;
@@ -138,6 +140,7 @@ mod scope;
 pub use apply::{ApplyOptions, DEFAULT_MAX_REMOVALS, apply, check_fresh};
 pub use error::{Error, Result};
 pub use expiry::Dated;
+pub use explain::{ExplainOptions, Explained, Explanations, explain};
 pub use export::export;
 pub use file::{
     AccessFile, Entries, GroupEntry, Member, MembersMode, PermissionEntry, Prune, UserEntry, schema,

@@ -90,7 +90,7 @@ fn list(items: &[String]) -> String {
 
 impl Plan {
     /// One step's line (and, for invites and replacements, who or what it adds and removes).
-    fn write_step(&self, f: &mut fmt::Formatter<'_>, step: &Step) -> fmt::Result {
+    pub(crate) fn write_step(&self, f: &mut fmt::Formatter<'_>, step: &Step) -> fmt::Result {
         let n = step.requests;
         let cost = if n == 1 {
             "1 request".to_string()
@@ -203,6 +203,13 @@ impl fmt::Display for Plan {
                 writeln!(f, "    expired on {}: {}", e.expires, ending(e))?;
             }
         }
+        self.write_tail(f)
+    }
+}
+
+impl Plan {
+    /// The notes and the totals, after the steps (also under `crate::explain::Explained`).
+    pub(crate) fn write_tail(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
         }

@@ -136,50 +136,21 @@ impl AuditEvents {
         if let Err(error) = self.check() {
             return Paginator::failed(page_size, error);
         }
-        let AuditEvents {
-            client,
-            since,
-            until,
-            resource_type,
-            resource_id,
-        } = self;
-        let since = since.map(format_rfc3339);
-        let until = until.map(format_rfc3339);
+        let query = Query::of(&self);
+        let client = self.client;
         Paginator::new(page_size, move |count, cursor| {
-            let client = client.clone();
-            let (since, until) = (since.clone(), until.clone());
-            let (resource_type, resource_id) = (resource_type.clone(), resource_id.clone());
-            Box::pin(async move {
-                let call = client.call();
-                let mut request = call.api().list_audit_events().pagination_count(count);
-                if let Some(cursor) = cursor {
-                    request = request.pagination_cursor(cursor);
-                }
-                if let Some(t) = since {
-                    request = request.start_time(t);
-                }
-                if let Some(t) = until {
-                    request = request.end_time(t);
-                }
-                if let Some(ty) = resource_type {
-                    request = request.resource_type(ty);
-                }
-                if let Some(id) = resource_id {
-                    request = request.resource_id(id);
-                }
-                let data = call.send(request).await.map_err(unavailable)?.data;
-                // The SDK's `ListAuditEventsV1Output` makes `pagination` optional: without
-                // one, this page is the only one.
-                let pagination = data.pagination.unwrap_or_else(|| PaginationOutput {
-                    current: String::new(),
-                    next: None,
-                    previous: None,
-                    total_entries: None,
-                });
-                let events = data.events.into_iter().map(AuditEvent::from).collect();
-                Ok(Page::new(events, pagination))
-            })
+            Box::pin(fetch(client.clone(), query.clone(), count, cursor))
         })
+    }
+
+    /// One page: `count` events (1..=1000) from `cursor` (`None`: the newest). Exactly one
+    /// request and no read-ahead (a [`list`](Self::list) stream fetches the next page while
+    /// the caller reads one), for readers that stop at the first event they look for and
+    /// count what they read. Bad filters or `count` are [`Error::InvalidInput`], nothing sent.
+    pub async fn page(&self, count: u32, cursor: Option<String>) -> Result<Page<AuditEvent>> {
+        self.check()?;
+        crate::validate::page_size(count)?;
+        fetch(self.client.clone(), Query::of(self), count, cursor).await
     }
 
     fn check(&self) -> Result<()> {
@@ -205,6 +176,63 @@ impl AuditEvents {
         }
         Ok(())
     }
+}
+
+/// The filters as sent.
+#[derive(Debug, Clone)]
+struct Query {
+    since: Option<String>,
+    until: Option<String>,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+}
+
+impl Query {
+    fn of(events: &AuditEvents) -> Self {
+        Query {
+            since: events.since.map(format_rfc3339),
+            until: events.until.map(format_rfc3339),
+            resource_type: events.resource_type.clone(),
+            resource_id: events.resource_id.clone(),
+        }
+    }
+}
+
+/// One `listAuditEvents` request.
+async fn fetch(
+    client: Client,
+    query: Query,
+    count: u32,
+    cursor: Option<String>,
+) -> Result<Page<AuditEvent>> {
+    let call = client.call();
+    let mut request = call.api().list_audit_events().pagination_count(count);
+    if let Some(cursor) = cursor {
+        request = request.pagination_cursor(cursor);
+    }
+    if let Some(t) = query.since {
+        request = request.start_time(t);
+    }
+    if let Some(t) = query.until {
+        request = request.end_time(t);
+    }
+    if let Some(ty) = query.resource_type {
+        request = request.resource_type(ty);
+    }
+    if let Some(id) = query.resource_id {
+        request = request.resource_id(id);
+    }
+    let data = call.send(request).await.map_err(unavailable)?.data;
+    // The SDK's `ListAuditEventsV1Output` makes `pagination` optional: without one, this page
+    // is the only one.
+    let pagination = data.pagination.unwrap_or_else(|| PaginationOutput {
+        current: String::new(),
+        next: None,
+        previous: None,
+        total_entries: None,
+    });
+    let events = data.events.into_iter().map(AuditEvent::from).collect();
+    Ok(Page::new(events, pagination))
 }
 
 /// A 403 from `listAuditEvents` is the workspace lacking the audit trail (the token reads
