@@ -2,128 +2,51 @@
 //! `2026-12-01`, an RFC 3339 instant): [`parse_instant`] for a `--since` / `--until`,
 //! [`format_rfc3339`] for what is sent. The clock is the caller's (`now`), so tests never wait.
 //!
-//! Hand-written civil-date arithmetic (H. Hinnant's `days_from_civil`): the workspace has no
-//! date crate and needs only this. The emulator keeps its own copy (it depends on no
-//! segment-iam crate, as the service it stands for does not).
+//! The calendar and RFC 3339 are the `time` crate's (one reader for the ecosystem's format
+//! instead of hand-written date arithmetic); this module only fixes the shapes the project
+//! uses. The emulator wraps `time` the same way on its own (it depends on no segment-iam
+//! crate, as the service it stands for does not).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ::time::OffsetDateTime;
+use ::time::format_description::well_known::Rfc3339;
+
 use crate::error::{Error, Result};
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (times before 1970 are written as 1970-01-01).
+/// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, always milliseconds and `Z` (the shape the service
+/// writes; `time`'s own RFC 3339 writer varies the fraction). Times before 1970 are written as
+/// 1970-01-01; times past year 9999, which `time` cannot hold, as its last millisecond.
 pub fn format_rfc3339(t: SystemTime) -> String {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
+    let at = i64::try_from(since.as_secs())
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok());
+    match at {
+        Some(at) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            since.subsec_millis()
+        ),
+        None => "9999-12-31T23:59:59.999Z".to_owned(),
+    }
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (a `t` or space separator and a `z` are
-/// accepted too). `None` for anything else, or an instant before 1970.
+/// accepted too, as RFC 3339 allows). `None` for anything else, or an instant before 1970.
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let s = text.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+    // `time` takes any byte as the separator; RFC 3339 names `T` and (for readability) a space.
+    if !matches!(text.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
         return None;
     }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let month_days = [
-        31,
-        28 + u32::from(is_leap(y)),
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&mo) || d == 0 || d > month_days[mo as usize - 1] {
-        return None;
-    }
-    if h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: u64 = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if i - start < 9 {
-                nanos = nanos * 10 + u64::from(b[i] - b'0');
-            }
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 {
-            return None;
-        }
-        for _ in digits.min(9)..9 {
-            nanos *= 10;
-        }
-    }
-    let offset: i64 = match text.get(i..)? {
-        "Z" | "z" => 0,
-        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && &tz[3..4] == ":" => {
-            let oh = num(i + 1..i + 3)?;
-            let om = num(i + 4..i + 6)?;
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * i64::from(oh * 3600 + om * 60)
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(i64::from(y), mo, d);
-    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + s.min(59)) - offset;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_nanos(nanos))
+    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    let secs = u64::try_from(at.unix_timestamp()).ok()?;
+    Some(UNIX_EPOCH + Duration::new(secs, at.nanosecond()))
 }
 
 /// Parses a date, `YYYY-MM-DD`, as the start of that day UTC. `None` for anything else (a day
@@ -133,10 +56,6 @@ pub fn parse_date(text: &str) -> Option<SystemTime> {
         return None;
     }
     parse_rfc3339(&format!("{text}T00:00:00Z"))
-}
-
-fn is_leap(y: u32) -> bool {
-    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
 }
 
 /// A point in time as people give it, relative to `now`:
@@ -205,6 +124,25 @@ mod tests {
             let t = UNIX_EPOCH + Duration::from_secs(day * 86_400 + 45_296);
             assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t), "day {day}");
         }
+    }
+
+    /// The two choices this module makes on top of `time`: only `T`, `t` or a space between
+    /// date and time (`time` takes any byte), and a time `time` cannot hold is still written.
+    #[test]
+    fn the_separator_is_rfc_3339s_and_far_instants_are_still_written() {
+        let t = at(1_764_585_120_000);
+        assert_eq!(parse_rfc3339("2025-12-01 10:32:00Z"), Some(t));
+        assert_eq!(parse_rfc3339("2025-12-01t10:32:00z"), Some(t));
+        for bad in [
+            "2025-12-01X10:32:00Z",
+            "2025-12-01_10:32:00Z",
+            "2025-12-0110:32:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(format_rfc3339(far), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_rfc3339(at(1_000)), "1970-01-01T00:00:01.000Z");
     }
 
     #[test]
