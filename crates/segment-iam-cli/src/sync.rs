@@ -74,9 +74,6 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     let live = read_live(ctx, Some(&file)).await?;
     let plan = segment_iam_sync::plan_with(&file, &live, &ctx.client, &now(args.warn_expiring))
         .map_err(|e| sync_failure(e, Some(&args.file)))?;
-    if !ctx.json_out() {
-        eprintln!("{}", reads(&plan));
-    }
     if let Some(out) = &args.out {
         std::fs::write(out, plan.to_json()).map_err(|e| write_failure(out, e))?;
     }
@@ -85,13 +82,19 @@ pub(crate) async fn plan(ctx: &Ctx, args: &PlanArgs) -> Result<(), Failure> {
     } else {
         None
     };
+    if !ctx.json_out() {
+        let explaining = explained.as_ref().map_or(0, |x| x.requests);
+        eprintln!("{}", reads_with(&plan, explaining));
+    }
     let shown = match (ctx.format, &explained) {
         (OutputFormat::Json, None) => print_text(ctx, &format!("{}\n", plan.to_json())),
         (OutputFormat::Ndjson, None) => print_value(ctx, &plan),
         (OutputFormat::Json | OutputFormat::Ndjson, Some(x)) => {
-            // The plan as saved, with the explanations beside its steps.
+            // The plan as saved, with the explanations beside its steps; its `reads` count
+            // the audit-event pages too (`explanations.requests` says how many).
             let mut value = serde_json::to_value(&plan).map_err(|e| output_failure(e.into()))?;
             if let Some(obj) = value.as_object_mut() {
+                obj.insert("reads".into(), (plan.reads + x.requests).into());
                 obj.insert(
                     "explanations".into(),
                     serde_json::to_value(x).map_err(|e| output_failure(e.into()))?,
@@ -224,12 +227,26 @@ pub(crate) async fn apply(ctx: &Ctx, args: &ApplyArgs) -> Result<(), Failure> {
 /// What reading the workspace for `plan` cost, on stderr like `audit`'s count: "read N
 /// requests", and whether only what the file names was read.
 pub fn reads(plan: &Plan) -> String {
+    reads_with(plan, 0)
+}
+
+/// [`reads`], counting `explaining` audit-event requests read to explain the drift (`plan
+/// --explain`) in the total, and saying how many they were.
+fn reads_with(plan: &Plan, explaining: u64) -> String {
     let scope = if plan.scope.is_some() {
-        " (only the groups and people the file names: it prunes nothing)"
+        "only the groups and people the file names: it prunes nothing"
     } else {
-        " (the whole workspace)"
+        "the whole workspace"
     };
-    format!("read {} request{}{scope}", plan.reads, plural(plan.reads))
+    let total = plan.reads + explaining;
+    if explaining == 0 {
+        format!("read {total} request{} ({scope})", plural(total))
+    } else {
+        format!(
+            "read {total} requests ({scope}; {explaining} of them audit-event request{} to explain the drift)",
+            plural(explaining)
+        )
+    }
 }
 
 /// Planning at the system clock's now: the one place the CLI reads it for expiries.
@@ -310,16 +327,7 @@ async fn explain(ctx: &Ctx, plan: &Plan) -> Result<Option<Explanations>, Failure
         segment_iam_sync::explain(&ctx.client, plan, &ExplainOptions::new().progress(job)).await
     };
     match result {
-        Ok(x) => {
-            if !plan.is_empty() && !ctx.json_out() {
-                eprintln!(
-                    "read {} audit-event request{} to explain the drift",
-                    x.requests,
-                    plural(x.requests)
-                );
-            }
-            Ok(Some(x))
-        }
+        Ok(x) => Ok(Some(x)),
         Err(segment_iam_sync::Error::Api(segment_iam::Error::AuditTrailUnavailable(e))) => {
             eprintln!(
                 "warning: the drift cannot be explained: this workspace has no audit trail (a Business-tier feature of Segment; the service said: {}); the plan is shown without explanations",
